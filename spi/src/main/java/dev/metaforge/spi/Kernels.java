@@ -18,6 +18,23 @@ import java.util.List;
  * Fused kernels ({@link #linear}, {@link #adamUpdate}, {@link #softmaxCrossEntropy}) have
  * defaults composed from primitives; a backend may override them for speed and must then match
  * the composed result (TCK rules FUSED-*).
+ *
+ * <h2>How this interface evolves</h2>
+ * A backend written against an older SPI must keep working, so:
+ * <ul>
+ *   <li>New kernels arrive as <em>default</em> methods composed from the existing primitives
+ *       (e.g. {@link #cumsum}, {@link #argsort}, {@link #segmentSum}, {@link #conv2dBackwardInput});
+ *       a backend overrides them when it has something faster, and the TCK checks that its result
+ *       equals the float64 reference like any other kernel.</li>
+ *   <li>The op enums ({@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp}) are frozen within an SPI
+ *       version: a backend may dispatch on them with an exhaustive {@code switch}. A new elementwise
+ *       op is a new default method, never a new constant.</li>
+ *   <li>A kernel that needs something a backend may lack is tied to a {@link Capability}, and the
+ *       default throws {@link UnsupportedCapabilityException}.</li>
+ *   <li>Anything else (a changed signature or contract) increments {@link SpiVersion#CURRENT}; the
+ *       selection rule then skips providers built for another version and says so.</li>
+ * </ul>
+ * Argument checks common to every backend live in {@link KernelChecks}.
  */
 public interface Kernels {
 
@@ -136,6 +153,77 @@ public interface Kernels {
      */
     default NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
         throw new UnsupportedCapabilityException(backendName(), "conv2d", Capability.CONVOLUTION);
+    }
+
+    /**
+     * 2-D convolution with dilation and groups: NCHW input, weight {@code [O, C/groups, kH, kW]}.
+     * Requires {@link Capability#CONVOLUTION}. The default runs groups one by one and dilates the
+     * kernel with zeros, over {@link #conv2d(NativeArray, NativeArray, int[], int[])}.
+     */
+    default NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
+        return KernelCompositions.conv2d(this, input, weight, options);
+    }
+
+    /**
+     * The cotangent of {@code conv2d}'s input: given the output's cotangent {@code gradOutput}, the
+     * {@code weight} and the input's shape. Default: a convolution of the stride-dilated gradient with
+     * the flipped kernel.
+     */
+    default NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
+                                            Conv2dOptions options) {
+        return KernelCompositions.conv2dBackwardInput(this, gradOutput, weight, inputShape, options);
+    }
+
+    /**
+     * The cotangent of {@code conv2d}'s weight, given the {@code input}, the output's cotangent and
+     * the weight's shape. Default: a convolution of the input with the gradient, channel-major.
+     */
+    default NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
+                                             Conv2dOptions options) {
+        return KernelCompositions.conv2dBackwardWeight(this, input, gradOutput, weightShape, options);
+    }
+
+    // ---- added after SPI 1 shipped, as defaults: index and ordering kernels ----------------------------
+
+    /** {@code [0, 1, ..., n-1]} as a rank-1 array of {@code dtype}. */
+    default NativeArray arange(int n, DType dtype) {
+        return KernelCompositions.arange(this, n, dtype);
+    }
+
+    /**
+     * Inclusive cumulative sum along {@code axis}, same shape and dtype. Default: a product with a
+     * triangular matrix of ones (exact for INT64 up to 2^53).
+     */
+    default NativeArray cumsum(NativeArray x, int axis) {
+        return KernelCompositions.cumsum(this, x, axis);
+    }
+
+    /** INT64 index of the largest entry along {@code axis}; ties give the lower index. */
+    default NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
+        return KernelCompositions.argmax(this, x, axis, keepDims);
+    }
+
+    /** INT64 indices that sort {@code x} along {@code axis}; stable (equal values keep their order). */
+    default NativeArray argsort(NativeArray x, int axis, boolean descending) {
+        return KernelCompositions.argsort(this, x, axis, descending);
+    }
+
+    /** {@code x} sorted along {@code axis}. */
+    default NativeArray sort(NativeArray x, int axis, boolean descending) {
+        return KernelCompositions.sort(this, x, axis, descending);
+    }
+
+    /**
+     * Sums of the rows of {@code data} [N, ...] by segment: {@code out[s] = sum of data[i] where
+     * segmentIds[i] == s}, shape {@code [numSegments, ...]}; an empty segment gives 0.
+     */
+    default NativeArray segmentSum(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return KernelCompositions.segmentSum(this, data, segmentIds, numSegments);
+    }
+
+    /** Like {@link #segmentSum} with the maximum; an empty segment gives 0. */
+    default NativeArray segmentMax(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return KernelCompositions.segmentMax(this, data, segmentIds, numSegments);
     }
 
     // ---- fused kernels with composed defaults ---------------------------------------------

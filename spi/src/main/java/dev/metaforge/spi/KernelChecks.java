@@ -1,0 +1,125 @@
+package dev.metaforge.spi;
+
+import java.util.Arrays;
+
+/**
+ * Argument checks shared by every backend, so each rule is written once and every backend reports
+ * the same message (the TCK's KERNEL-ERROR rules compare error types, not texts). Each method
+ * throws {@link IllegalArgumentException} (or {@link IndexOutOfBoundsException} for indices) whose
+ * message starts with the op's name and names the shapes involved.
+ *
+ * <pre>{@code
+ * int a = KernelChecks.axis("softmax", x.shape(), axis);
+ * KernelChecks.sameDType("matmul", a.dtype(), b.dtype());
+ * }</pre>
+ */
+public final class KernelChecks {
+    private KernelChecks() {
+    }
+
+    /** {@code axis} normalised to [0, rank); a negative axis counts from the end. */
+    public static int axis(String op, Shape shape, int axis) {
+        int rank = shape.rank();
+        int a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for shape " + shape
+                    + " (rank " + rank + ")");
+        }
+        return a;
+    }
+
+    /** Each of {@code axes} normalised, sorted, and checked for repeats. */
+    public static int[] axes(String op, Shape shape, int[] axes) {
+        int[] out = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            out[i] = axis(op, shape, axes[i]);
+        }
+        Arrays.sort(out);
+        for (int i = 1; i < out.length; i++) {
+            if (out[i] == out[i - 1]) {
+                throw new IllegalArgumentException(op + ": axis " + out[i] + " is repeated in " + Arrays.toString(axes));
+            }
+        }
+        return out;
+    }
+
+    public static void nonNegative(String op, String what, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(op + ": " + what + " must be >= 0, got " + value);
+        }
+    }
+
+    public static void sameDType(String op, DType a, DType b) {
+        if (a != b) {
+            throw new IllegalArgumentException(op + ": operands have different dtypes " + a + " and " + b
+                    + "; cast one of them first");
+        }
+    }
+
+    public static void floating(String op, DType dtype) {
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException(op + ": needs a floating dtype, got " + dtype);
+        }
+    }
+
+    public static void integer(String op, String what, DType dtype) {
+        if (dtype != DType.INT64) {
+            throw new IllegalArgumentException(op + ": " + what + " must be INT64, got " + dtype);
+        }
+    }
+
+    /** {@code 0 <= begin[i] <= end[i] <= dim(i)} on every axis. */
+    public static void sliceBounds(String op, Shape shape, int[] begin, int[] end) {
+        if (begin.length != shape.rank() || end.length != shape.rank()) {
+            throw new IllegalArgumentException(op + ": begin " + Arrays.toString(begin) + " and end " + Arrays.toString(end)
+                    + " need one entry per axis of shape " + shape);
+        }
+        for (int i = 0; i < begin.length; i++) {
+            if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
+                throw new IllegalArgumentException(op + ": bounds [" + begin[i] + ", " + end[i] + ") on axis " + i
+                        + " do not satisfy 0 <= begin <= end <= " + shape.dim(i) + " (shape " + shape + ")");
+            }
+        }
+    }
+
+    /** An index into an axis of {@code size} entries. */
+    public static void index(String op, long index, int size, Shape shape, int axis) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException(op + ": index " + index + " is out of range [0, " + size + ") on axis "
+                    + axis + " of shape " + shape);
+        }
+    }
+
+    /** {@code permutation} is a permutation of {@code 0..rank-1}. */
+    public static int[] permutation(String op, Shape shape, int[] permutation) {
+        if (permutation.length != shape.rank()) {
+            throw new IllegalArgumentException(op + ": permutation " + Arrays.toString(permutation) + " needs "
+                    + shape.rank() + " axes for shape " + shape);
+        }
+        int[] out = new int[permutation.length];
+        boolean[] seen = new boolean[permutation.length];
+        for (int i = 0; i < permutation.length; i++) {
+            int a = axis(op, shape, permutation[i]);
+            if (seen[a]) {
+                throw new IllegalArgumentException(op + ": permutation " + Arrays.toString(permutation) + " repeats axis " + a);
+            }
+            seen[a] = true;
+            out[i] = a;
+        }
+        return out;
+    }
+
+    /**
+     * Segment reductions: {@code data} [N, ...] and INT64 {@code segmentIds} [N] with ids in
+     * {@code [0, numSegments)} (ids are checked by the kernels that read them). Returns the data shape.
+     */
+    public static Shape segments(String op, Shape data, NativeArray segmentIds, int numSegments) {
+        nonNegative(op, "numSegments", numSegments);
+        integer(op, "segment ids", segmentIds.dtype());
+        if (data.rank() < 1 || segmentIds.shape().rank() != 1 || segmentIds.shape().dim(0) != data.dim(0)) {
+            throw new IllegalArgumentException(op + ": needs data [N, ...] and segment ids [N], got data " + data
+                    + " and ids " + segmentIds.shape());
+        }
+        return data;
+    }
+}
