@@ -142,6 +142,11 @@ public final class Engine implements AutoCloseable {
         return adopt(kernels.randomNormal(shape, defaultDType, mean, std, seed));
     }
 
+    /** {@code [0, 1, ..., n-1]} as INT64 indices. */
+    public Tensor arange(int n) {
+        return adopt(kernels.arange(n, DType.INT64));
+    }
+
     private Tensor adopt(NativeArray array) {
         ThreadContext ctx = ThreadContext.get();
         Tensor t = new Tensor(this, array, null, true);

@@ -116,7 +116,7 @@ public final class Grad {
                 if (!targets.containsKey(n)) {
                     cotangents.remove(n);
                 }
-                Tensor[] inGrads = n.vjp.apply(g);
+                Tensor[] inGrads = n.vjp(g);
                 for (int i = 0; i < n.inputs.length; i++) {
                     Tensor in = n.inputs[i];
                     if (in.node == null || inGrads[i] == null || !needed.containsKey(in.node)) {

@@ -1,32 +1,45 @@
 package dev.metaforge.api.tensor;
 
 /**
- * One recorded operation of the autodiff graph: its inputs and the rule that maps the output's
- * cotangent to the inputs' cotangents. A leaf (a tensor asked to require gradients) has no rule.
+ * One recorded operation of the autodiff graph: the primitive ({@link Op}), its inputs, its static
+ * attributes (axes, scalars, options) and its output. The VJP rule is looked up in {@link Op}'s
+ * table, not stored per node. A leaf (a tensor asked to require gradients) has no op.
  * The graph is held only by the tensors that refer to it, so it is collected with them.
  */
 final class Node {
     static final Tensor[] NO_INPUTS = new Tensor[0];
 
+    final Op op;
     final Tensor[] inputs;
-    final Vjp vjp;
+    final Object attrs;
+    /** The tensor this node produced; set right after creation (rules such as exp's read it). */
+    Tensor output;
 
-    Node(Tensor[] inputs, Vjp vjp) {
+    Node(Op op, Tensor[] inputs, Object attrs) {
+        this.op = op;
         this.inputs = inputs;
-        this.vjp = vjp;
+        this.attrs = attrs;
+    }
+
+    static Node leaf() {
+        return new Node(null, NO_INPUTS, null);
     }
 
     boolean isLeaf() {
-        return vjp == null;
+        return op == null;
     }
 
-    /**
-     * A vector-Jacobian product rule, written with differentiable {@link Tensor} ops so the backward
-     * pass can itself be recorded (gradients of gradients). Returns one cotangent per input, or null
-     * for an input that needs none (indices, masks).
-     */
-    @FunctionalInterface
-    interface Vjp {
-        Tensor[] apply(Tensor cotangent);
+    /** The cotangents of the inputs given the output's cotangent {@code g} (null where none is needed). */
+    Tensor[] vjp(Tensor g) {
+        return op.vjp(this, g);
+    }
+
+    Tensor in(int i) {
+        return inputs[i];
+    }
+
+    @SuppressWarnings("unchecked")
+    <T> T attrs() {
+        return (T) attrs;
     }
 }

@@ -3,6 +3,7 @@ package dev.metaforge.api.tensor;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.spi.BinaryOp;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
@@ -79,6 +80,14 @@ public final class Tensor implements AutoCloseable {
         return array;
     }
 
+    /**
+     * The primitive that produced this tensor when it was recorded for autodiff ({@link Op#opName()},
+     * e.g. "matmul"); null for leaves, constants and tensors computed while nothing was recorded.
+     */
+    public Op op() {
+        return node == null ? null : node.op;
+    }
+
     /** True when gradients flow through this tensor. */
     public boolean isTracked() {
         return node != null;
@@ -86,7 +95,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A view of the same data that is a leaf of the autodiff graph: gradients can be taken with respect to it. */
     public Tensor requiresGrad() {
-        return view(new Node(Node.NO_INPUTS, null));
+        return view(Node.leaf());
     }
 
     /** A view of the same data through which no gradient flows (JAX's {@code stop_gradient}). */
@@ -122,13 +131,14 @@ public final class Tensor implements AutoCloseable {
     }
 
     // ---- elementwise unary ------------------------------------------------------------------
+    // Each op runs the backend's kernel and records its primitive; the VJP rules are in Op.
 
     public Tensor neg() {
-        return make(k().unary(UnaryOp.NEG, array), g -> arr(g.neg()), this);
+        return make(k().unary(UnaryOp.NEG, array), Op.NEG, null, this);
     }
 
     public Tensor abs() {
-        return make(k().unary(UnaryOp.ABS, array), g -> arr(g.mul(this.sign().stopGradient())), this);
+        return make(k().unary(UnaryOp.ABS, array), Op.ABS, null, this);
     }
 
     /** -1, 0 or 1; its gradient is zero. */
@@ -137,45 +147,35 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor exp() {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().unary(UnaryOp.EXP, array), g -> arr(g.mul(out[0])), this);
-        return out[0];
+        return make(k().unary(UnaryOp.EXP, array), Op.EXP, null, this);
     }
 
     public Tensor log() {
-        return make(k().unary(UnaryOp.LOG, array), g -> arr(g.div(this)), this);
+        return make(k().unary(UnaryOp.LOG, array), Op.LOG, null, this);
     }
 
     public Tensor sqrt() {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().unary(UnaryOp.SQRT, array), g -> arr(g.mul(0.5).div(out[0])), this);
-        return out[0];
+        return make(k().unary(UnaryOp.SQRT, array), Op.SQRT, null, this);
     }
 
     public Tensor square() {
-        return make(k().unary(UnaryOp.SQUARE, array), g -> arr(g.mul(this).mul(2.0)), this);
+        return make(k().unary(UnaryOp.SQUARE, array), Op.SQUARE, null, this);
     }
 
     public Tensor reciprocal() {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().unary(UnaryOp.RECIPROCAL, array), g -> arr(g.mul(out[0].square()).neg()), this);
-        return out[0];
+        return make(k().unary(UnaryOp.RECIPROCAL, array), Op.RECIPROCAL, null, this);
     }
 
     public Tensor tanh() {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().unary(UnaryOp.TANH, array), g -> arr(g.mul(out[0].square().rsub(1.0))), this);
-        return out[0];
+        return make(k().unary(UnaryOp.TANH, array), Op.TANH, null, this);
     }
 
     public Tensor sigmoid() {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().unary(UnaryOp.SIGMOID, array), g -> arr(g.mul(out[0].mul(out[0].rsub(1.0)))), this);
-        return out[0];
+        return make(k().unary(UnaryOp.SIGMOID, array), Op.SIGMOID, null, this);
     }
 
     public Tensor relu() {
-        return make(k().unary(UnaryOp.RELU, array), g -> arr(g.mul(this.gt(0.0))), this);
+        return make(k().unary(UnaryOp.RELU, array), Op.RELU, null, this);
     }
 
     /** max(x, alpha x) for 0 <= alpha <= 1. */
@@ -184,11 +184,11 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor sin() {
-        return make(k().unary(UnaryOp.SIN, array), g -> arr(g.mul(this.cos())), this);
+        return make(k().unary(UnaryOp.SIN, array), Op.SIN, null, this);
     }
 
     public Tensor cos() {
-        return make(k().unary(UnaryOp.COS, array), g -> arr(g.mul(this.sin()).neg()), this);
+        return make(k().unary(UnaryOp.COS, array), Op.COS, null, this);
     }
 
     /** log(1 + exp(x)), computed stably as max(x, 0) + log(1 + exp(-|x|)). */
@@ -196,58 +196,49 @@ public final class Tensor implements AutoCloseable {
         return relu().add(abs().neg().exp().add(1.0).log());
     }
 
+    /** Gaussian error linear unit, tanh approximation (as GPT-2 and PyTorch's {@code approximate='tanh'}). */
+    public Tensor gelu() {
+        Tensor inner = add(pow(3.0).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
+        return mul(0.5).mul(inner.tanh().add(1.0));
+    }
+
     // ---- elementwise binary -----------------------------------------------------------------
 
     public Tensor add(Tensor o) {
-        return make(k().binary(BinaryOp.ADD, array, o.array),
-                g -> arr(sumTo(g, shape()), sumTo(g, o.shape())), this, o);
+        return make(k().binary(BinaryOp.ADD, array, o.array), Op.ADD, null, this, o);
     }
 
     public Tensor sub(Tensor o) {
-        return make(k().binary(BinaryOp.SUB, array, o.array),
-                g -> arr(sumTo(g, shape()), sumTo(g.neg(), o.shape())), this, o);
+        return make(k().binary(BinaryOp.SUB, array, o.array), Op.SUB, null, this, o);
     }
 
     public Tensor mul(Tensor o) {
-        return make(k().binary(BinaryOp.MUL, array, o.array),
-                g -> arr(isTracked() ? sumTo(g.mul(o), shape()) : null, o.isTracked() ? sumTo(g.mul(this), o.shape()) : null), this, o);
+        return make(k().binary(BinaryOp.MUL, array, o.array), Op.MUL, null, this, o);
     }
 
     public Tensor div(Tensor o) {
-        return make(k().binary(BinaryOp.DIV, array, o.array),
-                g -> arr(isTracked() ? sumTo(g.div(o), shape()) : null,
-                        o.isTracked() ? sumTo(g.mul(this).div(o.square()).neg(), o.shape()) : null), this, o);
+        return make(k().binary(BinaryOp.DIV, array, o.array), Op.DIV, null, this, o);
     }
 
     /** this ^ o elementwise; the gradient with respect to o uses log(this), so this must be positive there. */
     public Tensor pow(Tensor o) {
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().binary(BinaryOp.POW, array, o.array),
-                g -> arr(sumTo(g.mul(o).mul(this.pow(o.sub(1.0))), shape()),
-                        o.isTracked() ? sumTo(g.mul(out[0]).mul(this.log()), o.shape()) : null), this, o);
-        return out[0];
+        return make(k().binary(BinaryOp.POW, array, o.array), Op.POW, null, this, o);
     }
 
     public Tensor maximum(Tensor o) {
-        return make(k().binary(BinaryOp.MAXIMUM, array, o.array), g -> {
-            Tensor mask = this.ge(o);
-            return arr(sumTo(g.mul(mask), shape()), sumTo(g.mul(mask.rsub(1.0)), o.shape()));
-        }, this, o);
+        return make(k().binary(BinaryOp.MAXIMUM, array, o.array), Op.MAXIMUM, null, this, o);
     }
 
     public Tensor minimum(Tensor o) {
-        return make(k().binary(BinaryOp.MINIMUM, array, o.array), g -> {
-            Tensor mask = this.le(o);
-            return arr(sumTo(g.mul(mask), shape()), sumTo(g.mul(mask.rsub(1.0)), o.shape()));
-        }, this, o);
+        return make(k().binary(BinaryOp.MINIMUM, array, o.array), Op.MINIMUM, null, this, o);
     }
 
     public Tensor add(double c) {
-        return make(k().binaryScalar(BinaryOp.ADD, array, c), g -> arr(g), this);
+        return make(k().binaryScalar(BinaryOp.ADD, array, c), Op.ADD_SCALAR, c, this);
     }
 
     public Tensor sub(double c) {
-        return make(k().binaryScalar(BinaryOp.SUB, array, c), g -> arr(g), this);
+        return make(k().binaryScalar(BinaryOp.SUB, array, c), Op.SUB_SCALAR, c, this);
     }
 
     /** c - this. */
@@ -257,23 +248,23 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor mul(double c) {
-        return make(k().binaryScalar(BinaryOp.MUL, array, c), g -> arr(g.mul(c)), this);
+        return make(k().binaryScalar(BinaryOp.MUL, array, c), Op.MUL_SCALAR, c, this);
     }
 
     public Tensor div(double c) {
-        return make(k().binaryScalar(BinaryOp.DIV, array, c), g -> arr(g.div(c)), this);
+        return make(k().binaryScalar(BinaryOp.DIV, array, c), Op.DIV_SCALAR, c, this);
     }
 
     public Tensor pow(double c) {
-        return make(k().binaryScalar(BinaryOp.POW, array, c), g -> arr(g.mul(this.pow(c - 1.0)).mul(c)), this);
+        return make(k().binaryScalar(BinaryOp.POW, array, c), Op.POW_SCALAR, c, this);
     }
 
     public Tensor maximum(double c) {
-        return make(k().binaryScalar(BinaryOp.MAXIMUM, array, c), g -> arr(g.mul(this.ge(c))), this);
+        return make(k().binaryScalar(BinaryOp.MAXIMUM, array, c), Op.MAXIMUM_SCALAR, c, this);
     }
 
     public Tensor minimum(double c) {
-        return make(k().binaryScalar(BinaryOp.MINIMUM, array, c), g -> arr(g.mul(this.le(c))), this);
+        return make(k().binaryScalar(BinaryOp.MINIMUM, array, c), Op.MINIMUM_SCALAR, c, this);
     }
 
     // ---- comparisons (not differentiable; 1/0 in this dtype) --------------------------------
@@ -324,38 +315,49 @@ public final class Tensor implements AutoCloseable {
 
     /** {@code condition != 0 ? onTrue : onFalse}, broadcasting; no gradient flows to the condition. */
     public static Tensor where(Tensor condition, Tensor onTrue, Tensor onFalse) {
-        return onTrue.make(onTrue.k().where(condition.array, onTrue.array, onFalse.array), g -> {
-            Tensor zero = g.engine.zeros(Shape.scalar(), g.dtype());
-            return new Tensor[] {null, sumTo(where(condition, g, zero), onTrue.shape()),
-                    sumTo(where(condition, zero, g), onFalse.shape())};
-        },
+        return onTrue.make(onTrue.k().where(condition.array, onTrue.array, onFalse.array), Op.WHERE, null,
                 condition.stopGradient(), onTrue, onFalse);
     }
 
     public Tensor cast(DType dtype) {
-        DType from = dtype();
-        return make(k().cast(array, dtype), g -> arr(g.cast(from)), this);
+        return make(k().cast(array, dtype), Op.CAST, dtype(), this);
     }
 
     // ---- linear algebra ----------------------------------------------------------------------
 
     /** NumPy matmul for rank >= 2: the last two axes multiply, leading axes broadcast. */
     public Tensor matmul(Tensor o) {
-        return make(k().matmul(array, o.array),
-                g -> arr(isTracked() ? sumTo(g.matmul(o.mT()), shape()) : null,
-                        o.isTracked() ? sumTo(this.mT().matmul(g), o.shape()) : null), this, o);
+        return make(k().matmul(array, o.array), Op.MATMUL, null, this, o);
     }
 
     /** {@code this @ w + b} through the backend's fused kernel; {@code b} may be null. */
     public Tensor linear(Tensor w, Tensor b) {
         NativeArray out = k().linear(array, w.array, b == null ? null : b.array);
         // Cotangents only for tracked inputs: the data input of a first layer needs none.
-        Node.Vjp rule = g -> new Tensor[] {
-                isTracked() ? sumTo(g.matmul(w.mT()), shape()) : null,
-                w.isTracked() ? sumTo(this.mT().matmul(g), w.shape()) : null,
-                b == null || !b.isTracked() ? null : sumTo(g, b.shape())};
-        // Without a bias the node has two inputs; the rule's third (null) cotangent is never read.
-        return b == null ? make(out, rule, this, w) : make(out, rule, this, w, b);
+        return b == null ? make(out, Op.LINEAR, null, this, w) : make(out, Op.LINEAR, null, this, w, b);
+    }
+
+    /**
+     * 2-D convolution (cross-correlation) of this NCHW input with {@code weight} [O, C/groups, kH, kW].
+     * Differentiable to any order: its VJPs are the two backward convolutions, whose own VJPs are
+     * convolutions again.
+     */
+    public Tensor conv2d(Tensor weight, Conv2dOptions options) {
+        requireNonNull(options, "options is null");
+        options.outputShape(shape(), weight.shape());
+        return make(k().conv2d(array, weight.array, options), Op.CONV2D, new Op.ConvAttrs(options), this, weight);
+    }
+
+    /** The input cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g} (a differentiable op). */
+    static Tensor conv2dBackwardInput(Tensor g, Tensor w, Shape inputShape, Conv2dOptions o) {
+        return g.make(g.k().conv2dBackwardInput(g.array, w.array, inputShape, o), Op.CONV2D_BACKWARD_INPUT,
+                new Op.ConvAttrs(o), g, w);
+    }
+
+    /** The weight cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g} (a differentiable op). */
+    static Tensor conv2dBackwardWeight(Tensor x, Tensor g, Shape weightShape, Conv2dOptions o) {
+        return x.make(x.k().conv2dBackwardWeight(x.array, g.array, weightShape, o), Op.CONV2D_BACKWARD_WEIGHT,
+                new Op.ConvAttrs(o), x, g);
     }
 
     /** Swaps the last two axes. */
@@ -383,10 +385,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Sum over {@code axes} (empty: all). */
     public Tensor sum(int[] axes, boolean keepDims) {
-        int[] norm = normalizeAxes(axes);
-        Shape in = shape();
-        return make(k().reduce(ReduceOp.SUM, array, norm, keepDims),
-                g -> arr(expandBack(g, in, norm, keepDims)), this);
+        return reduce(ReduceOp.SUM, Op.SUM, axes, keepDims);
     }
 
     public Tensor mean() {
@@ -398,67 +397,40 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor mean(int[] axes, boolean keepDims) {
-        int[] norm = normalizeAxes(axes);
-        Shape in = shape();
-        long count = 1;
-        for (int a : norm) {
-            count *= in.dim(a);
-        }
-        double n = count;
-        return make(k().reduce(ReduceOp.MEAN, array, norm, keepDims),
-                g -> arr(expandBack(g.div(n), in, norm, keepDims)), this);
+        return reduce(ReduceOp.MEAN, Op.MEAN, axes, keepDims);
     }
 
     public Tensor max(int axis, boolean keepDims) {
-        return extremum(ReduceOp.MAX, new int[] {axis}, keepDims);
+        return reduce(ReduceOp.MAX, Op.MAX, new int[] {axis}, keepDims);
     }
 
     public Tensor max(int[] axes, boolean keepDims) {
-        return extremum(ReduceOp.MAX, axes, keepDims);
+        return reduce(ReduceOp.MAX, Op.MAX, axes, keepDims);
     }
 
     public Tensor min(int axis, boolean keepDims) {
-        return extremum(ReduceOp.MIN, new int[] {axis}, keepDims);
+        return reduce(ReduceOp.MIN, Op.MIN, new int[] {axis}, keepDims);
     }
 
     public Tensor min(int[] axes, boolean keepDims) {
-        return extremum(ReduceOp.MIN, axes, keepDims);
+        return reduce(ReduceOp.MIN, Op.MIN, axes, keepDims);
     }
 
-    private Tensor extremum(ReduceOp op, int[] axes, boolean keepDims) {
+    private Tensor reduce(ReduceOp kernelOp, Op op, int[] axes, boolean keepDims) {
         int[] norm = normalizeAxes(axes);
-        Shape in = shape();
-        Tensor[] out = new Tensor[1];
-        // The gradient is shared evenly among tied extremal entries.
-        out[0] = make(k().reduce(op, array, norm, keepDims), g -> {
-            Tensor hit = this.eq(expandBack(out[0].stopGradient(), in, norm, keepDims));
-            Tensor share = hit.div(expandBack(hit.sum(norm, true), in, norm, true));
-            return arr(share.mul(expandBack(g, in, norm, keepDims)));
-        }, this);
-        return out[0];
+        return make(k().reduce(kernelOp, array, norm, keepDims), op, new Op.ReduceAttrs(norm, keepDims), this);
     }
 
     /** Softmax along {@code axis}. */
     public Tensor softmax(int axis) {
         int a = shape().normalizeAxis(axis);
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().softmax(array, a), g -> {
-            Tensor y = out[0];
-            return arr(y.mul(g.sub(g.mul(y).sum(a, true))));
-        }, this);
-        return out[0];
+        return make(k().softmax(array, a), Op.SOFTMAX, a, this);
     }
 
     /** log(sum(exp(x))) along {@code axis}, stable for large inputs. */
     public Tensor logSumExp(int axis, boolean keepDims) {
         int a = shape().normalizeAxis(axis);
-        Tensor[] out = new Tensor[1];
-        out[0] = make(k().logSumExp(array, a, keepDims), g -> {
-            Tensor lse = keepDims ? out[0] : out[0].expandDims(a);
-            Tensor gk = keepDims ? g : g.expandDims(a);
-            return arr(gk.mul(this.sub(lse).exp()));
-        }, this);
-        return out[0];
+        return make(k().logSumExp(array, a, keepDims), Op.LOG_SUM_EXP, new Op.AxisAttrs(a, keepDims), this);
     }
 
     /** x - logSumExp(x) along {@code axis}. */
@@ -472,24 +444,69 @@ public final class Tensor implements AutoCloseable {
      */
     public Tensor softmaxCrossEntropy(Tensor target, int axis) {
         int a = shape().normalizeAxis(axis);
-        return make(k().softmaxCrossEntropy(array, target.array, a), g -> {
-            Tensor gk = g.expandDims(a);
-            return arr(isTracked() ? gk.mul(this.softmax(a).sub(target)) : null, target.isTracked() ? gk.mul(this).neg() : null);
-        }, this, target);
+        return make(k().softmaxCrossEntropy(array, target.array, a), Op.SOFTMAX_CROSS_ENTROPY, a, this, target);
     }
 
-    /** The k largest along {@code axis}, sorted descending; values carry gradients. */
+    /** Inclusive cumulative sum along {@code axis}. */
+    public Tensor cumsum(int axis) {
+        int a = shape().normalizeAxis(axis);
+        return make(k().cumsum(array, a), Op.CUMSUM, a, this);
+    }
+
+    /** INT64 index of the largest entry along {@code axis} (ties: the lower index); not differentiable. */
+    public Tensor argmax(int axis, boolean keepDims) {
+        return constant(k().argmax(array, shape().normalizeAxis(axis), keepDims));
+    }
+
+    /** INT64 indices that sort this tensor along {@code axis}, stably; not differentiable. */
+    public Tensor argsort(int axis, boolean descending) {
+        return constant(k().argsort(array, shape().normalizeAxis(axis), descending));
+    }
+
+    /** This tensor sorted along {@code axis}; the values carry gradients (to the entries they came from). */
+    public Tensor sort(int axis, boolean descending) {
+        int a = shape().normalizeAxis(axis);
+        return takeAlongAxisTrusted(argsort(a, descending), a);
+    }
+
+    /**
+     * Row sums by segment: {@code out[s] = sum of this[i] where segmentIds[i] == s}, shape
+     * {@code [numSegments, ...]} for this tensor's {@code [N, ...]}; empty segments are 0.
+     */
+    public Tensor segmentSum(Tensor segmentIds, int numSegments) {
+        return make(k().segmentSum(array, segmentIds.array, numSegments), Op.SEGMENT_SUM, numSegments, this,
+                segmentIds.stopGradient());
+    }
+
+    /** Row maxima by segment, as {@link #segmentSum}; empty segments are 0. */
+    public Tensor segmentMax(Tensor segmentIds, int numSegments) {
+        return make(k().segmentMax(array, segmentIds.array, numSegments), Op.SEGMENT_MAX, numSegments, this,
+                segmentIds.stopGradient());
+    }
+
+    /** Row means by segment, as {@link #segmentSum}; empty segments are 0. */
+    public Tensor segmentMean(Tensor segmentIds, int numSegments) {
+        Tensor ones = engine.full(Shape.of(dim(0)), 1.0, dtype());
+        Tensor counts = ones.segmentSum(segmentIds, numSegments).maximum(1.0);
+        int[] dims = new int[rank()];
+        java.util.Arrays.fill(dims, 1);
+        dims[0] = numSegments;
+        return segmentSum(segmentIds, numSegments).div(counts.reshape(Shape.of(dims)));
+    }
+
+    /** The k largest along {@code axis}, sorted descending; values carry gradients. No copy to the host. */
     public TopKResult topK(int k, int axis) {
         int a = shape().normalizeAxis(axis);
         TopK raw = k().topK(array, k, a);
         raw.values().close();
         Tensor indices = constant(raw.indices());
-        return new TopKResult(takeAlongAxis(indices, a), indices);
+        return new TopKResult(takeAlongAxisTrusted(indices, a), indices);
     }
 
     /**
      * NumPy {@code take_along_axis}: {@code out[..., j, ...] = this[..., indices[..., j, ...], ...]}
-     * where {@code indices} has this tensor's shape except on {@code axis}. Differentiable.
+     * where {@code indices} has this tensor's shape except on {@code axis}. Differentiable. The
+     * indices are checked (one small copy to the host); see {@link #topK} for the unchecked path.
      */
     public Tensor takeAlongAxis(Tensor indices, int axis) {
         int a = shape().normalizeAxis(axis);
@@ -497,28 +514,38 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("takeAlongAxis: indices of shape " + indices.shape()
                     + " must have the rank of the input " + shape());
         }
-        // Flatten to one axis and gather at flat offsets: one differentiable gather.
-        long[] idx = indices.toLongs();
-        int[] inDims = shape().dims();
+        for (int d = 0; d < rank(); d++) {
+            if (d != a && indices.dim(d) > dim(d)) {
+                throw new IllegalArgumentException("takeAlongAxis: indices shape " + indices.shape()
+                        + " exceeds input shape " + shape() + " off the axis");
+            }
+        }
+        if (indices.size() > 0) {
+            long low = (long) indices.min(new int[0], false).item();
+            long high = (long) indices.max(new int[0], false).item();
+            if (low < 0 || high >= dim(a)) {
+                throw new IndexOutOfBoundsException("takeAlongAxis: index " + (low < 0 ? low : high)
+                        + " out of range for axis " + a + " of shape " + shape());
+            }
+        }
+        return takeAlongAxisTrusted(indices, a);
+    }
+
+    /** takeAlongAxis for indices known to be in range: flat offsets computed on the backend, one gather. */
+    private Tensor takeAlongAxisTrusted(Tensor indices, int a) {
         int[] idxDims = indices.shape().dims();
         long[] inStrides = shape().strides();
-        long[] flat = new long[idx.length];
+        // The offset of every index position with the axis coordinate left out: a function of shapes only.
+        long[] base = new long[(int) indices.size()];
         int[] pos = new int[idxDims.length];
-        for (int i = 0; i < idx.length; i++) {
+        for (int i = 0; i < base.length; i++) {
             long off = 0;
             for (int d = 0; d < pos.length; d++) {
-                long coord = d == a ? idx[i] : pos[d];
-                if (d != a && pos[d] >= inDims[d]) {
-                    throw new IllegalArgumentException("takeAlongAxis: indices shape " + indices.shape()
-                            + " exceeds input shape " + shape() + " off the axis");
+                if (d != a) {
+                    off += pos[d] * inStrides[d];
                 }
-                if (d == a && (idx[i] < 0 || idx[i] >= inDims[a])) {
-                    throw new IndexOutOfBoundsException("takeAlongAxis: index " + idx[i] + " out of range for axis "
-                            + a + " of shape " + shape());
-                }
-                off += coord * inStrides[d];
             }
-            flat[i] = off;
+            base[i] = off;
             for (int d = pos.length - 1; d >= 0; d--) {
                 if (++pos[d] < idxDims[d]) {
                     break;
@@ -526,8 +553,9 @@ public final class Tensor implements AutoCloseable {
                 pos[d] = 0;
             }
         }
-        Tensor flatIdx = engine.indices(flat, indices.shape().dims());
-        return reshape((int) size()).gather(flatIdx, 0);
+        Tensor offsets = engine.indices(base, idxDims);
+        Tensor flat = inStrides[a] == 1 ? indices.add(offsets) : indices.mul((double) inStrides[a]).add(offsets);
+        return reshape((int) size()).gather(flat, 0);
     }
 
     // ---- shape ------------------------------------------------------------------------------
@@ -537,11 +565,10 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor reshape(Shape s) {
-        Shape in = shape();
-        if (s.equals(in)) {
+        if (s.equals(shape())) {
             return this;
         }
-        return make(k().reshape(array, s), g -> arr(g.reshape(in)), this);
+        return make(k().reshape(array, s), Op.RESHAPE, null, this);
     }
 
     /** Inserts a size-1 axis at {@code axis}. */
@@ -564,6 +591,26 @@ public final class Tensor implements AutoCloseable {
         return reshape(shape().without(a));
     }
 
+    /** Merges axes {@code from..to} (inclusive) into one. */
+    public Tensor flatten(int from, int to) {
+        int f = shape().normalizeAxis(from);
+        int t = shape().normalizeAxis(to);
+        int[] dims = new int[rank() - (t - f)];
+        int j = 0;
+        for (int i = 0; i < f; i++) {
+            dims[j++] = dim(i);
+        }
+        long merged = 1;
+        for (int i = f; i <= t; i++) {
+            merged *= dim(i);
+        }
+        dims[j++] = Math.toIntExact(merged);
+        for (int i = t + 1; i < rank(); i++) {
+            dims[j++] = dim(i);
+        }
+        return reshape(Shape.of(dims));
+    }
+
     public Tensor transpose(int... permutation) {
         int[] perm = permutation.clone();
         int[] inverse = new int[perm.length];
@@ -571,22 +618,21 @@ public final class Tensor implements AutoCloseable {
             inverse[shape().normalizeAxis(perm[i])] = i;
             perm[i] = shape().normalizeAxis(perm[i]);
         }
-        return make(k().transpose(array, perm), g -> arr(g.transpose(inverse)), this);
+        return make(k().transpose(array, perm), Op.TRANSPOSE, inverse, this);
     }
 
     public Tensor broadcastTo(Shape s) {
         if (s.equals(shape())) {
             return this;
         }
-        Shape in = shape();
-        return make(k().broadcastTo(array, s), g -> arr(sumTo(g, in)), this);
+        return make(k().broadcastTo(array, s), Op.BROADCAST_TO, null, this);
     }
 
     /** The sub-array {@code [begin[i], end[i])} on every axis. */
     public Tensor slice(int[] begin, int[] end) {
         int[] b = begin.clone();
         int[] e = end.clone();
-        return make(k().slice(array, b, e), g -> arr(padBack(g, b, e)), this);
+        return make(k().slice(array, b, e), Op.SLICE, new Op.SliceAttrs(b, e), this);
     }
 
     /** {@code [from, to)} on one axis, everything on the others. */
@@ -613,15 +659,7 @@ public final class Tensor implements AutoCloseable {
             arrays.add(parts.get(i).array);
             sizes[i] = parts.get(i).dim(a);
         }
-        return first.make(first.k().concat(arrays, a), g -> {
-            Tensor[] out = new Tensor[sizes.length];
-            int from = 0;
-            for (int i = 0; i < sizes.length; i++) {
-                out[i] = g.slice(a, from, from + sizes[i]);
-                from += sizes[i];
-            }
-            return out;
-        }, parts.toArray(new Tensor[0]));
+        return first.make(first.k().concat(arrays, a), Op.CONCAT, new Op.ConcatAttrs(a, sizes), parts.toArray(new Tensor[0]));
     }
 
     /** Stacks equal-shaped tensors along a new axis {@code axis}. */
@@ -636,17 +674,14 @@ public final class Tensor implements AutoCloseable {
     /** NumPy {@code take} along {@code axis} with INT64 {@code indices} of any shape. */
     public Tensor gather(Tensor indices, int axis) {
         int a = shape().normalizeAxis(axis);
-        Shape in = shape();
-        DType dt = dtype();
-        return make(k().gather(array, indices.array, a),
-                g -> arr(engine.zeros(in, dt).scatterAdd(indices, g, a), null), this, indices.stopGradient());
+        return make(k().gather(array, indices.array, a), Op.GATHER, a, this, indices.stopGradient());
     }
 
     /** A copy of this tensor with {@code updates} added at {@code indices} along {@code axis} (NumPy add.at). */
     public Tensor scatterAdd(Tensor indices, Tensor updates, int axis) {
         int a = shape().normalizeAxis(axis);
-        return make(k().scatterAdd(array, indices.array, updates.array, a),
-                g -> arr(g, null, g.gather(indices, a)), this, indices.stopGradient(), updates);
+        return make(k().scatterAdd(array, indices.array, updates.array, a), Op.SCATTER_ADD, a, this,
+                indices.stopGradient(), updates);
     }
 
     // ---- lifetime ---------------------------------------------------------------------------
@@ -675,19 +710,22 @@ public final class Tensor implements AutoCloseable {
         return engine.kernels();
     }
 
-    /** Wraps a kernel result, recording {@code vjp} when recording is on and an input is tracked. */
-    Tensor make(NativeArray out, Node.Vjp vjp, Tensor... inputs) {
+    /** Wraps a kernel result, recording {@code op} when recording is on and an input is tracked. */
+    Tensor make(NativeArray out, Op op, Object attrs, Tensor... inputs) {
         ThreadContext ctx = ThreadContext.get();
         Node n = null;
         if (ctx.recording()) {
             for (Tensor in : inputs) {
                 if (in.node != null) {
-                    n = new Node(inputs, vjp);
+                    n = new Node(op, inputs, attrs);
                     break;
                 }
             }
         }
         Tensor t = new Tensor(engine, out, n, true);
+        if (n != null) {
+            n.output = t;
+        }
         Scope.adopt(ctx, t);
         return t;
     }
@@ -697,10 +735,6 @@ public final class Tensor implements AutoCloseable {
         Tensor t = new Tensor(engine, out, null, true);
         Scope.adopt(ctx, t);
         return t;
-    }
-
-    private static Tensor[] arr(Tensor... ts) {
-        return ts;
     }
 
     private int[] normalizeAxes(int[] axes) {
@@ -753,58 +787,5 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("reshape: cannot reshape " + shape() + " (" + size() + " elements) to " + s);
         }
         return s;
-    }
-
-    /** Sums a broadcast cotangent back to {@code target}'s shape (the VJP of broadcasting). */
-    static Tensor sumTo(Tensor g, Shape target) {
-        Shape gs = g.shape();
-        if (gs.equals(target)) {
-            return g;
-        }
-        int extra = gs.rank() - target.rank();
-        List<Integer> axes = new ArrayList<>();
-        for (int i = 0; i < gs.rank(); i++) {
-            if (i < extra || (target.dim(i - extra) == 1 && gs.dim(i) != 1)) {
-                axes.add(i);
-            }
-        }
-        Tensor s = axes.isEmpty() ? g : g.sum(axes.stream().mapToInt(Integer::intValue).toArray(), true);
-        return s.reshape(target);
-    }
-
-    /** Re-inserts reduced axes and broadcasts back to {@code in} (the VJP of a reduction). */
-    private static Tensor expandBack(Tensor g, Shape in, int[] axes, boolean keepDims) {
-        Tensor kept = g;
-        if (!keepDims) {
-            int[] d = in.dims();
-            for (int a : axes) {
-                d[a] = 1;
-            }
-            kept = g.reshape(Shape.of(d));
-        }
-        return kept.broadcastTo(in);
-    }
-
-    /** Zero-pads {@code g} back to this tensor's shape: the VJP of slice, itself differentiable. */
-    private Tensor padBack(Tensor g, int[] begin, int[] end) {
-        Tensor out = g;
-        int[] full = shape().dims();
-        for (int a = 0; a < full.length; a++) {
-            int before = begin[a];
-            int after = full[a] - end[a];
-            if (before == 0 && after == 0) {
-                continue;
-            }
-            List<Tensor> parts = new ArrayList<>(3);
-            if (before > 0) {
-                parts.add(engine.zeros(out.shape().with(a, before), out.dtype()));
-            }
-            parts.add(out);
-            if (after > 0) {
-                parts.add(engine.zeros(out.shape().with(a, after), out.dtype()));
-            }
-            out = concat(parts, a);
-        }
-        return out;
     }
 }
