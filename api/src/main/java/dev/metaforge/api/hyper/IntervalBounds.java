@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Initializer;
+import dev.metaforge.api.nn.LayerInfo;
 import dev.metaforge.api.nn.Linear;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.nn.Module;
+import dev.metaforge.api.nn.ModuleStructure;
 import dev.metaforge.api.nn.Sequential;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
@@ -25,8 +27,10 @@ import java.util.Map;
  * the bounds: {@code [f(c - r), f(c + r)]}. Every true output for inputs and weights inside their
  * intervals lies inside the result. Weight batches work as in {@link Linear}.
  *
- * <p>Supported modules: {@link Linear}, {@link Mlp}, {@link Sequential} of supported modules, and
- * the monotone {@link Activation}s (all but {@code SIN}).
+ * <p>The walk reads the module's {@link Module#structure() structure}, never its class: any module
+ * whose layers are a chain of "linear" layers and monotone "activation" layers is supported (so
+ * {@link Linear}, {@link Mlp}, {@link Sequential} of them, and a third-party module describing the
+ * same layers). Another layer kind is an error naming it.
  *
  * <pre>{@code
  * Interval logits = IntervalBounds.apply(mlp, new IntervalParams(center, radius), IntervalBounds.point(x));
@@ -81,42 +85,32 @@ public final class IntervalBounds {
     }
 
     private static Box propagate(Module module, IntervalParams params, Tensor center, Tensor radius) {
-        if (module instanceof Linear linear) {
-            return linear(linear, params, center, radius);
-        }
-        if (module instanceof Activation activation) {
-            return activation(activation, center, radius);
-        }
-        if (module instanceof Mlp mlp) {
-            List<Linear> layers = mlp.layers();
-            Box box = new Box(center, radius);
-            for (int i = 0; i < layers.size(); i++) {
-                box = linear(layers.get(i), params.scoped(Integer.toString(i)), box.center, box.radius);
-                box = activation(i + 1 < layers.size() ? mlp.hidden() : mlp.output(), box.center, box.radius);
+        ModuleStructure structure = module.structure();
+        Box box = new Box(center, radius);
+        for (LayerInfo layer : structure.layers()) {
+            switch (layer.kind()) {
+                case "linear" -> {
+                    String weight = layer.param("weight");
+                    String bias = layer.param("bias");
+                    Linear shape = new Linear(structure.group(layer.input()).size(), structure.group(layer.output()).size(),
+                            bias != null, Initializer.zeros());
+                    box = linear(shape, params, weight, bias, box.center, box.radius);
+                }
+                case "activation" -> box = activation(Activation.parse(layer.attribute("activation")), box.center, box.radius);
+                default -> throw new UnsupportedOperationException("interval bound propagation does not support layer '"
+                        + layer.name() + "' of kind '" + layer.kind() + "' in module '" + module.kind()
+                        + "'; supported: chains of linear layers and monotone activations."
+                        + " Generate point weights for this target instead");
             }
-            return box;
         }
-        if (module instanceof Sequential sequential) {
-            Box box = new Box(center, radius);
-            List<Module> layers = sequential.layers();
-            for (int i = 0; i < layers.size(); i++) {
-                Module layer = layers.get(i);
-                IntervalParams p = layer.parameters().isEmpty() ? IntervalParams.point(Params.empty())
-                        : params.scoped(Integer.toString(i));
-                box = propagate(layer, p, box.center, box.radius);
-            }
-            return box;
-        }
-        throw new UnsupportedOperationException("interval bound propagation does not support module "
-                + module.getClass().getName() + "; supported: Linear, Mlp, Sequential and monotone Activations."
-                + " Wrap the target in one of these, or generate point weights instead");
+        return box;
     }
 
-    private static Box linear(Linear layer, IntervalParams params, Tensor xc, Tensor xr) {
-        Tensor wc = params.center().get("weight");
-        Tensor bc = layer.bias() ? params.center().get("bias") : null;
-        Tensor wr = params.radius().contains("weight") ? params.radius().get("weight") : null;
-        Tensor br = layer.bias() && params.radius().contains("bias") ? params.radius().get("bias") : null;
+    private static Box linear(Linear layer, IntervalParams params, String weightName, String biasName, Tensor xc, Tensor xr) {
+        Tensor wc = params.center().get(weightName);
+        Tensor bc = biasName != null ? params.center().get(biasName) : null;
+        Tensor wr = params.radius().contains(weightName) ? params.radius().get(weightName) : null;
+        Tensor br = biasName != null && params.radius().contains(biasName) ? params.radius().get(biasName) : null;
         Tensor yc = layer.apply(pair(wc, bc), xc);
         Linear noBias = new Linear(layer.in(), layer.out(), false, Initializer.zeros());
         Tensor yr = null;

@@ -31,6 +31,27 @@ public enum Activation implements Module {
         return apply(input);
     }
 
+    @Override
+    public String kind() {
+        return "activation";
+    }
+
+    /** The JSON name ("relu", "leaky_relu"). */
+    public String jsonName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** True for activations that never decrease (interval bounds map end points to end points). */
+    public boolean isMonotone() {
+        return this != SIN;
+    }
+
+    @Override
+    public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
+        b.layer(prefix, kind(), input, input, java.util.Map.of(), java.util.Map.of("activation", jsonName()));
+        return input;
+    }
+
     /** Parses "relu", "leaky_relu", ... naming the known values on error. */
     public static Activation parse(String name) {
         try {

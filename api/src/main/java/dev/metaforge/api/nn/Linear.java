@@ -43,6 +43,24 @@ public record Linear(int in, int out, boolean bias, Initializer weightInit) impl
     }
 
     @Override
+    public String kind() {
+        return "linear";
+    }
+
+    @Override
+    public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
+        NeuronGroup inGroup = b.resolve(input, in);
+        NeuronGroup outGroup = b.group(StructureBuilder.join(prefix, "out"), out);
+        java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
+        params.put("weight", StructureBuilder.join(prefix, "weight"));
+        if (bias) {
+            params.put("bias", StructureBuilder.join(prefix, "bias"));
+        }
+        b.layer(prefix, kind(), inGroup, outGroup, params, java.util.Map.of());
+        return outGroup;
+    }
+
+    @Override
     public Tensor apply(Params params, Tensor x) {
         Tensor w = params.get("weight");
         Tensor b = bias ? params.get("bias") : null;

@@ -54,6 +54,23 @@ public record Mlp(List<Integer> sizes, Activation hidden, Activation output, Ini
     }
 
     @Override
+    public String kind() {
+        return "mlp";
+    }
+
+    @Override
+    public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
+        List<Linear> layers = layers();
+        NeuronGroup g = input;
+        for (int i = 0; i < layers.size(); i++) {
+            String name = StructureBuilder.join(prefix, Integer.toString(i));
+            g = layers.get(i).describe(b, name, g);
+            g = (i + 1 < layers.size() ? hidden : output).describe(b, name + ".act", g);
+        }
+        return g;
+    }
+
+    @Override
     public Tensor apply(Params params, Tensor input) {
         List<Linear> layers = layers();
         Tensor x = input;

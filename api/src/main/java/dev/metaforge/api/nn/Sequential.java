@@ -32,6 +32,44 @@ public record Sequential(List<Module> layers) implements Module {
     }
 
     @Override
+    public List<StateSpec> stateSpecs() {
+        List<StateSpec> out = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (StateSpec s : layers.get(i).stateSpecs()) {
+                out.add(s.prefixed(Integer.toString(i)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String kind() {
+        return "sequential";
+    }
+
+    @Override
+    public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
+        NeuronGroup g = input;
+        for (int i = 0; i < layers.size(); i++) {
+            g = layers.get(i).describe(b, StructureBuilder.join(prefix, Integer.toString(i)), g);
+        }
+        return g;
+    }
+
+    @Override
+    public ModuleOutput forward(Params params, Tensor input, ModuleCall call) {
+        ModuleOutput.Collector collector = new ModuleOutput.Collector();
+        Tensor x = input;
+        for (int i = 0; i < layers.size(); i++) {
+            String name = Integer.toString(i);
+            Module layer = layers.get(i);
+            x = collector.add(name, layer.forward(layer.parameters().isEmpty() ? Params.empty() : params.scoped(name), x,
+                    call.child(name)));
+        }
+        return collector.finish(x);
+    }
+
+    @Override
     public Tensor apply(Params params, Tensor input) {
         Tensor x = input;
         for (int i = 0; i < layers.size(); i++) {
