@@ -90,9 +90,18 @@ final class MetricsLog {
     }
 
     void addTrain(long step, double loss, double seconds, double stepsPerSecond) {
+        addTrain(step, loss, Map.of(), seconds, stepsPerSecond);
+    }
+
+    /** A training line; {@code terms} are the step's loss parts and statistics ({@code "terms": {...}}). */
+    void addTrain(long step, double loss, Map<String, Double> terms, double seconds, double stepsPerSecond) {
         ObjectNode node = json.createObjectNode();
         node.put("step", step);
         node.put("loss", loss);
+        if (!terms.isEmpty()) {
+            ObjectNode t = node.putObject("terms");
+            terms.forEach(t::put);
+        }
         node.put("seconds", seconds);
         node.put("stepsPerSecond", stepsPerSecond);
         lines.add(node.toString());

@@ -23,6 +23,17 @@ public interface Objective {
      */
     Tensor loss(Params params, long step, RandomStream rng);
 
+    /**
+     * The loss of training step {@code step} with its named parts (auxiliary losses of the modules
+     * it ran, regularisers) and statistics; the trainer differentiates {@link LossTerms#total()} and
+     * logs the rest. The default is {@link #loss} with no parts; objectives that run modules through
+     * {@link StatefulModel} return {@code StatefulModel.lossTerms(taskLoss, output)}, so every
+     * module's auxiliary losses reach the objective.
+     */
+    default LossTerms lossTerms(Params params, long step, RandomStream rng) {
+        return LossTerms.of(loss(params, step, rng));
+    }
+
     /** Metrics on held-out data; no gradients are taken. */
     Map<String, Double> evaluate(Params params);
 

@@ -142,7 +142,7 @@ public final class Trainer {
             double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
             if (done % spec.logEvery() == 0 || last) {
                 double stepsPerSecond = (done - lastLogStep) / Math.max(1e-9, seconds - lastLogSeconds);
-                metrics.addTrain(done, loss, seconds, stepsPerSecond);
+                metrics.addTrain(done, loss, loop.lastTerms(), seconds, stepsPerSecond);
                 progress.logged(done, loss);
                 lastLogStep = done;
                 lastLogSeconds = seconds;

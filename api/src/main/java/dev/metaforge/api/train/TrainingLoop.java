@@ -41,6 +41,7 @@ public final class TrainingLoop implements AutoCloseable {
     private Params params;
     private long completedSteps;
     private boolean closed;
+    private Map<String, Double> lastTerms = Map.of();
 
     private TrainingLoop(Objective objective, Optimizer optimizer, long seed, Params params, long completedSteps) {
         this.objective = objective;
@@ -113,7 +114,8 @@ public final class TrainingLoop implements AutoCloseable {
         Params next;
         try (Scope scope = Scope.open()) {
             Params tracked = params.requiringGrad();
-            Tensor loss = objective.loss(tracked, step, stepRandom(seed, step));
+            LossTerms terms = objective.lossTerms(tracked, step, stepRandom(seed, step));
+            Tensor loss = terms == null ? null : terms.total();
             if (loss == null || loss.size() != 1 || !loss.dtype().isFloating()) {
                 throw new TrainingException(objective.getClass().getSimpleName() + ".loss returned "
                         + (loss == null ? "null" : loss) + " at step " + step + "; it must return a one-element floating tensor");
@@ -123,6 +125,10 @@ public final class TrainingLoop implements AutoCloseable {
                 throw new TrainingException("the loss is " + lossValue + " at step " + step
                         + " (0-based): training diverged; lower the learning rate or check the data");
             }
+            Map<String, Double> logged = new LinkedHashMap<>();
+            terms.parts().forEach((n, t) -> logged.put(n, t.item()));
+            terms.metrics().forEach((n, t) -> logged.put(n, t.item()));
+            lastTerms = logged;
             Params grads = Grad.of(loss).wrt(tracked);
             next = optimizer.step(params, grads);
         }
@@ -138,6 +144,11 @@ public final class TrainingLoop implements AutoCloseable {
         try (NoGrad noGrad = NoGrad.enter(); Scope scope = Scope.open()) {
             return new LinkedHashMap<>(requireNonNull(objective.evaluate(params), "objective.evaluate returned null"));
         }
+    }
+
+    /** The named loss parts and statistics of the last step (see {@link LossTerms}); empty before the first. */
+    public Map<String, Double> lastTerms() {
+        return lastTerms;
     }
 
     /** Steps run so far (including those before a resume). */
