@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The regression experiment end to end through the trainer, on the reference backend. */
 class RegressionExperimentTest {
-    private static final Path EXAMPLE = Path.of("..", "examples", "regression-sin.json");
+    private static final Path EXAMPLE = Path.of("..", "..", "examples", "regression-sin.json");
 
     private final SpecRegistry specs = SpecRegistry.load(RegressionExperimentTest.class.getClassLoader());
     private final StringWriter progress = new StringWriter();

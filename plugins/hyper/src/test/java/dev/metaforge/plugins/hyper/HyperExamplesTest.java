@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint and resume in the middle of a task.
  */
 class HyperExamplesTest {
-    private static final Path EXAMPLES = Path.of("..", "examples");
+    private static final Path EXAMPLES = Path.of("..", "..", "examples");
 
     @Test
     void mipExampleIsThePaperSetting() {

@@ -118,7 +118,7 @@ class MetaSpecTest {
     void theExampleSpecIsFinnsSettingAndTrains() {
         // examples/maml-sinusoid.json, read as `metaforge train` reads it (every plugin on the classpath).
         SpecRegistry all = SpecRegistry.load(getClass().getClassLoader());
-        Path file = Path.of("..", "examples", "maml-sinusoid.json");
+        Path file = Path.of("..", "..", "examples", "maml-sinusoid.json");
         TrainSpec train = all.read(file, TrainSpec.class);
         assertEquals(10_000, train.steps());
         MamlExperimentSpec maml = assertInstanceOf(MamlExperimentSpec.class, train.experiment());
