@@ -150,11 +150,11 @@ class TrainCommandTest {
         assertEquals(Path.of("examples").toAbsolutePath(), TrainCommand.baseDir(Path.of("examples/regression-sin.json")));
     }
 
-    /** The shipped example, when the core plugin is on the CLI's classpath (metaforge-plugins). */
+    /** The shipped example, when the core plugin is on the CLI's classpath (metaforge-plugins-core). */
     @Test
     void trainsTheShippedExampleWhenTheCorePluginIsPresent() throws IOException {
         SpecRegistry specs = SpecRegistry.load(TrainTestPlugin.loader());
-        assumeTrue(specs.names(ExperimentSpec.class).contains("regression"), "metaforge-plugins is not on the cli classpath");
+        assumeTrue(specs.names(ExperimentSpec.class).contains("regression"), "metaforge-plugins-core is not on the cli classpath");
         Path example = Path.of("..", "examples", "regression-sin.json");
         Run r = run("train", example.toString(), "--backend", "reference", "--out", dir.resolve("sin").toString(), "--steps", "200");
         assertEquals(0, r.exitCode(), r.err());
