@@ -40,6 +40,19 @@ public interface HyperNetwork {
      */
     Shape contextShape();
 
+    /** A short name for errors: the JSON type name of built-in hypernetworks ("mip", "chunked"). */
+    default String kind() {
+        return "hypernetwork";
+    }
+
+    /**
+     * True when the generated values are offsets added to a base θ0 (θ = θ0 + Δθ, as MIP does), so
+     * an experiment may supply pretrained θ0 weights; false by default.
+     */
+    default boolean generatesOffsets() {
+        return false;
+    }
+
     /** Generated parameters for {@code context}; see the class comment for weight batches. */
     Params generate(Params params, Tensor context);
 
@@ -87,7 +100,7 @@ public interface HyperNetwork {
             return got.dim(0);
         }
         String dims = want.toString();
-        throw new IllegalArgumentException(getClass().getSimpleName() + ": context of shape " + got + " is neither "
+        throw new IllegalArgumentException("hypernetwork '" + kind() + "': context of shape " + got + " is neither "
                 + want + " (one network) nor [B" + (want.rank() == 0 ? "" : ", " + dims.substring(1, dims.length() - 1))
                 + "] (a weight batch of B networks)");
     }

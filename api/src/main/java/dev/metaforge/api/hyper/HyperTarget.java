@@ -111,7 +111,7 @@ public final class HyperTarget {
                 b = t.dim(0);
             } else {
                 throw new IllegalArgumentException("generated parameter '" + spec.name() + "' of target "
-                        + module.getClass().getSimpleName() + " has shape " + t.shape() + " but the target declares "
+                        + "module '" + module.kind() + "' has shape " + t.shape() + " but the target declares "
                         + spec.shape() + " (or [B, " + dimsOf(spec.shape()) + "] for a weight batch of B networks)");
             }
             if (batch >= 0 && b != batch) {
@@ -168,7 +168,7 @@ public final class HyperTarget {
         for (ParamSpec s : generated) {
             names.add(s.name());
         }
-        return "HyperTarget[" + module.getClass().getSimpleName() + ", generated=" + names + "]";
+        return "HyperTarget[" + module.kind() + ", generated=" + names + "]";
     }
 
     private static Params initOf(List<ParamSpec> specs, Engine engine, RandomStream rng) {

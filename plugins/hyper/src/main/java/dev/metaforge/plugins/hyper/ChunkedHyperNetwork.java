@@ -76,6 +76,11 @@ public final class ChunkedHyperNetwork implements HyperNetwork {
     }
 
     @Override
+    public String kind() {
+        return "chunked";
+    }
+
+    @Override
     public Shape contextShape() {
         return Shape.of(contextSize);
     }

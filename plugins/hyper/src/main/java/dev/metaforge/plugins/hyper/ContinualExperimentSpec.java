@@ -58,7 +58,7 @@ public record ContinualExperimentSpec(ModuleSpec target, ParamSelection generate
         HyperNetwork built = spec.build(hyperTarget);
         if (!(built instanceof TaskConditionedHyperNetwork conditioned)) {
             throw new IllegalArgumentException("continual experiment: the hypernetwork must be task-conditioned"
-                    + " ('task-conditioned' or 'hyperinterval'), got " + built.getClass().getSimpleName());
+                    + " ('task-conditioned' or 'hyperinterval'), got '" + built.kind() + "'");
         }
         return new ContinualObjective(context.engine(), hyperTarget, conditioned, sequence, stepsPerTask, batchSize, regularization,
                 midpointWeight);

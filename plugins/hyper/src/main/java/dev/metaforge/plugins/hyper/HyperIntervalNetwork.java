@@ -116,6 +116,11 @@ public final class HyperIntervalNetwork implements IntervalHyperNetwork {
 
     /** The midpoint weights of each task's interval. */
     @Override
+    public String kind() {
+        return "hyperinterval";
+    }
+
+    @Override
     public Params generate(Params params, Tensor taskIds) {
         return generateInterval(params, taskIds).center();
     }

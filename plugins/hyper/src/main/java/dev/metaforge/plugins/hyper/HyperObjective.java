@@ -51,9 +51,9 @@ public final class HyperObjective implements Objective {
         this.contexts = contexts;
         this.points = points;
         this.pretrained = pretrained;
-        if (pretrained != null && !(hyper instanceof MipHyperNetwork)) {
-            throw new IllegalArgumentException("hypernetwork experiment: pretrained θ0 weights need a 'mip' hypernetwork, got "
-                    + hyper.getClass().getSimpleName());
+        if (pretrained != null && !hyper.generatesOffsets()) {
+            throw new IllegalArgumentException("hypernetwork experiment: pretrained θ0 weights need a hypernetwork that generates"
+                    + " offsets (θ = θ0 + Δθ, e.g. 'mip'), got '" + hyper.kind() + "'");
         }
         if (!hyper.contextShape().equals(Shape.of(task.conditions()))) {
             throw new IllegalArgumentException("hypernetwork experiment: the task gives " + task.conditions()

@@ -94,6 +94,17 @@ public final class MipHyperNetwork implements HyperNetwork {
     }
 
     @Override
+    public String kind() {
+        return "mip";
+    }
+
+    /** MIP generates Δθ added to θ0 (pretrained or learned). */
+    @Override
+    public boolean generatesOffsets() {
+        return true;
+    }
+
+    @Override
     public Shape contextShape() {
         return Shape.of(inputs);
     }

@@ -86,6 +86,11 @@ public final class RecurrentHyperNetwork implements HyperNetwork {
     }
 
     @Override
+    public String kind() {
+        return "recurrent";
+    }
+
+    @Override
     public Shape contextShape() {
         return Shape.of(contextSize);
     }

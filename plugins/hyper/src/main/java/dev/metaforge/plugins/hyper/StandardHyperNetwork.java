@@ -51,6 +51,11 @@ public final class StandardHyperNetwork implements HyperNetwork {
     }
 
     @Override
+    public String kind() {
+        return "standard";
+    }
+
+    @Override
     public Shape contextShape() {
         return Shape.of(contextSize);
     }

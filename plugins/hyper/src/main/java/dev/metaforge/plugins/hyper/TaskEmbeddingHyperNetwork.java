@@ -80,6 +80,11 @@ public final class TaskEmbeddingHyperNetwork implements TaskConditionedHyperNetw
     }
 
     @Override
+    public String kind() {
+        return "task-conditioned";
+    }
+
+    @Override
     public Params generate(Params params, Tensor taskIds) {
         requireNonNull(params, "params is null");
         return generator.generate(params.filter(n -> !n.equals(EMBEDDINGS)), embeddings(params, taskIds));
@@ -96,12 +101,12 @@ public final class TaskEmbeddingHyperNetwork implements TaskConditionedHyperNetw
         requireNonNull(taskIds, "taskIds is null");
         int batch = hyper.contextBatch(taskIds);
         if (taskIds.dtype() != DType.INT64) {
-            throw new IllegalArgumentException(hyper.getClass().getSimpleName() + ": the context must be INT64 task ids, got "
+            throw new IllegalArgumentException("hypernetwork '" + hyper.kind() + "': the context must be INT64 task ids, got "
                     + taskIds.dtype() + "; build it with taskIds(engine, ids...)");
         }
         for (long id : taskIds.toLongs()) {
             if (id < 0 || id >= hyper.tasks()) {
-                throw new IllegalArgumentException(hyper.getClass().getSimpleName() + ": task id " + id + " is out of range 0.."
+                throw new IllegalArgumentException("hypernetwork '" + hyper.kind() + "': task id " + id + " is out of range 0.."
                         + (hyper.tasks() - 1));
             }
         }
