@@ -16,6 +16,12 @@ Workloads (the same shapes, hyper-parameters and data sizes as the Java side):
   maml    MAML sinusoid meta-iteration, second order: 1-40-40-1 ReLU, K=10 support and 10
           query points per task, meta-batch 25, one inner SGD step of 0.01, Adam 1e-3.
   fomaml  the same, first order.
+  cnn     Fashion-MNIST-sized CNN training step, batch 128 of [1, 28, 28]: conv 3x3 1->32 (pad 1),
+          BatchNorm, ReLU, max-pool 2; conv 3x3 32->64 (pad 1), BatchNorm, ReLU, max-pool 2; flatten;
+          linear 3136->10; softmax cross-entropy, Adam 1e-3 (BatchNorm in training mode).
+  transformer  one pre-LN transformer block step: input [8, 128, 256] (batch 8, sequence 128,
+          d 256), 4 heads, causal, MLP hidden 1024 with tanh-GELU, no dropout; loss = mean of
+          squared outputs; Adam 1e-3.
   adam    one torch.optim.Adam step on a [784, 256] weight with a fixed gradient (the optimizer
           part of mlp in isolation).
 
@@ -189,6 +195,72 @@ def matmul_gflops(n=512, reps=20):
     return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
 
 
+def cnn_workload(gen):
+    x = torch.rand(BATCH, 1, 28, 28, generator=gen)
+    labels = torch.randint(0, 10, (BATCH,), generator=gen)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.BatchNorm2d(64), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 10))
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), labels)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+class PreLnBlock(torch.nn.Module):
+    """x + attn(ln1(x)); x + mlp(ln2(x)): the same block as Metaforge's transformer-block."""
+
+    def __init__(self, d=256, heads=4, hidden=1024):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = torch.nn.LayerNorm(d)
+        self.ln2 = torch.nn.LayerNorm(d)
+        self.q = torch.nn.Linear(d, d)
+        self.k = torch.nn.Linear(d, d)
+        self.v = torch.nn.Linear(d, d)
+        self.o = torch.nn.Linear(d, d)
+        self.fc1 = torch.nn.Linear(d, hidden)
+        self.fc2 = torch.nn.Linear(hidden, d)
+
+    def attention(self, x):
+        n, t, d = x.shape
+        h = self.heads
+
+        def split(z):
+            return z.view(n, t, h, d // h).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(d // h)
+        mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(mask, float('-inf'))
+        out = torch.softmax(scores, dim=-1) @ v
+        return self.o(out.transpose(1, 2).reshape(n, t, d))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln1(x))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x)), approximate='tanh'))
+
+
+def transformer_workload(gen):
+    x = torch.randn(8, 128, 256, generator=gen)
+    block = PreLnBlock()
+    opt = torch.optim.Adam(block.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = block(x).square().mean()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
 def adam_workload(gen):
     """One torch.optim.Adam step on a [784, 256] weight with a fixed gradient."""
     bound = 1 / math.sqrt(784)
@@ -248,7 +320,7 @@ def count_ops(step, steps=5):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam'])
+    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer'])
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--impl', choices=['batched', 'loop'], default='batched')
     ap.add_argument('--warmup', type=float, default=3)
@@ -265,6 +337,10 @@ def main():
         step = hyper_workload(gen)
     elif a.workload == 'adam':
         step = adam_workload(gen)
+    elif a.workload == 'cnn':
+        step = cnn_workload(gen)
+    elif a.workload == 'transformer':
+        step = transformer_workload(gen)
     else:
         step = maml_workload(gen, a.workload == 'maml', a.impl)
     impl = a.impl if a.workload in ('maml', 'fomaml') else 'eager'
