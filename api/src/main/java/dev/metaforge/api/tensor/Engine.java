@@ -2,6 +2,7 @@ package dev.metaforge.api.tensor;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.random.Philox;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendDiscovery;
@@ -132,13 +133,42 @@ public final class Engine implements AutoCloseable {
         return adopt(kernels.full(shape, value, dtype));
     }
 
-    /** Uniform samples in [low, high), reproducible from {@code seed}. */
+    /**
+     * Uniform samples in [low, high), drawn in Java with {@link Philox} so the same seed gives the
+     * same values on every backend (initial weights, data). For large draws inside a training
+     * step where cross-backend equality does not matter (dropout masks), {@link #nativeUniform}
+     * uses the backend's generator without a copy from the host.
+     */
     public Tensor uniform(Shape shape, double low, double high, long seed) {
+        double[] u = Philox.uniform(seed, shape.sizeAsInt());
+        double width = high - low;
+        for (int i = 0; i < u.length; i++) {
+            double v = low + width * u[i];
+            // Stay below high after rounding, in the engine's dtype.
+            if (v >= high || (defaultDType == DType.FLOAT32 && (float) v >= (float) high)) {
+                v = defaultDType == DType.FLOAT32 ? Math.nextDown((float) high) : Math.nextDown(high);
+            }
+            u[i] = v;
+        }
+        return adopt(kernels.fromDoubles(u, shape, defaultDType));
+    }
+
+    /** Normal samples drawn in Java with {@link Philox}: the same on every backend for a seed. */
+    public Tensor normal(Shape shape, double mean, double std, long seed) {
+        double[] z = Philox.normal(seed, shape.sizeAsInt());
+        for (int i = 0; i < z.length; i++) {
+            z[i] = mean + std * z[i];
+        }
+        return adopt(kernels.fromDoubles(z, shape, defaultDType));
+    }
+
+    /** Uniform samples from the backend's own generator: reproducible on one backend only. */
+    public Tensor nativeUniform(Shape shape, double low, double high, long seed) {
         return adopt(kernels.randomUniform(shape, defaultDType, low, high, seed));
     }
 
-    /** Normal samples, reproducible from {@code seed}. */
-    public Tensor normal(Shape shape, double mean, double std, long seed) {
+    /** Normal samples from the backend's own generator: reproducible on one backend only. */
+    public Tensor nativeNormal(Shape shape, double mean, double std, long seed) {
         return adopt(kernels.randomNormal(shape, defaultDType, mean, std, seed));
     }
 

@@ -65,7 +65,9 @@ class ContinualLearningTest {
     void outputRegularizerKeepsTaskOneWithinTwoPointsWhileNoRegularizerForgetsIt() {
         Engine engine = HyperFixtures.engine();
         HyperTarget target = target();
-        Run kept = train(engine, taskConditioned(target), target, 0.01, 0);
+        // beta = 0.05: in a sweep of seeds 0..5 it kept task 1 within 1.5 points every time; beta = 0.01
+        // kept it for seeds 1..5 but forgot it with seed 0 (0.985 -> 0.545), so it is too weak to rely on.
+        Run kept = train(engine, taskConditioned(target), target, 0.05, 0);
         Run forgot = train(engine, taskConditioned(target), target, 0.0, 0);
         System.out.printf(Locale.ROOT, "continual (task-conditioned, 5 tasks): task 1 accuracy after task 1 / after task 5:"
                 + " with regularizer %.3f / %.3f, without %.3f / %.3f; mean final accuracy with %.3f, without %.3f%n",
