@@ -11,12 +11,11 @@ import dev.metaforge.api.train.TrainResult;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
 import dev.metaforge.api.train.TrainingException;
-import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
-import dev.metaforge.spi.BackendDiscovery;
 import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.UnsupportedCapabilityException;
+import dev.metaforge.tck.TckBackends;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -140,11 +139,9 @@ public final class TrainCommand implements Callable<Integer> {
      * priority). "reference" is the pure-Java oracle, never discovered automatically but accepted by name.
      */
     static Backend openBackend(CliContext context, String name) {
-        String wanted = name != null ? name : BackendDiscovery.explicitName(context.environment(), context.systemProperties());
-        if (ReferenceBackend.NAME.equalsIgnoreCase(wanted == null ? "" : wanted.trim())) {
-            return new ReferenceBackend();
-        }
-        return BackendDiscovery.scan(context.classLoader()).select(wanted).chosen().create(BackendConfig.defaults());
+        // The kit's resolver is the one selection rule, plus the float64 reference oracle by explicit name.
+        return TckBackends.resolve(name, context.classLoader(), context.environment(), context.systemProperties())
+                .create(BackendConfig.defaults());
     }
 
     static String describe(IOException e) {
