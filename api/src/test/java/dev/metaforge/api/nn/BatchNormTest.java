@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class BatchNormTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private static final int N = 3;
     private static final int C = 2;
     private static final int H = 2;
@@ -74,8 +74,8 @@ class BatchNormTest {
 
     @Test
     void applyNormalisesEachChannelWithTheBatchStatistics() {
-        Tensor x = random(ENGINE, 1, N, C, H, W).mul(3.0).add(1.0);
-        Params p = randomParams(ENGINE, NORM, 2);
+        Tensor x = random(engine, 1, N, C, H, W).mul(3.0).add(1.0);
+        Params p = randomParams(engine, NORM, 2);
         double[][] stats = channelStatistics(x.toDoubles());
         double[] expected = normalise(x.toDoubles(), stats[0], stats[1], p.get("weight").toDoubles(), p.get("bias").toDoubles());
         assertArrayEquals(expected, NORM.apply(p, x).toDoubles(), 1e-12);
@@ -87,10 +87,10 @@ class BatchNormTest {
      */
     @Test
     void runningStatisticsAfterTwoTrainingCallsMatchAHandComputation() {
-        Tensor x1 = random(ENGINE, 3, N, C, H, W).mul(2.0).add(0.5);
-        Tensor x2 = random(ENGINE, 4, N, C, H, W).mul(0.5).sub(1.0);
-        Params p = randomParams(ENGINE, NORM, 5);
-        Params state = NORM.initState(ENGINE, 0);
+        Tensor x1 = random(engine, 3, N, C, H, W).mul(2.0).add(0.5);
+        Tensor x2 = random(engine, 4, N, C, H, W).mul(0.5).sub(1.0);
+        Params p = randomParams(engine, NORM, 5);
+        Params state = NORM.initState(engine, 0);
         assertArrayEquals(new double[] {0, 0}, state.get("running_mean").toDoubles());
         assertArrayEquals(new double[] {1, 1}, state.get("running_var").toDoubles());
 
@@ -116,7 +116,7 @@ class BatchNormTest {
         assertTrue(!second.state().get("running_mean").isTracked(), "running statistics carry no gradient");
 
         // EVAL normalises with the running statistics and returns the state unchanged.
-        Tensor x3 = random(ENGINE, 6, N, C, H, W);
+        Tensor x3 = random(engine, 6, N, C, H, W);
         ModuleOutput eval = NORM.forward(p, x3, ModuleCall.eval(second.state()));
         assertArrayEquals(normalise(x3.toDoubles(), runningMean, runningVar, p.get("weight").toDoubles(), p.get("bias").toDoubles()),
                 eval.output().toDoubles(), 1e-12);
@@ -127,13 +127,13 @@ class BatchNormTest {
     void declaresItsStateAndCreatesItPerNetwork() {
         assertEquals(List.of(new StateSpec("running_mean", Shape.of(C), 0.0), new StateSpec("running_var", Shape.of(C), 1.0)),
                 NORM.stateSpecs());
-        Params batched = NORM.initState(ENGINE, 4);
+        Params batched = NORM.initState(engine, 4);
         assertEquals(Shape.of(4, C), batched.get("running_mean").shape());
         assertEquals(List.of("weight", "bias"), NORM.parameters().stream().map(ParamSpec::name).toList());
         assertEquals(List.of(ParamKind.SCALE, ParamKind.BIAS), NORM.parameters().stream().map(ParamSpec::kind).toList());
         assertEquals(List.of(Axis.OUT), NORM.parameters().get(0).axes());
         assertEquals(List.of(), new BatchNorm(C, 1e-5, 0.1, false).parameters());
-        Params init = NORM.init(ENGINE, dev.metaforge.api.random.RandomStream.of(0));
+        Params init = NORM.init(engine, dev.metaforge.api.random.RandomStream.of(0));
         assertArrayEquals(new double[] {1, 1}, init.get("weight").toDoubles());
         assertArrayEquals(new double[] {0, 0}, init.get("bias").toDoubles());
         assertEquals(List.of("1.running_mean", "1.running_var"),
@@ -144,12 +144,12 @@ class BatchNormTest {
     @Test
     void weightBatchedTrainingAndEvaluationEqualSingleNetworks() {
         int networks = 3;
-        List<Params> nets = List.of(randomParams(ENGINE, NORM, 10), randomParams(ENGINE, NORM, 20), randomParams(ENGINE, NORM, 30));
+        List<Params> nets = List.of(randomParams(engine, NORM, 10), randomParams(engine, NORM, 20), randomParams(engine, NORM, 30));
         List<Params> states = List.of(state(40), state(50), state(60));
         Params stacked = LayerChecks.stack(nets);
         Params stackedState = LayerChecks.stack(states);
         for (boolean shared : List.of(true, false)) {
-            Tensor x = shared ? random(ENGINE, 7, N, C, H, W) : random(ENGINE, 8, networks, N, C, H, W);
+            Tensor x = shared ? random(engine, 7, N, C, H, W) : random(engine, 8, networks, N, C, H, W);
             ModuleOutput train = NORM.forward(stacked, x, LayerChecks.train(stackedState, 1));
             ModuleOutput eval = NORM.forward(stacked, x, ModuleCall.eval(stackedState));
             for (int b = 0; b < networks; b++) {
@@ -166,7 +166,7 @@ class BatchNormTest {
             }
         }
         // A batch of one: the unbatched path, bit for bit, output and state.
-        Tensor x = random(ENGINE, 9, N, C, H, W);
+        Tensor x = random(engine, 9, N, C, H, W);
         ModuleOutput single = NORM.forward(nets.get(0), x, LayerChecks.train(states.get(0), 1));
         ModuleOutput one = NORM.forward(LayerChecks.stack(List.of(nets.get(0))), x.expandDims(0),
                 LayerChecks.train(LayerChecks.stack(List.of(states.get(0))), 1));
@@ -179,7 +179,7 @@ class BatchNormTest {
     void withoutAffineParametersTheStateOrInputCarriesTheWeightBatch() {
         BatchNorm plain = new BatchNorm(C, 1e-5, 0.5, false);
         Params states = LayerChecks.stack(List.of(state(70), state(80)));
-        Tensor x = random(ENGINE, 10, N, C, H, W);
+        Tensor x = random(engine, 10, N, C, H, W);
         ModuleOutput eval = plain.forward(Params.empty(), x, ModuleCall.eval(states));
         assertEquals(Shape.of(2, N, C, H, W), eval.output().shape());
         LayerChecks.assertClose(plain.forward(Params.empty(), x, ModuleCall.eval(state(80))).output(), slice(eval.output(), 1), 1e-12,
@@ -189,9 +189,9 @@ class BatchNormTest {
         assertEquals(Shape.of(2, C), train.state().get("running_mean").shape());
     }
 
-    private static Params state(long seed) {
-        return Params.of(java.util.Map.of("running_mean", random(ENGINE, seed, C),
-                "running_var", random(ENGINE, seed + 1, C).abs().add(0.5)));
+    private Params state(long seed) {
+        return Params.of(java.util.Map.of("running_mean", random(engine, seed, C),
+                "running_var", random(engine, seed + 1, C).abs().add(0.5)));
     }
 
     @Test
@@ -207,20 +207,20 @@ class BatchNormTest {
 
     @Test
     void badCallsAreClearErrors() {
-        Params p = randomParams(ENGINE, NORM, 1);
-        Tensor x = random(ENGINE, 2, N, C, H, W);
+        Params p = randomParams(engine, NORM, 1);
+        Tensor x = random(engine, 2, N, C, H, W);
         IllegalArgumentException noState = assertThrows(IllegalArgumentException.class,
                 () -> NORM.forward(p, x, ModuleCall.eval(Params.empty())));
         assertTrue(noState.getMessage().contains("initState"), noState.getMessage());
         IllegalArgumentException wrongBatch = assertThrows(IllegalArgumentException.class,
-                () -> NORM.forward(p, x, ModuleCall.eval(NORM.initState(ENGINE, 2))));
+                () -> NORM.forward(p, x, ModuleCall.eval(NORM.initState(engine, 2))));
         assertTrue(wrongBatch.getMessage().contains("[2, 2]") && wrongBatch.getMessage().contains("initState(engine, 0)"),
                 wrongBatch.getMessage());
         IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
-                () -> NORM.apply(p, random(ENGINE, 3, 1, C)));
+                () -> NORM.apply(p, random(engine, 3, 1, C)));
         assertTrue(single.getMessage().contains("more than one value per channel"), single.getMessage());
         IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
-                () -> NORM.apply(p, random(ENGINE, 4, N, 3, H, W)));
+                () -> NORM.apply(p, random(engine, 4, N, 3, H, W)));
         assertTrue(channels.getMessage().contains("[3, 3, 2, 3]") && channels.getMessage().contains("has 3 channels"),
                 channels.getMessage());
     }

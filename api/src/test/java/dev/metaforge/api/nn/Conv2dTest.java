@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class Conv2dTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     /** 4 -> 6 channels, kernel 3x2, stride 2x1, padding 1x0, dilation 1x2, 2 groups: every option away from its default. */
     private static final Conv2d CONV = new Conv2d(4, 6, 3, 2,
             new Conv2dOptions(new int[] {2, 1}, new int[] {1, 0}, new int[] {1, 2}, 2), true, Initializer.torchDefault());
@@ -42,8 +42,8 @@ class Conv2dTest {
     /** Independent reference: the convolution written as float64 loops from its definition. */
     @Test
     void forwardMatchesTheDefinitionWrittenAsLoops() {
-        Tensor x = random(ENGINE, 1, 2, 4, 5, 6);
-        Params p = randomParams(ENGINE, CONV, 2);
+        Tensor x = random(engine, 1, 2, 4, 5, 6);
+        Params p = randomParams(engine, CONV, 2);
         Tensor y = CONV.apply(p, x);
         // Output size: (5 + 2 - 3) / 2 + 1 = 3 rows, (6 + 0 - (2 * (2 - 1) + 1)) / 1 + 1 = 4 columns.
         assertEquals(Shape.of(2, 6, 3, 4), y.shape());
@@ -90,7 +90,7 @@ class Conv2dTest {
         assertEquals(16 * 9, weight.fanOut(), "fanOut = O * kh * kw, as PyTorch computes it");
         assertEquals(Shape.of(16), bias.shape());
         assertEquals(List.of(Axis.OUT), bias.axes());
-        Params p = conv.init(ENGINE, RandomStream.of(3));
+        Params p = conv.init(engine, RandomStream.of(3));
         double bound = 1.0 / 6.0; // 1 / sqrt(36)
         for (String name : List.of("weight", "bias")) {
             double max = 0;
@@ -126,13 +126,13 @@ class Conv2dTest {
      */
     @Test
     void hessianVectorProductMatchesFiniteDifferencesOfTheGradient() {
-        Tensor x = random(ENGINE, 4, 2, 4, 5, 6);
-        Params p = randomParams(ENGINE, CONV, 5);
-        Tensor r = random(ENGINE, 6, 2, 6, 3, 4);
+        Tensor x = random(engine, 4, 2, 4, 5, 6);
+        Params p = randomParams(engine, CONV, 5);
+        Tensor r = random(engine, 6, 2, 6, 3, 4);
         Map<String, Tensor> point = new LinkedHashMap<>(p.asMap());
         point.put("x", x);
         Params theta = Params.of(point);
-        Params direction = theta.mapNamed((n, t) -> random(ENGINE, n.hashCode(), t.shape().dims()));
+        Params direction = theta.mapNamed((n, t) -> random(engine, n.hashCode(), t.shape().dims()));
 
         Params tracked = theta.requiringGrad();
         Params grad = Grad.of(loss(tracked, r)).withGraph().wrt(tracked);
@@ -159,32 +159,32 @@ class Conv2dTest {
         assertTrue(largest > 1e-3, "the Hessian-vector product is zero: the check would pass for any second derivative");
     }
 
-    private static Tensor loss(Params theta, Tensor r) {
+    private Tensor loss(Params theta, Tensor r) {
         return CONV.apply(theta.filter(n -> !n.equals("x")), theta.get("x")).tanh().mul(r).sum();
     }
 
-    private static Params gradientAt(Params theta, Tensor r) {
+    private Params gradientAt(Params theta, Tensor r) {
         Params tracked = theta.requiringGrad();
         return Grad.of(loss(tracked, r)).wrt(tracked);
     }
 
     @Test
     void shapeMismatchesAreErrorsNamingTheShapes() {
-        Params p = randomParams(ENGINE, CONV, 7);
+        Params p = randomParams(engine, CONV, 7);
         IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
-                () -> CONV.apply(p, random(ENGINE, 8, 2, 3, 5, 6)));
+                () -> CONV.apply(p, random(engine, 8, 2, 3, 5, 6)));
         assertTrue(channels.getMessage().contains("[2, 3, 5, 6]") && channels.getMessage().contains("has 3 channels")
                 && channels.getMessage().contains("reads 4"), channels.getMessage());
 
         Conv2d big = Conv2d.of(1, 1, 5);
         IllegalArgumentException kernel = assertThrows(IllegalArgumentException.class,
-                () -> big.apply(randomParams(ENGINE, big, 9), random(ENGINE, 10, 1, 1, 4, 7)));
+                () -> big.apply(randomParams(engine, big, 9), random(engine, 10, 1, 1, 4, 7)));
         assertTrue(kernel.getMessage().contains("kernel spans 5x5") && kernel.getMessage().contains("padded input is only 4x7")
                 && kernel.getMessage().contains("[1, 1, 4, 7]"), kernel.getMessage());
 
         Params batched = LayerChecks.stack(List.of(p, p));
         IllegalArgumentException networks = assertThrows(IllegalArgumentException.class,
-                () -> CONV.apply(batched, random(ENGINE, 11, 3, 2, 4, 5, 6)));
+                () -> CONV.apply(batched, random(engine, 11, 3, 2, 4, 5, 6)));
         assertTrue(networks.getMessage().contains("[3, 2, 4, 5, 6]") && networks.getMessage().contains("weight batch is 2"),
                 networks.getMessage());
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class DropoutTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private static final Dropout DROPOUT = new Dropout(0.3);
     private Scope scope;
 
@@ -39,14 +39,14 @@ class DropoutTest {
      */
     @Test
     void theMaskIsReproducibleFromTheSeed() {
-        Tensor x = random(ENGINE, 1, 40, 50).add(2.0); // away from 0, so a dropped entry is recognisable
+        Tensor x = random(engine, 1, 40, 50).add(2.0); // away from 0, so a dropped entry is recognisable
         Tensor first = DROPOUT.forward(Params.empty(), x, ModuleCall.train(Params.empty(), RandomStream.of(42))).output();
         Tensor again = DROPOUT.forward(Params.empty(), x, ModuleCall.train(Params.empty(), RandomStream.of(42))).output();
         Tensor other = DROPOUT.forward(Params.empty(), x, ModuleCall.train(Params.empty(), RandomStream.of(43))).output();
         assertArrayEquals(first.toDoubles(), again.toDoubles(), 0.0, "same seed, same mask");
         assertTrue(LayerChecks.maxDifference(first, other) > 0, "another seed draws another mask");
 
-        double[] u = ENGINE.uniform(Shape.of(40, 50), 0, 1, RandomStream.of(42).nextSeed()).toDoubles();
+        double[] u = engine.uniform(Shape.of(40, 50), 0, 1, RandomStream.of(42).nextSeed()).toDoubles();
         double[] xs = x.toDoubles();
         double[] ys = first.toDoubles();
         int dropped = 0;
@@ -61,7 +61,7 @@ class DropoutTest {
 
     @Test
     void evaluationAndThePlainCallAreTheIdentity() {
-        Tensor x = random(ENGINE, 2, 5, 6);
+        Tensor x = random(engine, 2, 5, 6);
         assertSame(x, DROPOUT.forward(Params.empty(), x, ModuleCall.eval(Params.empty())).output());
         assertSame(x, DROPOUT.apply(Params.empty(), x));
         assertSame(x, new Dropout(0.0).forward(Params.empty(), x, ModuleCall.train(Params.empty(), RandomStream.of(1))).output());
@@ -69,7 +69,7 @@ class DropoutTest {
 
     @Test
     void trainingWithoutAStreamAndBadProbabilitiesAreErrors() {
-        Tensor x = random(ENGINE, 3, 2, 2);
+        Tensor x = random(engine, 3, 2, 2);
         IllegalStateException noStream = assertThrows(IllegalStateException.class,
                 () -> DROPOUT.forward(Params.empty(), x, new ModuleCall(Mode.TRAIN, null, Params.empty())));
         assertTrue(noStream.getMessage().contains("dropout"), noStream.getMessage());

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class EmbeddingTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -35,8 +35,8 @@ class EmbeddingTest {
     @Test
     void indicesPickRowsAndRepeatedIndicesAddTheirGradients() {
         Embedding embedding = new Embedding(4, 2);
-        Params p = Params.of(java.util.Map.of("weight", ENGINE.tensor(new double[] {0, 1, 10, 11, 20, 21, 30, 31}, 4, 2)));
-        Tensor indices = ENGINE.indices(new long[] {3, 1, 1, 0, 3, 3}, 2, 3);
+        Params p = Params.of(java.util.Map.of("weight", engine.tensor(new double[] {0, 1, 10, 11, 20, 21, 30, 31}, 4, 2)));
+        Tensor indices = engine.indices(new long[] {3, 1, 1, 0, 3, 3}, 2, 3);
         Tensor y = embedding.apply(p, indices);
         assertEquals(Shape.of(2, 3, 2), y.shape());
         assertArrayEquals(new double[] {30, 31, 10, 11, 10, 11, 0, 1, 30, 31, 30, 31}, y.toDoubles());
@@ -52,7 +52,7 @@ class EmbeddingTest {
         ParamSpec spec = embedding.parameters().get(0);
         assertEquals(List.of(Axis.INDEX, Axis.OUT), spec.axes());
         assertEquals(ParamKind.EMBEDDING, spec.kind());
-        double[] w = embedding.init(ENGINE, RandomStream.of(4)).get("weight").toDoubles();
+        double[] w = embedding.init(engine, RandomStream.of(4)).get("weight").toDoubles();
         double mean = 0;
         double square = 0;
         for (double v : w) {
@@ -76,15 +76,15 @@ class EmbeddingTest {
     @Test
     void badIndicesAreErrorsNamingTheLayer() {
         Embedding embedding = new Embedding(4, 2);
-        Params p = randomParams(ENGINE, embedding, 1);
+        Params p = randomParams(engine, embedding, 1);
         IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
-                () -> embedding.apply(p, ENGINE.indices(new long[] {0, 4}, 2)));
+                () -> embedding.apply(p, engine.indices(new long[] {0, 4}, 2)));
         assertTrue(range.getMessage().contains("index 4 is outside [0, 4)"), range.getMessage());
         IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
-                () -> embedding.apply(p, ENGINE.indices(new long[] {-1, 2}, 2)));
+                () -> embedding.apply(p, engine.indices(new long[] {-1, 2}, 2)));
         assertTrue(negative.getMessage().contains("index -1"), negative.getMessage());
         IllegalArgumentException dtype = assertThrows(IllegalArgumentException.class,
-                () -> embedding.apply(p, ENGINE.tensor(new double[] {0, 1}, 2)));
+                () -> embedding.apply(p, engine.tensor(new double[] {0, 1}, 2)));
         assertTrue(dtype.getMessage().contains("INT64"), dtype.getMessage());
     }
 }

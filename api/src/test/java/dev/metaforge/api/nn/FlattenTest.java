@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class FlattenTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -31,7 +31,7 @@ class FlattenTest {
 
     @Test
     void mergesTheChosenAxesInRowMajorOrder() {
-        Tensor x = random(ENGINE, 1, 2, 3, 4, 5);
+        Tensor x = random(engine, 1, 2, 3, 4, 5);
         Tensor y = Flatten.of().apply(Params.empty(), x);
         assertEquals(Shape.of(2, 60), y.shape());
         assertArrayEquals(x.toDoubles(), y.toDoubles(), 0.0, "flattening keeps row-major order");

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * different code paths (folded convolution groups, flattened tables, broadcast statistics).
  */
 class LayerGradientTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -122,26 +122,26 @@ class LayerGradientTest {
         };
         // Softmax is unchanged by a shift shared by all keys, and q . bk is such a shift: the key bias gets no gradient.
         Set<String> zero = params.names().stream().filter(n -> n.equals("k.bias") || n.endsWith(".k.bias")).collect(Collectors.toSet());
-        LayerChecks.checkGradients(ENGINE, params, c.input().apply(ENGINE), c.differentiableInput(), f, 1e-6, 40, zero);
+        LayerChecks.checkGradients(engine, params, c.input().apply(engine), c.differentiableInput(), f, 1e-6, 40, zero);
     }
 
-    private static Params batchedParams(Module module, int weightBatch) {
+    private Params batchedParams(Module module, int weightBatch) {
         if (weightBatch == 0) {
-            return randomParams(ENGINE, module, 100);
+            return randomParams(engine, module, 100);
         }
         List<Params> nets = new ArrayList<>();
         for (int b = 0; b < weightBatch; b++) {
-            nets.add(randomParams(ENGINE, module, 100 + 10L * b));
+            nets.add(randomParams(engine, module, 100 + 10L * b));
         }
         return LayerChecks.stack(nets);
     }
 
     /** Running statistics away from 0 and 1, so EVAL does not reduce to a trivial affine map. */
-    private static Params nonTrivialState(Module module, int weightBatch) {
-        Params initial = module.initState(ENGINE, weightBatch);
+    private Params nonTrivialState(Module module, int weightBatch) {
+        Params initial = module.initState(engine, weightBatch);
         return initial.mapNamed((n, t) -> n.endsWith("running_var")
-                ? random(ENGINE, 5, t.shape().dims()).abs().add(0.5)
-                : random(ENGINE, 6, t.shape().dims()));
+                ? random(engine, 5, t.shape().dims()).abs().add(0.5)
+                : random(engine, 6, t.shape().dims()));
     }
 
 }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LayerNormTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -35,8 +35,8 @@ class LayerNormTest {
     @Test
     void normalisesEachRowOfTheLastAxis() {
         LayerNorm norm = new LayerNorm(5, 1e-3, true);
-        Tensor x = random(ENGINE, 1, 2, 3, 5).mul(4.0).add(2.0);
-        Params p = randomParams(ENGINE, norm, 2);
+        Tensor x = random(engine, 1, 2, 3, 5).mul(4.0).add(2.0);
+        Params p = randomParams(engine, norm, 2);
         double[] xs = x.toDoubles();
         double[] w = p.get("weight").toDoubles();
         double[] b = p.get("bias").toDoubles();
@@ -62,7 +62,7 @@ class LayerNormTest {
     @Test
     void declaresScaleAndBiasTiedToItsInputGroup() {
         LayerNorm norm = LayerNorm.of(4);
-        Params init = norm.init(ENGINE, RandomStream.of(1));
+        Params init = norm.init(engine, RandomStream.of(1));
         assertArrayEquals(new double[] {1, 1, 1, 1}, init.get("weight").toDoubles());
         assertArrayEquals(new double[] {0, 0, 0, 0}, init.get("bias").toDoubles());
         assertEquals(List.of(ParamKind.SCALE, ParamKind.BIAS), norm.parameters().stream().map(ParamSpec::kind).toList());
@@ -79,7 +79,7 @@ class LayerNormTest {
     void wrongWidthIsAnErrorNamingTheShape() {
         LayerNorm norm = LayerNorm.of(4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> norm.apply(randomParams(ENGINE, norm, 1), random(ENGINE, 1, 2, 3)));
+                () -> norm.apply(randomParams(engine, norm, 1), random(engine, 1, 2, 3)));
         assertTrue(e.getMessage().contains("[2, 3]") && e.getMessage().contains("does not end in 4"), e.getMessage());
     }
 }

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class MultiHeadAttentionTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private static final int N = 2;
     private static final int T = 3;
     private static final int D = 4;
@@ -58,8 +58,8 @@ class MultiHeadAttentionTest {
     @ValueSource(booleans = {false, true})
     void matchesAHandWrittenReference(boolean causal) {
         MultiHeadAttention attention = new MultiHeadAttention(D, HEADS, causal, true);
-        Params p = randomParams(ENGINE, attention, 1);
-        Tensor x = random(ENGINE, 2, N, T, D);
+        Params p = randomParams(engine, attention, 1);
+        Tensor x = random(engine, 2, N, T, D);
         double[] xs = x.toDoubles();
         int size = D / HEADS;
         double[] expected = new double[N * T * D];
@@ -115,11 +115,11 @@ class MultiHeadAttentionTest {
         int length = 5;
         MultiHeadAttention causal = new MultiHeadAttention(6, 3, true, true);
         MultiHeadAttention full = new MultiHeadAttention(6, 3, false, true);
-        Params p = randomParams(ENGINE, causal, 3);
-        Tensor x = random(ENGINE, 4, 1, length, 6);
+        Params p = randomParams(engine, causal, 3);
+        Tensor x = random(engine, 4, 1, length, 6);
         for (int t = 0; t < length - 1; t++) {
             // Replace every position after t with other values.
-            Tensor changed = Tensor.concat(List.of(x.slice(1, 0, t + 1), random(ENGINE, 10 + t, 1, length - t - 1, 6)), 1);
+            Tensor changed = Tensor.concat(List.of(x.slice(1, 0, t + 1), random(engine, 10 + t, 1, length - t - 1, 6)), 1);
             Tensor before = causal.apply(p, x);
             Tensor after = causal.apply(p, changed);
             LayerChecks.assertIdentical(before.slice(1, 0, t + 1), after.slice(1, 0, t + 1), "causal output up to position " + t);
@@ -137,7 +137,7 @@ class MultiHeadAttentionTest {
                 attention.parameters().stream().map(ParamSpec::name).toList());
         assertEquals(List.of(Axis.IN, Axis.OUT), attention.parameters().get(0).axes());
         assertEquals(4, new MultiHeadAttention(24, 4, false, false).parameters().size());
-        Params p = attention.init(ENGINE, RandomStream.of(2));
+        Params p = attention.init(engine, RandomStream.of(2));
         // Xavier on PyTorch's packed [3d, d] in-projection: sqrt(6 / (24 + 72)) = 0.25; out: 1 / sqrt(24).
         assertBound(p.get("q.weight"), 0.25);
         assertBound(p.get("v.weight"), 0.25);
@@ -182,7 +182,7 @@ class MultiHeadAttentionTest {
         assertTrue(e.getMessage().contains("heads = 6 does not divide d = 64"), e.getMessage());
         MultiHeadAttention attention = new MultiHeadAttention(D, HEADS, false, true);
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                () -> attention.apply(randomParams(ENGINE, attention, 1), random(ENGINE, 1, 2, 3, 5)));
+                () -> attention.apply(randomParams(engine, attention, 1), random(engine, 1, 2, 3, 5)));
         assertTrue(shape.getMessage().contains("[2, 3, 5]") && shape.getMessage().contains("[N, T, 4]"), shape.getMessage());
     }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class PoolingTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -46,7 +46,7 @@ class PoolingTest {
         "3, 2, 1, 2, 1, 0, 4, 5",
         "2, 2, 1, 1, 0, 0, 3, 3"})
     void maxAndAverageMatchLoopsOverWindows(int kh, int kw, int sh, int sw, int ph, int pw, int height, int width) {
-        Tensor x = random(ENGINE, 31, 2, 3, height, width);
+        Tensor x = random(engine, 31, 2, 3, height, width);
         double[] xs = x.toDoubles();
         int outH = (height + 2 * ph - kh) / sh + 1;
         int outW = (width + 2 * pw - kw) / sw + 1;
@@ -84,13 +84,13 @@ class PoolingTest {
     @Test
     void tiedMaximaSplitTheGradientEvenly() {
         // Fast path: one 2x2 window of equal values, each entry gets 1/4; the other window has a unique maximum.
-        Tensor x = ENGINE.tensor(new double[] {5, 5, 1, 2, 5, 5, 3, 0}, 1, 1, 2, 4).requiresGrad();
+        Tensor x = engine.tensor(new double[] {5, 5, 1, 2, 5, 5, 3, 0}, 1, 1, 2, 4).requiresGrad();
         Tensor g = Grad.of(MaxPool2d.of(2).apply(Params.empty(), x).sum()).wrt(x);
         assertArrayEquals(new double[] {0.25, 0.25, 0, 0, 0.25, 0.25, 1, 0}, g.toDoubles(), 1e-15);
 
         // Gather path: a constant 3x3 map under overlapping 2x2 windows (stride 1). Each of the 4 windows
         // gives 1/4 to each of its entries: corners are in 1 window, edges in 2, the centre in 4.
-        Tensor ones = ENGINE.ones(1, 1, 3, 3).requiresGrad();
+        Tensor ones = engine.ones(1, 1, 3, 3).requiresGrad();
         Tensor gOverlap = Grad.of(MaxPool2d.of(2, 1, 0).apply(Params.empty(), ones).sum()).wrt(ones);
         assertArrayEquals(new double[] {0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25}, gOverlap.toDoubles(), 1e-15);
     }
@@ -112,13 +112,13 @@ class PoolingTest {
     @Test
     void badGeometryIsAnErrorNamingShapes() {
         IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
-                () -> MaxPool2d.of(4).apply(Params.empty(), random(ENGINE, 1, 1, 2, 3, 8)));
+                () -> MaxPool2d.of(4).apply(Params.empty(), random(engine, 1, 1, 2, 3, 8)));
         assertTrue(tooBig.getMessage().contains("kernel 4x4 is larger than the padded input 3x8")
                 && tooBig.getMessage().contains("[1, 2, 3, 8]"), tooBig.getMessage());
         IllegalArgumentException padding = assertThrows(IllegalArgumentException.class, () -> AvgPool2d.of(3, 1, 2));
         assertTrue(padding.getMessage().contains("at most half") || padding.getMessage().contains("half the kernel"), padding.getMessage());
         IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
-                () -> AvgPool2d.of(2).apply(Params.empty(), random(ENGINE, 2, 4, 4)));
+                () -> AvgPool2d.of(2).apply(Params.empty(), random(engine, 2, 4, 4)));
         assertTrue(rank.getMessage().contains("[4, 4]"), rank.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new MaxPool2d(2, 2, 0, 2, 0, 0));
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ResidualTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private Scope scope;
 
     @BeforeEach
@@ -54,8 +54,8 @@ class ResidualTest {
         Linear linear = Linear.of(3, 3);
         Residual residual = new Residual(linear);
         assertEquals(List.of("inner.weight", "inner.bias"), residual.parameters().stream().map(ParamSpec::name).toList());
-        Params p = randomParams(ENGINE, residual, 1);
-        Tensor x = random(ENGINE, 2, 4, 3);
+        Params p = randomParams(engine, residual, 1);
+        Tensor x = random(engine, 2, 4, 3);
         double[] xs = x.toDoubles();
         double[] w = p.get("inner.weight").toDoubles();
         double[] b = p.get("inner.bias").toDoubles();
@@ -77,9 +77,9 @@ class ResidualTest {
     void forwardThreadsTheBranchsStateAndAuxiliaryValues() {
         Sequential net = Sequential.of(Linear.of(2, 3), new Residual(Sequential.of(BatchNorm.of(3), new Penalised())));
         assertEquals(List.of("1.inner.0.running_mean", "1.inner.0.running_var"), net.stateSpecs().stream().map(StateSpec::name).toList());
-        Params p = randomParams(ENGINE, net, 3);
-        Params state = net.initState(ENGINE, 0);
-        Tensor x = random(ENGINE, 4, 5, 2);
+        Params p = randomParams(engine, net, 3);
+        Params state = net.initState(engine, 0);
+        Tensor x = random(engine, 4, 5, 2);
         ModuleOutput out = net.forward(p, x, LayerChecks.train(state, 9));
         assertEquals(List.of("1.inner.0.running_mean", "1.inner.0.running_var"), out.state().names());
         assertEquals(List.of("1.inner.1.penalty"), List.copyOf(out.losses().keySet()));
@@ -117,7 +117,7 @@ class ResidualTest {
     void aBranchThatChangesTheShapeIsAnError() {
         Residual residual = new Residual(Linear.of(3, 2));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> residual.apply(randomParams(ENGINE, residual, 1), random(ENGINE, 1, 4, 3)));
+                () -> residual.apply(randomParams(engine, residual, 1), random(engine, 1, 4, 3)));
         assertTrue(e.getMessage().contains("[4, 3]") && e.getMessage().contains("[4, 2]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Residual(Linear.of(3, 2)).structure());
     }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class TransformerBlockTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private static final TransformerBlock BLOCK = new TransformerBlock(4, 2, 6, 0.25, true);
     private Scope scope;
 
@@ -36,8 +36,8 @@ class TransformerBlockTest {
     /** The pre-LN equations, evaluated layer by layer, with GELU (tanh form) written out in Java. */
     @Test
     void plainCallIsThePreLayerNormBlock() {
-        Params p = randomParams(ENGINE, BLOCK, 1);
-        Tensor x = random(ENGINE, 2, 2, 3, 4);
+        Params p = randomParams(engine, BLOCK, 1);
+        Tensor x = random(engine, 2, 2, 3, 4);
         Tensor stream = x.add(new MultiHeadAttention(4, 2, true, true).apply(p.scoped("attn"), LayerNorm.of(4).apply(p.scoped("ln1"), x)));
         Tensor pre = Linear.of(4, 6).apply(p.scoped("fc1"), LayerNorm.of(4).apply(p.scoped("ln2"), stream));
         double[] h = pre.toDoubles();
@@ -45,7 +45,7 @@ class TransformerBlockTest {
             double u = h[i];
             h[i] = 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
         }
-        Tensor expected = stream.add(Linear.of(6, 4).apply(p.scoped("fc2"), ENGINE.tensor(h, pre.shape().dims())));
+        Tensor expected = stream.add(Linear.of(6, 4).apply(p.scoped("fc2"), engine.tensor(h, pre.shape().dims())));
         Tensor y = BLOCK.apply(p, x);
         assertEquals(Shape.of(2, 3, 4), y.shape());
         assertArrayEquals(expected.toDoubles(), y.toDoubles(), 1e-12);
@@ -56,8 +56,8 @@ class TransformerBlockTest {
     /** Training applies dropout from the call's stream: reproducible from the seed, different across seeds. */
     @Test
     void trainingCallsThreadTheRandomStreamToDropout() {
-        Params p = randomParams(ENGINE, BLOCK, 3);
-        Tensor x = random(ENGINE, 4, 2, 3, 4);
+        Params p = randomParams(engine, BLOCK, 3);
+        Tensor x = random(engine, 4, 2, 3, 4);
         Tensor plain = BLOCK.apply(p, x);
         ModuleOutput a = BLOCK.forward(p, x, ModuleCall.train(Params.empty(), RandomStream.of(5)));
         ModuleOutput b = BLOCK.forward(p, x, ModuleCall.train(Params.empty(), RandomStream.of(5)));
@@ -107,7 +107,7 @@ class TransformerBlockTest {
         assertThrows(IllegalArgumentException.class, () -> new TransformerBlock(4, 2, 8, 1.0, false));
         assertThrows(IllegalArgumentException.class, () -> new TransformerBlock(4, 2, 0, 0.1, false));
         IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                () -> BLOCK.apply(randomParams(ENGINE, BLOCK, 1), random(ENGINE, 1, 3, 4)));
+                () -> BLOCK.apply(randomParams(engine, BLOCK, 1), random(engine, 1, 3, 4)));
         assertTrue(shape.getMessage().contains("[3, 4]"), shape.getMessage());
     }
 }

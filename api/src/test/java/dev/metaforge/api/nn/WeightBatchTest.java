@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * their outputs differ, so a layer that ran network 0 for all B could not pass.
  */
 class WeightBatchTest {
-    private static final Engine ENGINE = LayerChecks.engine();
+    private final Engine engine = LayerChecks.engine();
     private static final int NETWORKS = 3;
     private Scope scope;
 
@@ -74,10 +74,10 @@ class WeightBatchTest {
                         e -> random(e, 17, 2, 3, 4), e -> random(e, 18, NETWORKS, 2, 3, 4))));
     }
 
-    private static List<Params> networks(Module module) {
+    private List<Params> networks(Module module) {
         List<Params> nets = new ArrayList<>();
         for (int b = 0; b < NETWORKS; b++) {
-            nets.add(randomParams(ENGINE, module, 1000 + 100L * b));
+            nets.add(randomParams(engine, module, 1000 + 100L * b));
         }
         return nets;
     }
@@ -90,7 +90,7 @@ class WeightBatchTest {
         Params stacked = LayerChecks.stack(nets);
         assertEquals(NETWORKS, m.weightBatch(stacked));
 
-        Tensor shared = c.sharedInput().apply(ENGINE);
+        Tensor shared = c.sharedInput().apply(engine);
         Tensor batched = m.apply(stacked, shared);
         assertEquals(NETWORKS, batched.dim(0), "leading axis of the output " + batched.shape());
         for (int b = 0; b < NETWORKS; b++) {
@@ -99,7 +99,7 @@ class WeightBatchTest {
         assertTrue(LayerChecks.maxDifference(slice(batched, 0), slice(batched, 1)) > 1e-3,
                 "networks 0 and 1 have different parameters but the same output");
 
-        Tensor perNetwork = c.perNetworkInput().apply(ENGINE);
+        Tensor perNetwork = c.perNetworkInput().apply(engine);
         Tensor batchedPer = m.apply(stacked, perNetwork);
         for (int b = 0; b < NETWORKS; b++) {
             LayerChecks.assertClose(m.apply(nets.get(b), slice(perNetwork, b)), slice(batchedPer, b), 1e-12,
@@ -114,16 +114,16 @@ class WeightBatchTest {
         Params single = networks(m).get(0);
         Params one = LayerChecks.stack(List.of(single));
         assertEquals(1, m.weightBatch(one));
-        Tensor shared = c.sharedInput().apply(ENGINE);
+        Tensor shared = c.sharedInput().apply(engine);
         LayerChecks.assertIdentical(m.apply(single, shared).expandDims(0), m.apply(one, shared), name + ", shared input");
-        Tensor own = slice(c.perNetworkInput().apply(ENGINE), 1);
+        Tensor own = slice(c.perNetworkInput().apply(engine), 1);
         LayerChecks.assertIdentical(m.apply(single, own).expandDims(0), m.apply(one, own.expandDims(0)), name + ", per-network input");
     }
 
     /** Parameter-free layers treat the weight-batch axis like any leading axis: each network's slice is its own call. */
     @Test
     void parameterFreeLayersMapEachNetworksSliceAlone() {
-        Tensor x = random(ENGINE, 20, NETWORKS, 2, 3, 5, 6);
+        Tensor x = random(engine, 20, NETWORKS, 2, 3, 5, 6);
         List<Module> layers = List.of(MaxPool2d.of(2), MaxPool2d.of(3, 2, 1), AvgPool2d.of(2), AvgPool2d.of(3, 2, 1),
                 new Flatten(-3, -1), new Dropout(0.5));
         for (Module m : layers) {
