@@ -75,6 +75,12 @@ class ModelConformanceTests {
                 + "\"metaBatch\":2,\"evalTasks\":2}");
         m.put("regression", "{\"type\":\"regression\",\"model\":{\"type\":\"mlp\",\"sizes\":[1,4,1],\"activation\":\"tanh\"},"
                 + "\"task\":{\"function\":\"sin\",\"batch\":5,\"evalPoints\":5}}");
+        m.put("regression through layernorm, residual, batchnorm and dropout layers", "{\"type\":\"regression\",\"model\":"
+                + "{\"type\":\"sequential\",\"layers\":[{\"type\":\"linear\",\"in\":1,\"out\":6},{\"type\":\"layernorm\",\"features\":6},"
+                + "{\"type\":\"residual\",\"inner\":{\"type\":\"sequential\",\"layers\":[{\"type\":\"linear\",\"in\":6,\"out\":6},"
+                + "{\"type\":\"activation\",\"function\":\"tanh\"}]}},{\"type\":\"batchnorm\",\"features\":6},"
+                + "{\"type\":\"dropout\",\"p\":0.1},{\"type\":\"linear\",\"in\":6,\"out\":1}]},"
+                + "\"task\":{\"function\":\"sin\",\"batch\":5,\"evalPoints\":5}}");
         return m;
     }
 

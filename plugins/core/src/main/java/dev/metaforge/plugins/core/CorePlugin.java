@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * The core components every family builds on, registered through {@link java.util.ServiceLoader}
  * like any third-party plugin: modules {@code linear}, {@code mlp}, {@code sequential},
- * {@code activation}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiment
+ * {@code activation}, {@code conv2d}, {@code maxpool2d}, {@code avgpool2d}, {@code batchnorm}, {@code layernorm},
+ * {@code dropout}, {@code embedding}, {@code flatten}, {@code residual}, {@code attention},
+ * {@code transformer-block}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiment
  * {@code regression} (a supervised model on a built-in function).
  */
 public final class CorePlugin implements MetaforgePlugin {
@@ -26,6 +28,17 @@ public final class CorePlugin implements MetaforgePlugin {
                 new SpecType(ModuleSpec.class, "mlp", MlpSpec.class),
                 new SpecType(ModuleSpec.class, "sequential", SequentialSpec.class),
                 new SpecType(ModuleSpec.class, "activation", ActivationSpec.class),
+                new SpecType(ModuleSpec.class, "conv2d", Conv2dSpec.class),
+                new SpecType(ModuleSpec.class, "maxpool2d", MaxPool2dSpec.class),
+                new SpecType(ModuleSpec.class, "avgpool2d", AvgPool2dSpec.class),
+                new SpecType(ModuleSpec.class, "batchnorm", BatchNormSpec.class),
+                new SpecType(ModuleSpec.class, "layernorm", LayerNormSpec.class),
+                new SpecType(ModuleSpec.class, "dropout", DropoutSpec.class),
+                new SpecType(ModuleSpec.class, "embedding", EmbeddingSpec.class),
+                new SpecType(ModuleSpec.class, "flatten", FlattenSpec.class),
+                new SpecType(ModuleSpec.class, "residual", ResidualSpec.class),
+                new SpecType(ModuleSpec.class, "attention", AttentionSpec.class),
+                new SpecType(ModuleSpec.class, "transformer-block", TransformerBlockSpec.class),
                 new SpecType(OptimizerSpec.class, "adam", AdamSpec.class),
                 new SpecType(OptimizerSpec.class, "adamw", AdamWSpec.class),
                 new SpecType(OptimizerSpec.class, "sgd", SgdSpec.class),

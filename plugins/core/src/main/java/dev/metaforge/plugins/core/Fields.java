@@ -1,5 +1,6 @@
 package dev.metaforge.plugins.core;
 
+import java.util.List;
 import java.util.Locale;
 
 /** Checks shared by the core specs; messages name the JSON field. */
@@ -44,6 +45,28 @@ final class Fields {
             throw new IllegalArgumentException("field '" + field + "' must be in [0, 1), got " + value);
         }
         return value;
+    }
+
+    /**
+     * A height-width pair given as one number (square) or two, each at least {@code min}: [h, w].
+     */
+    static List<Integer> pair(List<Integer> values, String field, int min) {
+        if (values == null || values.isEmpty() || values.size() > 2) {
+            throw new IllegalArgumentException("field '" + field + "' must be one integer or two [height, width], got " + values);
+        }
+        for (Integer v : values) {
+            if (v == null || v < min) {
+                throw new IllegalArgumentException("field '" + field + "' must hold integers >= " + min + ", got " + values);
+            }
+        }
+        return values.size() == 1 ? List.of(values.get(0), values.get(0)) : List.copyOf(values);
+    }
+
+    /** Checks that {@code divisor} (the value of {@code field}) divides {@code value}, named {@code what}. */
+    static void divides(int divisor, String field, int value, String what) {
+        if (value % divisor != 0) {
+            throw new IllegalArgumentException("field '" + field + "': " + divisor + " does not divide " + what + " = " + value);
+        }
     }
 
     static String lower(String value) {
