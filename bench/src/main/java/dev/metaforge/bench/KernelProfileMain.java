@@ -55,7 +55,7 @@ public final class KernelProfileMain {
                 case "--backend" -> backendName = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam, --backend NAME, --steps N");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer, --backend NAME, --steps N");
             }
         }
         if (workload == null) {
@@ -94,13 +94,23 @@ public final class KernelProfileMain {
                     return time(step::step, steps, counting);
                 }
             }
+            case "cnn" -> {
+                try (LayerSteps.CnnStep step = new LayerSteps.CnnStep(engine)) {
+                    return time(step::step, steps, counting);
+                }
+            }
+            case "transformer" -> {
+                try (LayerSteps.TransformerStep step = new LayerSteps.TransformerStep(engine)) {
+                    return time(step::step, steps, counting);
+                }
+            }
             case "maml", "fomaml" -> {
                 try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(engine, workload.equals("fomaml"), 0, List.of()),
                         Adam.adam(MamlSinusoid.OUTER_LR), 0)) {
                     return time(loop::step, steps, counting);
                 }
             }
-            default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam");
+            default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer");
         }
     }
 

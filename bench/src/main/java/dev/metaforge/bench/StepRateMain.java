@@ -66,7 +66,7 @@ public final class StepRateMain {
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam, --backend NAME, --warmup SECONDS, --seconds SECONDS");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer, --backend NAME, --warmup SECONDS, --seconds SECONDS");
             }
         }
         if (workload == null) {
@@ -91,13 +91,23 @@ public final class StepRateMain {
                         yield rate(step::step, warmup, seconds);
                     }
                 }
+                case "cnn" -> {
+                    try (LayerSteps.CnnStep step = new LayerSteps.CnnStep(engine)) {
+                        yield rate(step::step, warmup, seconds);
+                    }
+                }
+                case "transformer" -> {
+                    try (LayerSteps.TransformerStep step = new LayerSteps.TransformerStep(engine)) {
+                        yield rate(step::step, warmup, seconds);
+                    }
+                }
                 case "maml", "fomaml" -> {
                     try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(engine, workload.equals("fomaml"), 0, List.of()),
                             Adam.adam(MamlSinusoid.OUTER_LR), 0)) {
                         yield rate(loop::step, warmup, seconds);
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam");
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer");
             };
             System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f%n", workload,
                     engine.backend().name(), rate.wall(), rate.cpu());
