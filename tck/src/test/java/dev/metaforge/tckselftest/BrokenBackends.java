@@ -16,6 +16,7 @@ import dev.metaforge.spi.ProbeResult;
 import dev.metaforge.spi.ReduceOp;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.UnsupportedCapabilityException;
+import dev.metaforge.tck.ForwardingBackend;
 import dev.metaforge.tck.ForwardingKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -98,13 +99,14 @@ final class BrokenBackends {
     static final Map<String, AtomicInteger> CREATED = new ConcurrentHashMap<>();
     static final Map<String, AtomicInteger> CLOSED = new ConcurrentHashMap<>();
 
-    /** A backend named {@code name} with the given kernels and capabilities. */
-    static final class TestBackend implements Backend {
+    /** The reference backend named {@code name}, with the given kernels and capabilities. */
+    static final class TestBackend extends ForwardingBackend {
         private final String name;
         private final Kernels kernels;
         private final Set<Capability> capabilities;
 
         TestBackend(String name, Kernels kernels, Set<Capability> capabilities) {
+            super(new ReferenceBackend());
             this.name = requireNonNull(name);
             this.kernels = requireNonNull(kernels);
             this.capabilities = Set.copyOf(capabilities);
@@ -122,16 +124,6 @@ final class BrokenBackends {
         }
 
         @Override
-        public List<Device> devices() {
-            return List.of(Device.CPU);
-        }
-
-        @Override
-        public Device device() {
-            return Device.CPU;
-        }
-
-        @Override
         public Set<Capability> capabilities() {
             return capabilities;
         }
@@ -144,6 +136,7 @@ final class BrokenBackends {
         @Override
         public void close() {
             CLOSED.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+            super.close();
         }
     }
 
