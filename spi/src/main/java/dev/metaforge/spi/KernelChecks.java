@@ -122,4 +122,18 @@ public final class KernelChecks {
         }
         return data;
     }
+
+    /**
+     * The backward kernels of conv2d: {@code gradOutput} must have the shape conv2d of {@code input}
+     * and {@code weight} with {@code options} gives (which {@link Conv2dOptions#outputShape} checks
+     * first). Returns that shape.
+     */
+    public static Shape conv2dGradient(String op, Shape input, Shape weight, Shape gradOutput, Conv2dOptions options) {
+        Shape expected = options.outputShape(input, weight);
+        if (!expected.equals(gradOutput)) {
+            throw new IllegalArgumentException(op + ": the output gradient has shape " + gradOutput + " but conv2d of input "
+                    + input + " and weight " + weight + " with " + options + " gives " + expected);
+        }
+        return expected;
+    }
 }

@@ -176,7 +176,7 @@ final class KernelCompositions {
      */
     static NativeArray conv2dBackwardInput(Kernels k, NativeArray gradOutput, NativeArray weight, Shape inputShape,
                                            Conv2dOptions o) {
-        checkGradient("conv2dBackwardInput", inputShape, weight.shape(), gradOutput.shape(), o);
+        KernelChecks.conv2dGradient("conv2dBackwardInput", inputShape, weight.shape(), gradOutput.shape(), o);
         if (o.groups() > 1) {
             Conv2dOptions single = new Conv2dOptions(o.stride(), o.padding(), o.dilation(), 1);
             int cg = inputShape.dim(1) / o.groups();
@@ -215,7 +215,7 @@ final class KernelCompositions {
      */
     static NativeArray conv2dBackwardWeight(Kernels k, NativeArray input, NativeArray gradOutput, Shape weightShape,
                                             Conv2dOptions o) {
-        checkGradient("conv2dBackwardWeight", input.shape(), weightShape, gradOutput.shape(), o);
+        KernelChecks.conv2dGradient("conv2dBackwardWeight", input.shape(), weightShape, gradOutput.shape(), o);
         if (o.groups() > 1) {
             Conv2dOptions single = new Conv2dOptions(o.stride(), o.padding(), o.dilation(), 1);
             Shape groupWeight = weightShape.with(0, weightShape.dim(0) / o.groups());
@@ -229,14 +229,6 @@ final class KernelCompositions {
              NativeArray cropped = k.slice(full, new int[] {0, 0, 0, 0},
                      new int[] {full.shape().dim(0), full.shape().dim(1), weightShape.dim(2), weightShape.dim(3)})) {
             return k.transpose(cropped, new int[] {1, 0, 2, 3});
-        }
-    }
-
-    private static void checkGradient(String op, Shape input, Shape weight, Shape grad, Conv2dOptions o) {
-        Shape expected = o.outputShape(input, weight);
-        if (!expected.equals(grad)) {
-            throw new IllegalArgumentException(op + ": the output gradient has shape " + grad + " but conv2d of input "
-                    + input + " and weight " + weight + " with " + o + " gives " + expected);
         }
     }
 
