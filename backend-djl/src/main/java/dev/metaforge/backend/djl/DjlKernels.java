@@ -326,9 +326,8 @@ public final class DjlKernels implements Kernels {
     public NativeArray unary(UnaryOp op, NativeArray x) {
         DjlArray a = arg(x, op);
         DType dtype = a.dtype();
-        if (dtype == DType.INT64 && !(op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN
-                || op == UnaryOp.SQUARE || op == UnaryOp.RELU)) {
-            throw needsFloating("unary " + op, dtype);
+        if (!(op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN || op == UnaryOp.SQUARE || op == UnaryOp.RELU)) {
+            KernelChecks.floating("djl unary " + op, dtype);
         }
         PtNDArray p = a.nd(op);
         try {
@@ -372,9 +371,7 @@ public final class DjlKernels implements Kernels {
         DjlArray x = arg(a, op);
         DjlArray y = arg(b, op);
         DType dtype = x.dtype();
-        if (dtype != y.dtype()) {
-            throw dtypesDiffer("binary " + op, dtype, y.dtype());
-        }
+        KernelChecks.sameDType("djl " + "binary " + op, dtype, y.dtype());
         PtNDArray p = x.nd(op);
         PtNDArray q = y.nd(op);
         try {
@@ -501,9 +498,7 @@ public final class DjlKernels implements Kernels {
         DjlArray c = arg(condition, "where");
         DjlArray t = arg(onTrue, "where");
         DjlArray f = arg(onFalse, "where");
-        if (t.dtype() != f.dtype()) {
-            throw dtypesDiffer("where", t.dtype(), f.dtype());
-        }
+        KernelChecks.sameDType("djl " + "where", t.dtype(), f.dtype());
         DType cd = c.dtype();
         PtNDArray zero = scalar(cd, 0.0);
         try (PtNDArray mask = JniUtils.neq(c.nd("where"), zero)) {
@@ -561,9 +556,7 @@ public final class DjlKernels implements Kernels {
             throw new IllegalArgumentException("djl matmul: operands must have rank >= 2 (rank-1 vectors are not accepted;"
                     + " reshape a vector to [1, n] or [n, 1]), got " + sa + " @ " + sb);
         }
-        if (x.dtype() != y.dtype()) {
-            throw dtypesDiffer("matmul", x.dtype(), y.dtype());
-        }
+        KernelChecks.sameDType("djl " + "matmul", x.dtype(), y.dtype());
         requireFloating("matmul", x.dtype());
         if (sb.dim(-2) != sa.dim(-1)) {
             throw new IllegalArgumentException("djl matmul: inner dimensions differ: " + sa + " @ " + sb);
@@ -650,9 +643,7 @@ public final class DjlKernels implements Kernels {
         requireFloating("adamUpdate", dtype);
         Shape shape = pa.shape();
         for (DjlArray o : new DjlArray[] {ga, ma, va}) {
-            if (o.dtype() != dtype) {
-                throw dtypesDiffer("adamUpdate", dtype, o.dtype());
-            }
+            KernelChecks.sameDType("djl " + "adamUpdate", o.dtype(), dtype);
             if (!o.shape().equals(shape)) {
                 throw new IllegalArgumentException("djl adamUpdate: param, grad, m and v must have one shape, got "
                         + shape + ", " + ga.shape() + ", " + ma.shape() + ", " + va.shape());
@@ -767,12 +758,7 @@ public final class DjlKernels implements Kernels {
             Arrays.fill(reduced, true);
             reducedCount = rank;
         } else {
-            for (int axis : axes) {
-                int ax = axis("reduce " + op, shape, axis);
-                if (reduced[ax]) {
-                    throw new IllegalArgumentException("djl reduce " + op + ": axis " + axis + " is listed twice in "
-                            + Arrays.toString(axes) + " for shape " + shape);
-                }
+            for (int ax : KernelChecks.axes("djl reduce " + op, shape, axes)) {
                 reduced[ax] = true;
                 reducedCount++;
             }
@@ -1053,20 +1039,11 @@ public final class DjlKernels implements Kernels {
         DjlArray a = arg(x, "transpose");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("djl transpose: permutation " + Arrays.toString(permutation)
-                    + " has " + permutation.length + " entries but shape " + shape + " has rank " + rank);
-        }
+        int[] axes = KernelChecks.permutation("djl transpose", shape, permutation);
         long[] perm = new long[rank];
         int[] outDims = new int[rank];
-        boolean[] seen = new boolean[rank];
         for (int i = 0; i < rank; i++) {
-            int p = axis("transpose", shape, permutation[i]);
-            if (seen[p]) {
-                throw new IllegalArgumentException("djl transpose: " + Arrays.toString(permutation)
-                        + " is not a permutation of the axes of " + shape);
-            }
-            seen[p] = true;
+            int p = axes[i];
             perm[i] = p;
             outDims[i] = shape.dim(p);
         }
@@ -1104,19 +1081,12 @@ public final class DjlKernels implements Kernels {
         DjlArray a = arg(x, "slice");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("djl slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " must both have one entry per axis of shape " + shape);
-        }
+        KernelChecks.sliceBounds("djl slice", shape, begin, end);
         long[] from = new long[rank];
         long[] to = new long[rank];
         long[] step = new long[rank];
         int[] outDims = new int[rank];
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
-                throw new IllegalArgumentException("djl slice: [" + begin[i] + ", " + end[i] + ") on axis " + i
-                        + " is not within [0, " + shape.dim(i) + "] of shape " + shape + " (need 0 <= begin <= end <= dim)");
-            }
             from[i] = begin[i];
             to[i] = end[i];
             step[i] = 1;
@@ -1147,9 +1117,7 @@ public final class DjlKernels implements Kernels {
         long total = 0;
         for (int i = 0; i < nds.length; i++) {
             DjlArray part = arg(parts.get(i), "concat");
-            if (part.dtype() != first.dtype()) {
-                throw dtypesDiffer("concat", first.dtype(), part.dtype());
-            }
+            KernelChecks.sameDType("djl " + "concat", part.dtype(), first.dtype());
             Shape s = part.shape();
             boolean ok = s.rank() == s0.rank();
             for (int d = 0; ok && d < s.rank(); d++) {
@@ -1227,9 +1195,7 @@ public final class DjlKernels implements Kernels {
         DjlArray idx = arg(indices, "scatterAdd");
         DjlArray u = arg(updates, "scatterAdd");
         requireIndices("scatterAdd", idx);
-        if (t.dtype() != u.dtype()) {
-            throw dtypesDiffer("scatterAdd", t.dtype(), u.dtype());
-        }
+        KernelChecks.sameDType("djl " + "scatterAdd", t.dtype(), u.dtype());
         Shape shape = t.shape();
         int ax = axis("scatterAdd", shape, axis);
         int n = shape.dim(ax);
@@ -1239,10 +1205,7 @@ public final class DjlKernels implements Kernels {
                     + " with indices " + idx.shape() + " on axis " + ax + " needs " + expected);
         }
         long[] at = toLongs(idx);
-        IndexOutOfBoundsException bad = outOfRange("scatterAdd", at, n, ax, shape);
-        if (bad != null) {
-            throw bad;
-        }
+        KernelChecks.indices("djl scatterAdd", at, n, shape, ax);
         PtNDArray pt = t.nd("scatterAdd");
         PtNDArray pi = idx.nd("scatterAdd");
         PtNDArray pu = u.nd("scatterAdd");
@@ -1307,23 +1270,13 @@ public final class DjlKernels implements Kernels {
         } catch (RuntimeException ignored) {
             return failure(e, op, operands);
         }
-        IndexOutOfBoundsException bad = outOfRange(op, at, n, ax, shape);
-        if (bad != null) {
+        try {
+            KernelChecks.indices("djl " + op, at, n, shape, ax);
+        } catch (IndexOutOfBoundsException bad) {
             bad.initCause(e);
             return bad;
         }
         return failure(e, op, operands);
-    }
-
-    /** The error for the first index outside [0, n), or null when there is none. */
-    private static IndexOutOfBoundsException outOfRange(String op, long[] at, int n, int ax, Shape shape) {
-        for (int j = 0; j < at.length; j++) {
-            if (at[j] < 0 || at[j] >= n) {
-                return new IndexOutOfBoundsException("djl " + op + ": index " + at[j] + " at position " + j
-                        + " is out of range [0, " + n + ") for axis " + ax + " of shape " + shape);
-            }
-        }
-        return null;
     }
 
     // ---- convolution ----------------------------------------------------------------------
@@ -1487,11 +1440,7 @@ public final class DjlKernels implements Kernels {
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        int a = axis < 0 ? axis + shape.rank() : axis;
-        if (a < 0 || a >= shape.rank()) {
-            throw new IllegalArgumentException("djl " + op + ": axis " + axis + " is out of range for shape " + shape);
-        }
-        return a;
+        return KernelChecks.axis("djl " + op, shape, axis);
     }
 
     private static boolean isInt64(double v) {
@@ -1506,18 +1455,7 @@ public final class DjlKernels implements Kernels {
     }
 
     private static void requireFloating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw needsFloating(op, dtype);
-        }
-    }
-
-    private static IllegalArgumentException needsFloating(String op, DType dtype) {
-        return new IllegalArgumentException("djl " + op + ": " + dtype + " is not supported, it needs FLOAT32 or FLOAT64;"
-                + " cast first");
-    }
-
-    private static IllegalArgumentException dtypesDiffer(String op, DType a, DType b) {
-        return new IllegalArgumentException("djl " + op + ": dtypes differ: " + a + " and " + b + "; cast one operand first");
+        KernelChecks.floating("djl " + op, dtype);
     }
 
     /** What PyTorch still rejected, naming the kernel and its operands. */

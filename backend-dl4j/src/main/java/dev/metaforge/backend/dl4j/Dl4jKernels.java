@@ -929,10 +929,9 @@ final class Dl4jKernels implements Kernels {
     /** Reads the ids (libnd4j does not check them), refuses any outside [0, numSegments) and counts rows per segment. */
     private static int[] segmentCounts(String name, Dl4jArray ids, Shape data, int numSegments) {
         long[] id = Nd4jCalls.readLongs(ids.nd(name), DType.INT64, data.dim(0));
+        KernelChecks.indices("dl4j " + name, id, numSegments, data.with(0, numSegments), 0);
         int[] counts = new int[numSegments];
-        Shape out = data.with(0, numSegments);
         for (long s : id) {
-            KernelChecks.index("dl4j " + name, s, numSegments, out, 0);
             counts[(int) s]++;
         }
         return counts;
@@ -1006,17 +1005,10 @@ final class Dl4jKernels implements Kernels {
         Dl4jArray a = arg(x, "slice", "x");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("dl4j slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " need one entry per axis of " + shape);
-        }
+        KernelChecks.sliceBounds("dl4j slice", shape, begin, end);
         int[] outDims = new int[rank];
         boolean whole = true;
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
-                throw new IllegalArgumentException("dl4j slice: [" + begin[i] + ", " + end[i] + ") is not a range within"
-                        + " axis " + i + " of " + shape + " (need 0 <= begin <= end <= size)");
-            }
             outDims[i] = end[i] - begin[i];
             whole &= outDims[i] == shape.dim(i);
         }
@@ -1477,16 +1469,11 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static void sameDType(String op, NativeArray a, String aName, NativeArray b, String bName) {
-        if (a.dtype() != b.dtype()) {
-            throw new IllegalArgumentException("dl4j " + op + ": mixed dtypes, " + aName + " is " + a.dtype() + " and "
-                    + bName + " is " + b.dtype() + "; cast one of them first");
-        }
+        KernelChecks.sameDType("dl4j " + op, aName, a.dtype(), bName, b.dtype());
     }
 
     private static void floating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw new IllegalArgumentException("dl4j " + op + " needs a floating dtype (FLOAT32 or FLOAT64), got " + dtype);
-        }
+        KernelChecks.floating("dl4j " + op, dtype);
     }
 
     private static void checkLength(String op, int length, Shape shape) {
@@ -1505,11 +1492,7 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        try {
-            return shape.normalizeAxis(axis);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dl4j " + op + ": axis " + axis + " is out of range for shape " + shape, e);
-        }
+        return KernelChecks.axis("dl4j " + op, shape, axis);
     }
 
     /** Which axes a reduction covers: all for an empty list; negative axes count from the end. */
@@ -1519,12 +1502,7 @@ final class Dl4jKernels implements Kernels {
             Arrays.fill(reduced, true);
             return reduced;
         }
-        for (int a : axes) {
-            int ax = axis(op, shape, a);
-            if (reduced[ax]) {
-                throw new IllegalArgumentException("dl4j " + op + ": axis " + a + " is listed twice in "
-                        + Arrays.toString(axes) + " for shape " + shape);
-            }
+        for (int ax : KernelChecks.axes("dl4j " + op, shape, axes)) {
             reduced[ax] = true;
         }
         return reduced;
@@ -1558,23 +1536,7 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static int[] permutation(Shape shape, int[] permutation) {
-        int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("dl4j transpose: permutation " + Arrays.toString(permutation)
-                    + " must list each of the " + rank + " axes of " + shape + " once");
-        }
-        int[] perm = new int[rank];
-        boolean[] seen = new boolean[rank];
-        for (int i = 0; i < rank; i++) {
-            int ax = axis("transpose", shape, permutation[i]);
-            if (seen[ax]) {
-                throw new IllegalArgumentException("dl4j transpose: permutation " + Arrays.toString(permutation)
-                        + " must list each of the " + rank + " axes of " + shape + " once");
-            }
-            seen[ax] = true;
-            perm[i] = ax;
-        }
-        return perm;
+        return KernelChecks.permutation("dl4j transpose", shape, permutation);
     }
 
     private static void requireIndices(String op, Dl4jArray indices) {
@@ -1596,13 +1558,7 @@ final class Dl4jKernels implements Kernels {
 
     /** Reads the indices in Java (libnd4j does not check them) and refuses any outside [0, size). */
     private static void checkIndexRange(String op, INDArray indices, Shape indexShape, int size, int axis, Shape shape) {
-        long[] ind = Nd4jCalls.readLongs(indices, DType.INT64, indexShape.sizeAsInt());
-        for (long i : ind) {
-            if (i < 0 || i >= size) {
-                throw new IndexOutOfBoundsException("dl4j " + op + ": index " + i + " is out of range [0, " + size
-                        + ") for axis " + axis + " of shape " + shape);
-            }
-        }
+        KernelChecks.indices("dl4j " + op, Nd4jCalls.readLongs(indices, DType.INT64, indexShape.sizeAsInt()), size, shape, axis);
     }
 
     /** Refuses INT64 division that would trap in native code: by zero, and Long.MIN_VALUE / -1. */

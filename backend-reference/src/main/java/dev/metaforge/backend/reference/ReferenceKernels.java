@@ -399,12 +399,7 @@ public final class ReferenceKernels implements Kernels {
         if (axes.length == 0) {
             Arrays.fill(reduced, true);
         } else {
-            for (int axis : axes) {
-                int ax = axis(name, shape, axis);
-                if (reduced[ax]) {
-                    throw new IllegalArgumentException(name + ": axis " + axis + " is listed twice in "
-                            + Arrays.toString(axes) + " for shape " + shape);
-                }
+            for (int ax : KernelChecks.axes(name, shape, axes)) {
                 reduced[ax] = true;
             }
         }
@@ -648,22 +643,13 @@ public final class ReferenceKernels implements Kernels {
         ReferenceArray a = arg(x, "transpose");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("transpose: permutation " + Arrays.toString(permutation)
-                    + " has " + permutation.length + " entries but shape " + shape + " has rank " + rank);
-        }
+        int[] axes = KernelChecks.permutation("transpose", shape, permutation);
         int[] dims = shape.dims();
         long[] inStrides = shape.strides();
         int[] outDims = new int[rank];
         int[] strides = new int[rank];
-        boolean[] seen = new boolean[rank];
         for (int i = 0; i < rank; i++) {
-            int p = axis("transpose", shape, permutation[i]);
-            if (seen[p]) {
-                throw new IllegalArgumentException("transpose: " + Arrays.toString(permutation)
-                        + " is not a permutation of the axes of " + shape);
-            }
-            seen[p] = true;
+            int p = axes[i];
             outDims[i] = dims[p];
             strides[i] = (int) inStrides[p];
         }
@@ -707,20 +693,13 @@ public final class ReferenceKernels implements Kernels {
         ReferenceArray a = arg(x, "slice");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " must both have one entry per axis of shape " + shape);
-        }
+        KernelChecks.sliceBounds("slice", shape, begin, end);
         int[] dims = shape.dims();
         long[] inStrides = shape.strides();
         int[] outDims = new int[rank];
         int[] strides = new int[rank];
         int base = 0;
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > dims[i]) {
-                throw new IllegalArgumentException("slice: [" + begin[i] + ", " + end[i] + ") on axis " + i
-                        + " is not within [0, " + dims[i] + "] of shape " + shape + " (need 0 <= begin <= end <= dim)");
-            }
             outDims[i] = end[i] - begin[i];
             strides[i] = (int) inStrides[i];
             base += begin[i] * strides[i];
@@ -1261,25 +1240,15 @@ public final class ReferenceKernels implements Kernels {
     }
 
     private static void requireSameDtype(String op, DType a, DType b) {
-        if (a != b) {
-            throw new IllegalArgumentException(op + ": dtypes differ: " + a + " and " + b
-                    + "; cast one operand first");
-        }
+        KernelChecks.sameDType(op, a, b);
     }
 
     private static void requireFloating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw new IllegalArgumentException(op + ": " + dtype + " is not supported, it needs FLOAT32 or FLOAT64;"
-                    + " cast first");
-        }
+        KernelChecks.floating(op, dtype);
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        int a = axis < 0 ? axis + shape.rank() : axis;
-        if (a < 0 || a >= shape.rank()) {
-            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for shape " + shape);
-        }
-        return a;
+        return KernelChecks.axis(op, shape, axis);
     }
 
     private static void checkLength(String op, int length, Shape shape) {
