@@ -25,7 +25,8 @@ import java.util.List;
  *   <li>New kernels arrive as <em>default</em> methods composed from the existing primitives
  *       (e.g. {@link #cumsum}, {@link #argsort}, {@link #segmentSum}, {@link #conv2dBackwardInput});
  *       a backend overrides them when it has something faster, and the TCK checks that its result
- *       equals the float64 reference like any other kernel.</li>
+ *       equals the float64 reference like any other kernel (KERNEL-*) and the default composed on
+ *       the same backend's primitives (COMPOSED-*).</li>
  *   <li>The op enums ({@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp}) are frozen within an SPI
  *       version: a backend may dispatch on them with an exhaustive {@code switch}. A new elementwise
  *       op is a new default method, never a new constant.</li>
