@@ -7,10 +7,9 @@ import dev.metaforge.plugins.meta.MamlSinusoid;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendDiscovery;
-import dev.metaforge.spi.Capability;
 import dev.metaforge.spi.DType;
-import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
+import dev.metaforge.tck.ForwardingBackend;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.lang.reflect.InvocationHandler;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.DoubleSupplier;
 
@@ -136,8 +134,7 @@ public final class KernelProfileMain {
     }
 
     /** A backend whose kernels count calls and time per method. */
-    static final class CountingBackend implements Backend, InvocationHandler {
-        private final Backend delegate;
+    static final class CountingBackend extends ForwardingBackend implements InvocationHandler {
         private final Kernels real;
         private final Kernels kernels;
         private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -146,7 +143,7 @@ public final class KernelProfileMain {
         long elapsedCpuNanos;
 
         CountingBackend(Backend delegate) {
-            this.delegate = delegate;
+            super(delegate);
             this.real = delegate.kernels();
             this.kernels = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class}, this);
         }
@@ -203,31 +200,6 @@ public final class KernelProfileMain {
                     elapsedNanos / 1e3 / steps);
             System.out.println("(outside kernels: autodiff tape and gradient bookkeeping, scopes, freeing native arrays, sampling tasks;"
                     + " timing each call adds about 1 us of clock reads, counted in the kernel)");
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public String version() {
-            return delegate.version();
-        }
-
-        @Override
-        public List<Device> devices() {
-            return delegate.devices();
-        }
-
-        @Override
-        public Device device() {
-            return delegate.device();
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return delegate.capabilities();
         }
 
         @Override

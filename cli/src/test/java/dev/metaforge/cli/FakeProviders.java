@@ -5,9 +5,9 @@ import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendProvider;
 import dev.metaforge.spi.Capability;
-import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.ProbeResult;
+import dev.metaforge.tck.ForwardingBackend;
 import dev.metaforge.tck.ForwardingKernels;
 import java.io.IOException;
 import java.net.URL;
@@ -68,7 +68,7 @@ final class FakeProviders {
                     return "fake";
                 }
             };
-            return new Backend() {
+            return new ForwardingBackend(new ReferenceBackend()) {
                 @Override
                 public String name() {
                     return "fake";
@@ -80,16 +80,6 @@ final class FakeProviders {
                 }
 
                 @Override
-                public List<Device> devices() {
-                    return List.of(Device.CPU);
-                }
-
-                @Override
-                public Device device() {
-                    return Device.CPU;
-                }
-
-                @Override
                 public Set<Capability> capabilities() {
                     return Set.of(Capability.FLOAT32, Capability.INT64);
                 }
@@ -97,10 +87,6 @@ final class FakeProviders {
                 @Override
                 public Kernels kernels() {
                     return kernels;
-                }
-
-                @Override
-                public void close() {
                 }
             };
         }

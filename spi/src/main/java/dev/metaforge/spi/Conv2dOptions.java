@@ -59,8 +59,8 @@ public record Conv2dOptions(int[] stride, int[] padding, int[] dilation, int gro
                     + channels + ") and output channels (" + out + "): input " + input + ", weight " + weight);
         }
         if (weight.dim(1) * groups != channels) {
-            throw new IllegalArgumentException("conv2d: input has " + channels + " channels but the weight " + weight
-                    + " expects " + weight.dim(1) + " per group x " + groups + " groups");
+            throw new IllegalArgumentException("conv2d: input " + input + " has " + channels + " channels but the weight "
+                    + weight + " expects " + weight.dim(1) + " per group x " + groups + " groups");
         }
         int[] dims = new int[4];
         dims[0] = input.dim(0);

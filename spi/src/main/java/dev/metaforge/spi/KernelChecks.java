@@ -37,7 +37,8 @@ public final class KernelChecks {
         Arrays.sort(out);
         for (int i = 1; i < out.length; i++) {
             if (out[i] == out[i - 1]) {
-                throw new IllegalArgumentException(op + ": axis " + out[i] + " is repeated in " + Arrays.toString(axes));
+                throw new IllegalArgumentException(op + ": axis " + out[i] + " is listed twice in " + Arrays.toString(axes)
+                        + " for shape " + shape);
             }
         }
         return out;
@@ -56,9 +57,18 @@ public final class KernelChecks {
         }
     }
 
+    /** As {@link #sameDType(String, DType, DType)}, naming the two operands ("x is FLOAT32 and w is FLOAT64"). */
+    public static void sameDType(String op, String aName, DType a, String bName, DType b) {
+        if (a != b) {
+            throw new IllegalArgumentException(op + ": mixed dtypes, " + aName + " is " + a + " and " + bName + " is " + b
+                    + "; cast one of them first");
+        }
+    }
+
     public static void floating(String op, DType dtype) {
         if (!dtype.isFloating()) {
-            throw new IllegalArgumentException(op + ": needs a floating dtype, got " + dtype);
+            throw new IllegalArgumentException(op + ": " + dtype + " is not supported, it needs a floating dtype"
+                    + " (FLOAT32 or FLOAT64); cast first");
         }
     }
 
@@ -76,8 +86,8 @@ public final class KernelChecks {
         }
         for (int i = 0; i < begin.length; i++) {
             if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
-                throw new IllegalArgumentException(op + ": bounds [" + begin[i] + ", " + end[i] + ") on axis " + i
-                        + " do not satisfy 0 <= begin <= end <= " + shape.dim(i) + " (shape " + shape + ")");
+                throw new IllegalArgumentException(op + ": [" + begin[i] + ", " + end[i] + ") on axis " + i + " of shape "
+                        + shape + " does not satisfy 0 <= begin <= end <= dim (dim " + shape.dim(i) + ")");
             }
         }
     }
@@ -87,6 +97,20 @@ public final class KernelChecks {
         if (index < 0 || index >= size) {
             throw new IndexOutOfBoundsException(op + ": index " + index + " is out of range [0, " + size + ") on axis "
                     + axis + " of shape " + shape);
+        }
+    }
+
+    /**
+     * Every one of {@code indices} (e.g. a gather's, read back to the host) lies in {@code [0, size)};
+     * the message names the first bad index and its position.
+     */
+    public static void indices(String op, long[] indices, int size, Shape shape, int axis) {
+        for (int j = 0; j < indices.length; j++) {
+            long index = indices[j];
+            if (index < 0 || index >= size) {
+                throw new IndexOutOfBoundsException(op + ": index " + index + " at position " + j + " is out of range [0, "
+                        + size + ") on axis " + axis + " of shape " + shape);
+            }
         }
     }
 
@@ -121,5 +145,19 @@ public final class KernelChecks {
                     + " and ids " + segmentIds.shape());
         }
         return data;
+    }
+
+    /**
+     * The backward kernels of conv2d: {@code gradOutput} must have the shape conv2d of {@code input}
+     * and {@code weight} with {@code options} gives (which {@link Conv2dOptions#outputShape} checks
+     * first). Returns that shape.
+     */
+    public static Shape conv2dGradient(String op, Shape input, Shape weight, Shape gradOutput, Conv2dOptions options) {
+        Shape expected = options.outputShape(input, weight);
+        if (!expected.equals(gradOutput)) {
+            throw new IllegalArgumentException(op + ": the output gradient has shape " + gradOutput + " but conv2d of input "
+                    + input + " and weight " + weight + " with " + options + " gives " + expected);
+        }
+        return expected;
     }
 }

@@ -21,31 +21,33 @@ final class KernelCompositions {
         return k.fromDoubles(values, Shape.of(n), dtype);
     }
 
-    /** Moves {@code axis} last, multiplies by an upper-triangular matrix of ones, moves it back. */
+    /**
+     * A Hillis-Steele scan: log2(n) rounds of {@code x += x shifted by 2^r along the axis}. Only adds,
+     * slices and concatenations, so INT64 stays exact, infinities and NaN propagate as in a running
+     * sum (a product with a triangular matrix of ones would turn {@code inf * 0} into NaN), and the
+     * float rounding error grows with log2(n) rather than n.
+     */
     static NativeArray cumsum(Kernels k, NativeArray x, int axis) {
         Shape shape = x.shape();
         int a = KernelChecks.axis("cumsum", shape, axis);
         int n = shape.dim(a);
-        if (shape.size() == 0) {
-            return k.cast(x, x.dtype());
-        }
-        DType work = x.dtype().isFloating() ? x.dtype() : DType.FLOAT64;
-        int rank = shape.rank();
-        int[] perm = moveLast(rank, a);
-        double[] upper = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = i; j < n; j++) {
-                upper[i * n + j] = 1;
+        NativeArray sum = k.cast(x, x.dtype());
+        try {
+            for (int shift = 1; shift < n; shift *= 2) {
+                try (NativeArray head = sliceAxis(k, sum, a, 0, n - shift);
+                     NativeArray zeros = k.zeros(shape.with(a, shift), x.dtype());
+                     NativeArray shifted = k.concat(List.of(zeros, head), a);
+                     NativeArray previous = sum) {
+                    sum = null;
+                    sum = k.binary(BinaryOp.ADD, previous, shifted);
+                }
             }
-        }
-        try (NativeArray xw = k.cast(x, work);
-             NativeArray moved = k.transpose(xw, perm);
-             NativeArray rows = k.reshape(moved, Shape.of((int) (shape.size() / n), n));
-             NativeArray ones = k.fromDoubles(upper, Shape.of(n, n), work);
-             NativeArray summed = k.matmul(rows, ones);
-             NativeArray back = k.reshape(summed, permuted(shape, perm));
-             NativeArray result = k.transpose(back, inverse(perm))) {
-            return k.cast(result, x.dtype());
+            return sum;
+        } catch (RuntimeException | Error e) {
+            if (sum != null) {
+                sum.close();
+            }
+            throw e;
         }
     }
 
@@ -60,29 +62,48 @@ final class KernelCompositions {
         }
     }
 
+    /**
+     * Descending: topK over the whole axis (ties to the lower index, NaN first). Ascending: the
+     * reverse of a descending order whose ties go to the <em>higher</em> index, i.e. topK of the
+     * reversed array with its indices mapped back and reversed again; NaN then comes last, as in
+     * PyTorch and NumPy (negating the values instead would put NaN first).
+     */
     static NativeArray argsort(Kernels k, NativeArray x, int axis, boolean descending) {
         Shape shape = x.shape();
         int a = KernelChecks.axis("argsort", shape, axis);
+        int n = shape.dim(a);
         if (descending) {
-            try (TopK top = k.topK(x, shape.dim(a), a)) {
+            try (TopK top = k.topK(x, n, a)) {
                 return k.cast(top.indices(), DType.INT64);
             }
         }
-        try (NativeArray negated = k.unary(UnaryOp.NEG, x); TopK top = k.topK(negated, shape.dim(a), a)) {
-            return k.cast(top.indices(), DType.INT64);
+        try (NativeArray reversed = reverse(k, x, a);
+             TopK top = k.topK(reversed, n, a);
+             NativeArray negated = k.unary(UnaryOp.NEG, top.indices());
+             NativeArray original = k.binaryScalar(BinaryOp.ADD, negated, n - 1)) {
+            return reverse(k, original, a);
         }
     }
 
     static NativeArray sort(Kernels k, NativeArray x, int axis, boolean descending) {
         Shape shape = x.shape();
         int a = KernelChecks.axis("sort", shape, axis);
+        int n = shape.dim(a);
         if (descending) {
-            try (TopK top = k.topK(x, shape.dim(a), a)) {
+            try (TopK top = k.topK(x, n, a)) {
                 return k.cast(top.values(), x.dtype());
             }
         }
-        try (NativeArray negated = k.unary(UnaryOp.NEG, x); TopK top = k.topK(negated, shape.dim(a), a)) {
-            return k.unary(UnaryOp.NEG, top.values());
+        try (NativeArray reversed = reverse(k, x, a); TopK top = k.topK(reversed, n, a)) {
+            return reverse(k, top.values(), a);
+        }
+    }
+
+    /** {@code x} with the order along {@code axis} reversed. */
+    private static NativeArray reverse(Kernels k, NativeArray x, int axis) {
+        int n = x.shape().dim(axis);
+        try (NativeArray backwards = k.fromLongs(reversed(n), Shape.of(n))) {
+            return k.gather(x, backwards, axis);
         }
     }
 
@@ -93,11 +114,21 @@ final class KernelCompositions {
         }
     }
 
-    /** One-hot membership [S, N] masks the data; empty segments give 0. */
+    /**
+     * One-hot membership [S, N] masks the data: non-members become the lowest value (-inf, or the
+     * data's minimum for INT64) before a MAX over N; empty segments give 0. The ids are range-checked
+     * by a gather (a row with a bad id would otherwise silently join no segment).
+     */
     static NativeArray segmentMax(Kernels k, NativeArray data, NativeArray segmentIds, int numSegments) {
         Shape shape = KernelChecks.segments("segmentMax", data.shape(), segmentIds, numSegments);
         int n = shape.dim(0);
         DType dtype = data.dtype();
+        try (NativeArray segments = arange(k, numSegments, DType.INT64)) {
+            k.gather(segments, segmentIds, 0).close(); // the range check only
+        }
+        if (n == 0 || shape.size() == 0) {
+            return k.zeros(shape.with(0, numSegments), dtype);
+        }
         int[] memberDims = new int[shape.rank() + 1];
         memberDims[0] = numSegments;
         memberDims[1] = n;
@@ -114,7 +145,8 @@ final class KernelCompositions {
              NativeArray member = k.binary(BinaryOp.EQ, idsRow, segsCol);
              NativeArray memberB = k.reshape(member, Shape.of(memberDims));
              NativeArray dataB = k.reshape(data, Shape.of(dataDims));
-             NativeArray lowest = k.full(Shape.scalar(), Double.NEGATIVE_INFINITY, dtype);
+             NativeArray lowest = dtype.isFloating() ? k.full(Shape.scalar(), Double.NEGATIVE_INFINITY, dtype)
+                     : k.reduce(ReduceOp.MIN, data, new int[0], false);
              NativeArray masked = k.where(memberB, dataB, lowest);
              NativeArray max = k.reduce(ReduceOp.MAX, masked, new int[] {1}, false);
              NativeArray counts = k.reduce(ReduceOp.SUM, memberB, new int[] {1}, false);
@@ -144,7 +176,7 @@ final class KernelCompositions {
      */
     static NativeArray conv2dBackwardInput(Kernels k, NativeArray gradOutput, NativeArray weight, Shape inputShape,
                                            Conv2dOptions o) {
-        checkGradient("conv2dBackwardInput", inputShape, weight.shape(), gradOutput.shape(), o);
+        KernelChecks.conv2dGradient("conv2dBackwardInput", inputShape, weight.shape(), gradOutput.shape(), o);
         if (o.groups() > 1) {
             Conv2dOptions single = new Conv2dOptions(o.stride(), o.padding(), o.dilation(), 1);
             int cg = inputShape.dim(1) / o.groups();
@@ -183,7 +215,7 @@ final class KernelCompositions {
      */
     static NativeArray conv2dBackwardWeight(Kernels k, NativeArray input, NativeArray gradOutput, Shape weightShape,
                                             Conv2dOptions o) {
-        checkGradient("conv2dBackwardWeight", input.shape(), weightShape, gradOutput.shape(), o);
+        KernelChecks.conv2dGradient("conv2dBackwardWeight", input.shape(), weightShape, gradOutput.shape(), o);
         if (o.groups() > 1) {
             Conv2dOptions single = new Conv2dOptions(o.stride(), o.padding(), o.dilation(), 1);
             Shape groupWeight = weightShape.with(0, weightShape.dim(0) / o.groups());
@@ -197,14 +229,6 @@ final class KernelCompositions {
              NativeArray cropped = k.slice(full, new int[] {0, 0, 0, 0},
                      new int[] {full.shape().dim(0), full.shape().dim(1), weightShape.dim(2), weightShape.dim(3)})) {
             return k.transpose(cropped, new int[] {1, 0, 2, 3});
-        }
-    }
-
-    private static void checkGradient(String op, Shape input, Shape weight, Shape grad, Conv2dOptions o) {
-        Shape expected = o.outputShape(input, weight);
-        if (!expected.equals(grad)) {
-            throw new IllegalArgumentException(op + ": the output gradient has shape " + grad + " but conv2d of input "
-                    + input + " and weight " + weight + " with " + o + " gives " + expected);
         }
     }
 
@@ -320,32 +344,5 @@ final class KernelCompositions {
     private static NativeArray keep(List<NativeArray> temps, NativeArray a) {
         temps.add(a);
         return a;
-    }
-
-    private static int[] moveLast(int rank, int axis) {
-        int[] perm = new int[rank];
-        for (int i = 0, j = 0; i < rank; i++) {
-            if (i != axis) {
-                perm[j++] = i;
-            }
-        }
-        perm[rank - 1] = axis;
-        return perm;
-    }
-
-    private static int[] inverse(int[] perm) {
-        int[] inv = new int[perm.length];
-        for (int i = 0; i < perm.length; i++) {
-            inv[perm[i]] = i;
-        }
-        return inv;
-    }
-
-    private static Shape permuted(Shape shape, int[] perm) {
-        int[] dims = new int[perm.length];
-        for (int i = 0; i < perm.length; i++) {
-            dims[i] = shape.dim(perm[i]);
-        }
-        return Shape.of(dims);
     }
 }

@@ -25,7 +25,8 @@ import java.util.List;
  *   <li>New kernels arrive as <em>default</em> methods composed from the existing primitives
  *       (e.g. {@link #cumsum}, {@link #argsort}, {@link #segmentSum}, {@link #conv2dBackwardInput});
  *       a backend overrides them when it has something faster, and the TCK checks that its result
- *       equals the float64 reference like any other kernel.</li>
+ *       equals the float64 reference like any other kernel (KERNEL-*) and the default composed on
+ *       the same backend's primitives (COMPOSED-*).</li>
  *   <li>The op enums ({@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp}) are frozen within an SPI
  *       version: a backend may dispatch on them with an exhaustive {@code switch}. A new elementwise
  *       op is a new default method, never a new constant.</li>
@@ -191,37 +192,44 @@ public interface Kernels {
     }
 
     /**
-     * Inclusive cumulative sum along {@code axis}, same shape and dtype. Default: a product with a
-     * triangular matrix of ones (exact for INT64 up to 2^53).
+     * Inclusive cumulative sum along {@code axis}, same shape and dtype (INT64 included). Default: a
+     * log-step scan of additions (exact for INT64; infinities and NaN propagate as in a running sum).
      */
     default NativeArray cumsum(NativeArray x, int axis) {
         return KernelCompositions.cumsum(this, x, axis);
     }
 
-    /** INT64 index of the largest entry along {@code axis}; ties give the lower index. */
+    /**
+     * INT64 index of the largest entry along {@code axis}; ties give the lower index and NaN counts
+     * as the largest. An empty axis throws IllegalArgumentException.
+     */
     default NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
         return KernelCompositions.argmax(this, x, axis, keepDims);
     }
 
-    /** INT64 indices that sort {@code x} along {@code axis}; stable (equal values keep their order). */
+    /**
+     * INT64 indices that sort {@code x} along {@code axis}; stable (equal values keep their index order,
+     * ascending or descending). NaN sorts as the largest value: last ascending, first descending.
+     */
     default NativeArray argsort(NativeArray x, int axis, boolean descending) {
         return KernelCompositions.argsort(this, x, axis, descending);
     }
 
-    /** {@code x} sorted along {@code axis}. */
+    /** {@code x} sorted along {@code axis}, in the order of {@link #argsort}. */
     default NativeArray sort(NativeArray x, int axis, boolean descending) {
         return KernelCompositions.sort(this, x, axis, descending);
     }
 
     /**
      * Sums of the rows of {@code data} [N, ...] by segment: {@code out[s] = sum of data[i] where
-     * segmentIds[i] == s}, shape {@code [numSegments, ...]}; an empty segment gives 0.
+     * segmentIds[i] == s}, shape {@code [numSegments, ...]}; an empty segment gives 0. The INT64 ids
+     * must lie in {@code [0, numSegments)} (IndexOutOfBoundsException otherwise); they need not be sorted.
      */
     default NativeArray segmentSum(NativeArray data, NativeArray segmentIds, int numSegments) {
         return KernelCompositions.segmentSum(this, data, segmentIds, numSegments);
     }
 
-    /** Like {@link #segmentSum} with the maximum; an empty segment gives 0. */
+    /** Like {@link #segmentSum} with the maximum; an empty segment gives 0 and NaN propagates. */
     default NativeArray segmentMax(NativeArray data, NativeArray segmentIds, int numSegments) {
         return KernelCompositions.segmentMax(this, data, segmentIds, numSegments);
     }

@@ -13,11 +13,20 @@ import dev.metaforge.spi.UnaryOp;
 import java.util.List;
 
 /**
- * A backend's primitive kernels with the SPI's <em>default</em> fused kernels: every primitive
- * (and {@code conv2d}) is forwarded, while {@link #linear}, {@link #adamUpdate} and
- * {@link #softmaxCrossEntropy} are deliberately not overridden, so they run the compositions the
- * {@link Kernels} interface defines on top of the backend's own primitives. FUSED-* rules compare
- * a backend's fused kernels with this.
+ * A backend's primitive kernels with the SPI's <em>default</em> compositions for everything else:
+ * every abstract {@link Kernels} method (and the original {@code conv2d(input, weight, stride,
+ * padding)}) is forwarded to the delegate, while the fused kernels ({@link #linear},
+ * {@link #adamUpdate}, {@link #softmaxCrossEntropy}) and the kernels added later as default methods
+ * (conv2d with options and its backward kernels, arange, cumsum, argmax, argsort, sort, segmentSum,
+ * segmentMax) are deliberately not overridden, so they run the compositions the interface defines
+ * on top of the backend's own primitives. FUSED-* and COMPOSED-* rules compare a backend's own
+ * kernels with this ({@link TckContext#agreeWithComposition}); {@link ForwardingKernels} extends it
+ * to forward everything.
+ *
+ * <pre>{@code
+ * Kernels composed = new ComposedKernels(backend.kernels());
+ * NativeArray expected = composed.cumsum(x, 1); // the SPI's scan over backend.kernels()' primitives
+ * }</pre>
  */
 public class ComposedKernels implements Kernels {
     protected final Kernels delegate;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.metaforge.spi.BinaryOp;
 import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
@@ -146,6 +147,56 @@ class ErrorConformanceTests {
                     tck.assertThrows(IndexOutOfBoundsException.class, "scatterAdd index " + bad, () -> k.scatterAdd(t, idx, u, 0));
                 }
             }));
+        }
+        return tests.stream();
+    }
+
+    @TckRule(id = "KERNEL-ERROR-4", capability = Capability.INT64)
+    @DisplayName("KERNEL-ERROR-4 the kernels added as SPI defaults reject misuse: bad axes, argmax over an empty axis, arange(-1), segment ids of the wrong dtype or shape (IllegalArgumentException) or out of range (IndexOutOfBoundsException), and conv2d geometries that do not fit")
+    @TestFactory
+    Stream<DynamicTest> newKernels(TckContext tck) {
+        Kernels k = tck.kernels();
+        Class<IllegalArgumentException> iae = IllegalArgumentException.class;
+        Class<IndexOutOfBoundsException> ioobe = IndexOutOfBoundsException.class;
+        List<DynamicTest> tests = new ArrayList<>(List.of(
+                expect(tck, iae, "cumsum axis 2 of rank 2", a -> k.cumsum(a[0], 2), Shape.of(2, 3)),
+                expect(tck, iae, "cumsum axis -3 of rank 2", a -> k.cumsum(a[0], -3), Shape.of(2, 3)),
+                expect(tck, iae, "argmax axis 2 of rank 2", a -> k.argmax(a[0], 2, false), Shape.of(2, 3)),
+                expect(tck, iae, "argmax over an empty axis", a -> k.argmax(a[0], 1, false), Shape.of(2, 0)),
+                expect(tck, iae, "argsort axis -3 of rank 2", a -> k.argsort(a[0], -3, false), Shape.of(2, 3)),
+                expect(tck, iae, "sort axis 5 of rank 2", a -> k.sort(a[0], 5, true), Shape.of(2, 3)),
+                expect(tck, iae, "arange(-1)", a -> k.arange(-1, DType.FLOAT32)),
+                expect(tck, iae, "segmentSum with FLOAT32 ids", a -> k.segmentSum(a[0], a[1], 3), Shape.of(3, 2), Shape.of(3)),
+                expect(tck, iae, "segmentSum with ids [2] for data [3, 2]", a -> k.segmentSum(a[0], a[1], 3),
+                        Shape.of(3, 2), Shape.of(2), DType.INT64),
+                expect(tck, iae, "segmentMax with ids [3, 1] for data [3, 2]", a -> k.segmentMax(a[0], a[1], 3),
+                        Shape.of(3, 2), Shape.of(3, 1), DType.INT64),
+                expect(tck, iae, "segmentSum with numSegments -1", a -> k.segmentSum(a[0], a[1], -1),
+                        Shape.of(3, 2), Shape.of(3), DType.INT64)));
+        for (long bad : new long[] {3, -1, 100}) {
+            for (boolean max : new boolean[] {false, true}) {
+                String name = (max ? "segmentMax" : "segmentSum") + " with id " + bad + " of 3 segments";
+                tests.add(dynamicTest(name, () -> {
+                    try (NativeArray data = k.full(Shape.of(4, 2), 1, DType.FLOAT32);
+                         NativeArray ids = k.fromLongs(new long[] {0, 2, bad, 1}, Shape.of(4))) {
+                        tck.assertThrows(ioobe, name, () -> max ? k.segmentMax(data, ids, 3) : k.segmentSum(data, ids, 3));
+                    }
+                }));
+            }
+        }
+        if (tck.supports(Capability.CONVOLUTION)) {
+            Conv2dOptions twoGroups = new Conv2dOptions(new int[] {1, 1}, new int[] {0, 0}, new int[] {1, 1}, 2);
+            Conv2dOptions dilated = new Conv2dOptions(new int[] {1, 1}, new int[] {0, 0}, new int[] {3, 3}, 1);
+            tests.add(expect(tck, iae, "conv2d with 2 groups over 3 channels", a -> k.conv2d(a[0], a[1], twoGroups),
+                    Shape.of(1, 3, 5, 5), Shape.of(2, 1, 3, 3)));
+            tests.add(expect(tck, iae, "conv2d with 2 groups and a weight for 3 channels per group",
+                    a -> k.conv2d(a[0], a[1], twoGroups), Shape.of(1, 4, 5, 5), Shape.of(2, 3, 3, 3)));
+            tests.add(expect(tck, iae, "conv2d whose dilated kernel (7x7) exceeds the input (5x5)",
+                    a -> k.conv2d(a[0], a[1], dilated), Shape.of(1, 1, 5, 5), Shape.of(1, 1, 3, 3)));
+            tests.add(expect(tck, iae, "conv2dBackwardInput with a gradient of the wrong shape",
+                    a -> k.conv2dBackwardInput(a[0], a[1], Shape.of(1, 4, 5, 5), twoGroups), Shape.of(1, 2, 2, 2), Shape.of(2, 2, 3, 3)));
+            tests.add(expect(tck, iae, "conv2dBackwardWeight with a gradient of the wrong shape",
+                    a -> k.conv2dBackwardWeight(a[0], a[1], Shape.of(2, 2, 3, 3), twoGroups), Shape.of(1, 4, 5, 5), Shape.of(1, 2, 2, 2)));
         }
         return tests.stream();
     }

@@ -2,17 +2,36 @@ package dev.metaforge.tck;
 
 import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
+import dev.metaforge.spi.Conv2dOptions;
+import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
+import dev.metaforge.spi.Shape;
 
 /**
- * Forwards every kernel, fused ones included, to a delegate. Subclass it to change one kernel
- * (the TCK's own tests build deliberately broken backends this way).
+ * Forwards every kernel to a delegate: the primitives (through {@link ComposedKernels}), the fused
+ * kernels and every kernel the SPI added later as a default method. Subclass it to change one kernel
+ * (the TCK's own tests build deliberately broken backends this way) or to decorate a backend's
+ * kernels (rename, count, refuse a dtype).
+ *
+ * <pre>{@code
+ * Kernels renamed = new ForwardingKernels(new ReferenceBackend().kernels()) {
+ *     @Override
+ *     public String backendName() {
+ *         return "fake";
+ *     }
+ * };
+ * }</pre>
+ *
+ * A kernel added to {@link Kernels} later must be forwarded here too, or wrappers would silently run
+ * its composed default instead of the delegate's kernel (the kit's self-test lists every method).
  */
 public class ForwardingKernels extends ComposedKernels {
     public ForwardingKernels(Kernels delegate) {
         super(delegate);
     }
+
+    // ---- fused kernels --------------------------------------------------------------------
 
     @Override
     public NativeArray linear(NativeArray x, NativeArray w, NativeArray b) {
@@ -27,5 +46,59 @@ public class ForwardingKernels extends ComposedKernels {
     @Override
     public NativeArray softmaxCrossEntropy(NativeArray logits, NativeArray target, int axis) {
         return delegate.softmaxCrossEntropy(logits, target, axis);
+    }
+
+    // ---- kernels added to the SPI as default methods --------------------------------------
+
+    @Override
+    public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
+        return delegate.conv2d(input, weight, options);
+    }
+
+    @Override
+    public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
+                                           Conv2dOptions options) {
+        return delegate.conv2dBackwardInput(gradOutput, weight, inputShape, options);
+    }
+
+    @Override
+    public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
+                                            Conv2dOptions options) {
+        return delegate.conv2dBackwardWeight(input, gradOutput, weightShape, options);
+    }
+
+    @Override
+    public NativeArray arange(int n, DType dtype) {
+        return delegate.arange(n, dtype);
+    }
+
+    @Override
+    public NativeArray cumsum(NativeArray x, int axis) {
+        return delegate.cumsum(x, axis);
+    }
+
+    @Override
+    public NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
+        return delegate.argmax(x, axis, keepDims);
+    }
+
+    @Override
+    public NativeArray argsort(NativeArray x, int axis, boolean descending) {
+        return delegate.argsort(x, axis, descending);
+    }
+
+    @Override
+    public NativeArray sort(NativeArray x, int axis, boolean descending) {
+        return delegate.sort(x, axis, descending);
+    }
+
+    @Override
+    public NativeArray segmentSum(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return delegate.segmentSum(data, segmentIds, numSegments);
+    }
+
+    @Override
+    public NativeArray segmentMax(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return delegate.segmentMax(data, segmentIds, numSegments);
     }
 }

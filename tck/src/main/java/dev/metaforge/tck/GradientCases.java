@@ -1,14 +1,18 @@
 package dev.metaforge.tck;
 
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.Shape;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * The autodiff rule table (JAX style): one row per differentiable op or composition, each a
  * scalar function of random inputs. AUTODIFF-* rules check every row's gradient and
- * Hessian-vector product.
+ * Hessian-vector product (with respect to the first input, so a row whose first input is a
+ * convolution weight takes second order through the other backward kernel).
  */
 final class GradientCases {
     private GradientCases() {
@@ -19,8 +23,14 @@ final class GradientCases {
      * @param shapes   input shapes
      * @param f        a scalar function of the inputs
      * @param positive inputs drawn from [0.5, 2] (log, sqrt, division) instead of [-2, 2]
+     * @param needs    capabilities the row's kernels need; rows a backend cannot run are left out
      */
-    record Case(String name, List<Shape> shapes, Function<Tensor[], Tensor> f, boolean positive) {
+    record Case(String name, List<Shape> shapes, Function<Tensor[], Tensor> f, boolean positive, Set<Capability> needs) {
+        /** True when {@code tck}'s backend declares what this row needs. */
+        boolean runsOn(TckContext tck) {
+            return needs.stream().allMatch(tck::supports);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -28,15 +38,35 @@ final class GradientCases {
     }
 
     private static Case c(String name, Function<Tensor[], Tensor> f, Shape... shapes) {
-        return new Case(name, List.of(shapes), f, false);
+        return new Case(name, List.of(shapes), f, false, Set.of());
     }
 
     private static Case pos(String name, Function<Tensor[], Tensor> f, Shape... shapes) {
-        return new Case(name, List.of(shapes), f, true);
+        return new Case(name, List.of(shapes), f, true, Set.of());
+    }
+
+    private static Case conv(String name, Function<Tensor[], Tensor> f, Shape... shapes) {
+        return new Case(name, List.of(shapes), f, false, Set.of(Capability.CONVOLUTION));
+    }
+
+    private static Case indexed(String name, Function<Tensor[], Tensor> f, Shape... shapes) {
+        return new Case(name, List.of(shapes), f, false, Set.of(Capability.INT64));
     }
 
     private static Shape s(int... dims) {
         return Shape.of(dims);
+    }
+
+    private static Conv2dOptions o(int stride, int padding, int dilation, int groups) {
+        return new Conv2dOptions(new int[] {stride, stride}, new int[] {padding, padding}, new int[] {dilation, dilation}, groups);
+    }
+
+    private static final Conv2dOptions STRIDED = new Conv2dOptions(new int[] {2, 3}, new int[] {1, 0}, new int[] {1, 2}, 1);
+    private static final Conv2dOptions GROUPED = new Conv2dOptions(new int[] {2, 1}, new int[] {1, 1}, new int[] {2, 1}, 2);
+
+    /** Constant INT64 indices on the engine of {@code like}. */
+    private static Tensor ids(Tensor like, long[] values, int... dims) {
+        return like.engine().indices(values, dims);
     }
 
     static final List<Case> CASES = List.of(
@@ -79,5 +109,34 @@ final class GradientCases {
             c("expandDims, squeeze", a -> a[0].expandDims(1).squeeze(1).exp().sum(), s(3)),
             c("stack", a -> Tensor.stack(List.of(a[0], a[1]), 0).square().sum(), s(2), s(2)),
             c("MLP 3-8-8-2 tanh/relu loss", a -> a[0].matmul(a[1]).tanh().matmul(a[2]).relu().matmul(a[3]).square().mean(),
-                    s(5, 3), s(3, 8), s(8, 8), s(8, 2)));
+                    s(5, 3), s(3, 8), s(8, 8), s(8, 2)),
+            // ---- convolution: second order runs through the backward kernels' own VJPs ----
+            conv("conv2d 3x3, padding 1", a -> a[0].conv2d(a[1], o(1, 1, 1, 1)).square().sum(), s(2, 2, 5, 5), s(3, 2, 3, 3)),
+            conv("conv2d stride 2x3 over 8x8 (not divisible), padding 1x0, dilation 1x2",
+                    a -> a[0].conv2d(a[1], STRIDED).square().sum(), s(1, 2, 8, 8), s(2, 2, 3, 2)),
+            conv("conv2d dilation 2", a -> a[0].conv2d(a[1], o(1, 0, 2, 1)).tanh().sum(), s(1, 2, 6, 6), s(2, 2, 2, 3)),
+            conv("conv2d 2 groups, stride 2x1 over 8x5, dilation 2x1", a -> a[0].conv2d(a[1], GROUPED).square().sum(),
+                    s(2, 4, 8, 5), s(4, 2, 2, 2)),
+            conv("conv2d, weight first (second order through the weight)",
+                    a -> a[1].conv2d(a[0], o(2, 1, 1, 2)).square().mul(a[1].sum()).sum(), s(4, 1, 3, 3), s(1, 2, 5, 5)),
+            conv("conv2dBackwardInput (stride 2x3, dilation 1x2)",
+                    a -> Tensor.conv2dBackwardInput(a[0], a[1], s(1, 2, 8, 8), STRIDED).square().sum(), s(1, 2, 4, 2), s(2, 2, 3, 2)),
+            conv("conv2dBackwardInput, weight first (2 groups)",
+                    a -> Tensor.conv2dBackwardInput(a[1], a[0], s(2, 4, 8, 5), GROUPED).square().sum(), s(4, 2, 2, 2), s(2, 4, 4, 6)),
+            conv("conv2dBackwardWeight (stride 2x3, dilation 1x2)",
+                    a -> Tensor.conv2dBackwardWeight(a[0], a[1], s(2, 2, 3, 2), STRIDED).square().sum(), s(1, 2, 8, 8), s(1, 2, 4, 2)),
+            conv("conv2dBackwardWeight, gradient first (2 groups)",
+                    a -> Tensor.conv2dBackwardWeight(a[1], a[0], s(4, 2, 2, 2), GROUPED).square().sum(), s(2, 4, 4, 6), s(2, 4, 8, 5)),
+            // ---- scans, orderings and segments ----
+            c("cumsum", a -> a[0].cumsum(1).square().mul(a[1]).sum(), s(3, 4), s(3, 4)),
+            c("cumsum along a negative axis", a -> a[0].cumsum(-3).tanh().sum(), s(4, 2, 2)),
+            indexed("sort ascending", a -> a[0].sort(1, false).mul(a[1]).square().sum(), s(3, 5), s(3, 5)),
+            indexed("sort descending along axis 0", a -> a[0].sort(0, true).square().mul(a[1]).sum(), s(4, 3), s(4, 3)),
+            indexed("takeAlongAxis (repeated indices)",
+                    a -> a[0].takeAlongAxis(ids(a[0], new long[] {4, 0, 4, 1, 2, 2, 3, 0, 1, 1, 1, 4}, 3, 4), 1).square().mul(a[1]).sum(),
+                    s(3, 5), s(3, 4)),
+            indexed("segmentSum (unsorted ids, an empty segment)",
+                    a -> a[0].segmentSum(ids(a[0], new long[] {2, 0, 2, 3, 0}, 5), 4).square().mul(a[1]).sum(), s(5, 3), s(4, 3)),
+            indexed("segmentMax (unsorted ids, an empty segment)",
+                    a -> a[0].segmentMax(ids(a[0], new long[] {2, 0, 2, 3, 0, 2}, 6), 4).square().mul(a[1]).sum(), s(6, 2), s(4, 2)));
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.BinaryOp;
 import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
@@ -56,15 +57,32 @@ class PurityConformanceTests {
         ops.put("linear", a -> k.linear(a[0], a[2], a[5]));
         ops.put("adamUpdate", a -> k.adamUpdate(a[0], a[1], a[1], a[6], new AdamStep(0.1, 0.9, 0.999, 1e-8, 0.01, true, 3)));
         ops.put("softmaxCrossEntropy", a -> k.softmaxCrossEntropy(a[0], a[6], 1));
+        ops.put("cumsum", a -> k.cumsum(a[1], 1));
         if (tck.supports(Capability.INT64)) {
             ops.put("topK", a -> k.topK(a[0], 2, 1));
             ops.put("gather", a -> k.gather(a[0], a[3], 0));
             ops.put("scatterAdd", a -> k.scatterAdd(a[0], a[3], a[7], 0));
+            ops.put("argmax", a -> k.argmax(a[1], 0, false));
+            ops.put("argsort", a -> k.argsort(a[1], 1, false));
+            ops.put("sort", a -> k.sort(a[1], 1, true));
+            ops.put("segmentSum", a -> k.segmentSum(a[0], a[11], 4));
+            ops.put("segmentMax", a -> k.segmentMax(a[1], a[11], 4));
+            ops.put("cumsum INT64", a -> k.cumsum(a[11], 0));
+        }
+        if (tck.supports(Capability.CONVOLUTION)) {
+            Conv2dOptions o = new Conv2dOptions(new int[] {1, 1}, new int[] {1, 1}, new int[] {2, 2}, 2);
+            ops.put("conv2d with options", a -> k.conv2d(a[8], a[9], o));
+            ops.put("conv2dBackwardInput", a -> k.conv2dBackwardInput(a[10], a[9], Shape.of(1, 2, 4, 4), o));
+            ops.put("conv2dBackwardWeight", a -> k.conv2dBackwardWeight(a[8], a[10], Shape.of(2, 1, 2, 2), o));
         }
         return ops;
     }
 
-    /** x [3,4], y [3,4], w [4,2], idx [2], row [4], bias [2], positive [3,4], updates [2,4]. */
+    /**
+     * x [3,4], y [3,4], w [4,2], idx [2], row [4], bias [2], positive [3,4], updates [2,4], image
+     * [1,2,4,4], kernel [2,1,2,2], image gradient [1,2,4,4] (for 2 groups, padding 1, dilation 2),
+     * segment ids [3].
+     */
     static List<NativeArray> inputs(TckContext tck) {
         Kernels k = tck.kernels();
         List<NativeArray> in = new ArrayList<>();
@@ -76,6 +94,10 @@ class PurityConformanceTests {
         in.add(k.fromDoubles(Data.uniform(6, 2, -1, 1), Shape.of(2), DType.FLOAT32));
         in.add(k.fromDoubles(Data.uniform(7, 12, 0.01, 1), Shape.of(3, 4), DType.FLOAT32));
         in.add(k.fromDoubles(Data.uniform(8, 8, -1, 1), Shape.of(2, 4), DType.FLOAT32));
+        in.add(k.fromDoubles(Data.uniform(9, 32, -1, 1), Shape.of(1, 2, 4, 4), DType.FLOAT32));
+        in.add(k.fromDoubles(Data.uniform(10, 8, -1, 1), Shape.of(2, 1, 2, 2), DType.FLOAT32));
+        in.add(k.fromDoubles(Data.uniform(11, 32, -1, 1), Shape.of(1, 2, 4, 4), DType.FLOAT32));
+        in.add(tck.supports(Capability.INT64) ? k.fromLongs(new long[] {3, 0, 3}, Shape.of(3)) : k.zeros(Shape.of(3), DType.FLOAT32));
         return in;
     }
 

@@ -7,6 +7,7 @@ import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendProvider;
 import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
@@ -128,6 +129,17 @@ public final class TckContext {
     /** As {@link #agree(String, DType, KernelCall, Operand...)} with an explicit tolerance. */
     public void agree(String what, DType dtype, Tolerance tolerance, KernelCall call, Operand... operands) {
         compare(what, referenceKernels(), DType.FLOAT64, kernels(), dtype, tolerance, call, operands);
+    }
+
+    /**
+     * Runs {@code call} on the backend's own kernels and on the SPI's compositions over the same
+     * backend's primitives ({@link #composedKernels()}), both in {@code dtype}, and asserts they agree
+     * within {@code tolerance}: a kernel a backend overrides (a fused one, or one added to the SPI as a
+     * default method) must compute what its default computes.
+     */
+    public void agreeWithComposition(String what, DType dtype, Tolerance tolerance, KernelCall call, Operand... operands) {
+        compare(what + ": " + backend.name() + "'s kernel vs the SPI's composed default on its primitives",
+                composedKernels(), dtype, kernels(), dtype, tolerance, call, operands);
     }
 
     /**
@@ -291,25 +303,50 @@ public final class TckContext {
                 probes.put("randomUniform(FLOAT64)", () -> k.randomUniform(Shape.of(2), DType.FLOAT64, 0, 1, 1));
                 probes.put("randomNormal(FLOAT64)", () -> k.randomNormal(Shape.of(2), DType.FLOAT64, 0, 1, 1));
                 probes.put("cast(FLOAT32 -> FLOAT64)", () -> withFloat32(x -> k.cast(x, DType.FLOAT64)));
+                probes.put("arange(FLOAT64)", () -> k.arange(3, DType.FLOAT64));
             }
             case INT64 -> {
                 probes.put("fromLongs", () -> k.fromLongs(new long[] {0, 1}, Shape.of(2)));
                 probes.put("fromDoubles(INT64)", () -> k.fromDoubles(new double[] {0, 1}, Shape.of(2), DType.INT64));
                 probes.put("full(INT64)", () -> k.full(Shape.of(2), 1, DType.INT64));
                 probes.put("cast(FLOAT32 -> INT64)", () -> withFloat32(x -> k.cast(x, DType.INT64)));
+                probes.put("arange(INT64)", () -> k.arange(3, DType.INT64));
                 probes.put("topK", () -> withFloat32(x -> k.topK(x, 1, 0)));
+                probes.put("argmax", () -> withFloat32(x -> k.argmax(x, 0, false)));
+                probes.put("argsort", () -> withFloat32(x -> k.argsort(x, 0, false)));
             }
             case FLOAT32 -> {
                 probes.put("fromFloats", () -> k.fromFloats(new float[] {1, 2}, Shape.of(2)));
                 probes.put("fromDoubles(FLOAT32)", () -> k.fromDoubles(new double[] {1, 2}, Shape.of(2), DType.FLOAT32));
             }
-            case CONVOLUTION -> probes.put("conv2d", () -> {
+            case CONVOLUTION -> {
                 DType dt = supports(Capability.FLOAT32) ? DType.FLOAT32 : DType.FLOAT64;
-                try (NativeArray input = k.full(Shape.of(1, 1, 3, 3), 1, dt);
-                     NativeArray weight = k.full(Shape.of(1, 1, 2, 2), 1, dt)) {
-                    return k.conv2d(input, weight, new int[] {1, 1}, new int[] {0, 0});
-                }
-            });
+                Conv2dOptions dilated = new Conv2dOptions(new int[] {1, 1}, new int[] {0, 0}, new int[] {2, 2}, 1);
+                probes.put("conv2d", () -> {
+                    try (NativeArray input = k.full(Shape.of(1, 1, 3, 3), 1, dt);
+                         NativeArray weight = k.full(Shape.of(1, 1, 2, 2), 1, dt)) {
+                        return k.conv2d(input, weight, new int[] {1, 1}, new int[] {0, 0});
+                    }
+                });
+                probes.put("conv2d with dilation", () -> {
+                    try (NativeArray input = k.full(Shape.of(1, 1, 3, 3), 1, dt);
+                         NativeArray weight = k.full(Shape.of(1, 1, 2, 2), 1, dt)) {
+                        return k.conv2d(input, weight, dilated);
+                    }
+                });
+                probes.put("conv2dBackwardInput", () -> {
+                    try (NativeArray grad = k.full(Shape.of(1, 1, 1, 1), 1, dt);
+                         NativeArray weight = k.full(Shape.of(1, 1, 2, 2), 1, dt)) {
+                        return k.conv2dBackwardInput(grad, weight, Shape.of(1, 1, 3, 3), dilated);
+                    }
+                });
+                probes.put("conv2dBackwardWeight", () -> {
+                    try (NativeArray input = k.full(Shape.of(1, 1, 3, 3), 1, dt);
+                         NativeArray grad = k.full(Shape.of(1, 1, 1, 1), 1, dt)) {
+                        return k.conv2dBackwardWeight(input, grad, Shape.of(1, 1, 2, 2), dilated);
+                    }
+                });
+            }
             default -> {
                 // GPU, BF16, FLOAT16 and the FUSED_* flags have nothing to call through the SPI.
             }

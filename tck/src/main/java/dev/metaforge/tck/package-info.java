@@ -39,6 +39,8 @@
  * <h2>Rule families</h2>
  * BACKEND-* (self-description), KERNEL-* (every {@link dev.metaforge.spi.Kernels} method against the
  * reference, edge cases and errors), FUSED-* (fused kernels equal their composed defaults),
+ * COMPOSED-* (kernels the SPI added as default methods equal those defaults where a backend
+ * overrides them),
  * DETERMINISM-* (seeded repeatability), CAPABILITY-* (undeclared capabilities fail cleanly).
  * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API.
  */

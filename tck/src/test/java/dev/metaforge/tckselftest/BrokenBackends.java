@@ -7,6 +7,7 @@ import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendProvider;
 import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
@@ -15,6 +16,7 @@ import dev.metaforge.spi.ProbeResult;
 import dev.metaforge.spi.ReduceOp;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.UnsupportedCapabilityException;
+import dev.metaforge.tck.ForwardingBackend;
 import dev.metaforge.tck.ForwardingKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,6 +51,8 @@ final class BrokenBackends {
             "broken-softmax", BrokenSoftmax.class,
             "broken-sum", BrokenSum.class,
             "broken-linear", BrokenLinear.class,
+            "broken-conv-weight", BrokenConvWeight.class,
+            "unstable-argsort", UnstableArgsort.class,
             "lying-float64", LyingFloat64.class,
             "no-float64", NoFloat64.class,
             "failing-create", FailingCreate.class);
@@ -95,13 +99,14 @@ final class BrokenBackends {
     static final Map<String, AtomicInteger> CREATED = new ConcurrentHashMap<>();
     static final Map<String, AtomicInteger> CLOSED = new ConcurrentHashMap<>();
 
-    /** A backend named {@code name} with the given kernels and capabilities. */
-    static final class TestBackend implements Backend {
+    /** The reference backend named {@code name}, with the given kernels and capabilities. */
+    static final class TestBackend extends ForwardingBackend {
         private final String name;
         private final Kernels kernels;
         private final Set<Capability> capabilities;
 
         TestBackend(String name, Kernels kernels, Set<Capability> capabilities) {
+            super(new ReferenceBackend());
             this.name = requireNonNull(name);
             this.kernels = requireNonNull(kernels);
             this.capabilities = Set.copyOf(capabilities);
@@ -119,16 +124,6 @@ final class BrokenBackends {
         }
 
         @Override
-        public List<Device> devices() {
-            return List.of(Device.CPU);
-        }
-
-        @Override
-        public Device device() {
-            return Device.CPU;
-        }
-
-        @Override
         public Set<Capability> capabilities() {
             return capabilities;
         }
@@ -141,6 +136,7 @@ final class BrokenBackends {
         @Override
         public void close() {
             CLOSED.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+            super.close();
         }
     }
 
@@ -262,6 +258,56 @@ final class BrokenBackends {
         }
     }
 
+    /**
+     * conv2dBackwardWeight ignores the dilation (computes the weight gradient of the undilated
+     * convolution, cropped to the kernel): right whenever the dilation is 1, so only rules with
+     * dilated geometries can catch it.
+     */
+    public static final class BrokenConvWeight extends TestProvider {
+        public BrokenConvWeight() {
+            super("broken-conv-weight", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
+                                                        Conv2dOptions o) {
+                    if (o.dilation()[0] == 1 && o.dilation()[1] == 1) {
+                        return super.conv2dBackwardWeight(input, gradOutput, weightShape, o);
+                    }
+                    // the gradient of an undilated kernel whose taps span the dilated extent, sampled at its corner
+                    Conv2dOptions undilated = new Conv2dOptions(o.stride(), o.padding(), new int[] {1, 1}, o.groups());
+                    Shape wide = Shape.of(weightShape.dim(0), weightShape.dim(1),
+                            o.effectiveKernel(weightShape.dim(2), 0), o.effectiveKernel(weightShape.dim(3), 1));
+                    try (NativeArray full = super.conv2dBackwardWeight(input, gradOutput, wide, undilated)) {
+                        return slice(full, new int[] {0, 0, 0, 0}, weightShape.dims());
+                    }
+                }
+            }, ALL));
+        }
+    }
+
+    /** argsort by an unstable order: equal values come out in reverse index order; distinct values are right. */
+    public static final class UnstableArgsort extends TestProvider {
+        public UnstableArgsort() {
+            super("unstable-argsort", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray argsort(NativeArray x, int axis, boolean descending) {
+                    // reverse the axis, sort stably, map the indices back: ties now go to the higher index
+                    int a = x.shape().normalizeAxis(axis);
+                    int n = x.shape().dim(a);
+                    long[] backwards = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        backwards[i] = n - 1 - i;
+                    }
+                    try (NativeArray order = fromLongs(backwards, Shape.of(n));
+                         NativeArray reversed = gather(x, order, a);
+                         NativeArray sorted = super.argsort(reversed, a, descending);
+                         NativeArray negated = unary(dev.metaforge.spi.UnaryOp.NEG, sorted)) {
+                        return binaryScalar(dev.metaforge.spi.BinaryOp.ADD, negated, n - 1);
+                    }
+                }
+            }, ALL));
+        }
+    }
+
     /** Does not declare FLOAT64 but silently computes in it: undeclared capabilities must fail cleanly. */
     public static final class LyingFloat64 extends TestProvider {
         public LyingFloat64() {
@@ -315,6 +361,12 @@ final class BrokenBackends {
                 public NativeArray cast(NativeArray x, DType dtype) {
                     refuse(dtype, "cast");
                     return super.cast(x, dtype);
+                }
+
+                @Override
+                public NativeArray arange(int n, DType dtype) {
+                    refuse(dtype, "arange");
+                    return super.arange(n, dtype);
                 }
             }, EnumSet.of(Capability.FLOAT32, Capability.INT64, Capability.CONVOLUTION)));
         }

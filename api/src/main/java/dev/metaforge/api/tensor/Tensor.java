@@ -348,14 +348,21 @@ public final class Tensor implements AutoCloseable {
         return make(k().conv2d(array, weight.array, options), Op.CONV2D, new Op.ConvAttrs(options), this, weight);
     }
 
-    /** The input cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g} (a differentiable op). */
-    static Tensor conv2dBackwardInput(Tensor g, Tensor w, Shape inputShape, Conv2dOptions o) {
+    /**
+     * The input cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g}, for an input of
+     * {@code inputShape} (a differentiable op: the VJP of conv2d, public so that gradient tables can
+     * check it directly).
+     */
+    public static Tensor conv2dBackwardInput(Tensor g, Tensor w, Shape inputShape, Conv2dOptions o) {
         return g.make(g.k().conv2dBackwardInput(g.array, w.array, inputShape, o), Op.CONV2D_BACKWARD_INPUT,
                 new Op.ConvAttrs(o), g, w);
     }
 
-    /** The weight cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g} (a differentiable op). */
-    static Tensor conv2dBackwardWeight(Tensor x, Tensor g, Shape weightShape, Conv2dOptions o) {
+    /**
+     * The weight cotangent of {@code x.conv2d(w, o)} for output cotangent {@code g}, for a weight of
+     * {@code weightShape} (a differentiable op, public for the same reason).
+     */
+    public static Tensor conv2dBackwardWeight(Tensor x, Tensor g, Shape weightShape, Conv2dOptions o) {
         return x.make(x.k().conv2dBackwardWeight(x.array, g.array, weightShape, o), Op.CONV2D_BACKWARD_WEIGHT,
                 new Op.ConvAttrs(o), x, g);
     }

@@ -13,8 +13,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.BinaryOp;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
+import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
@@ -324,9 +326,8 @@ public final class DjlKernels implements Kernels {
     public NativeArray unary(UnaryOp op, NativeArray x) {
         DjlArray a = arg(x, op);
         DType dtype = a.dtype();
-        if (dtype == DType.INT64 && !(op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN
-                || op == UnaryOp.SQUARE || op == UnaryOp.RELU)) {
-            throw needsFloating("unary " + op, dtype);
+        if (!(op == UnaryOp.NEG || op == UnaryOp.ABS || op == UnaryOp.SIGN || op == UnaryOp.SQUARE || op == UnaryOp.RELU)) {
+            KernelChecks.floating("djl unary " + op, dtype);
         }
         PtNDArray p = a.nd(op);
         try {
@@ -370,9 +371,7 @@ public final class DjlKernels implements Kernels {
         DjlArray x = arg(a, op);
         DjlArray y = arg(b, op);
         DType dtype = x.dtype();
-        if (dtype != y.dtype()) {
-            throw dtypesDiffer("binary " + op, dtype, y.dtype());
-        }
+        KernelChecks.sameDType("djl " + "binary " + op, dtype, y.dtype());
         PtNDArray p = x.nd(op);
         PtNDArray q = y.nd(op);
         try {
@@ -499,9 +498,7 @@ public final class DjlKernels implements Kernels {
         DjlArray c = arg(condition, "where");
         DjlArray t = arg(onTrue, "where");
         DjlArray f = arg(onFalse, "where");
-        if (t.dtype() != f.dtype()) {
-            throw dtypesDiffer("where", t.dtype(), f.dtype());
-        }
+        KernelChecks.sameDType("djl " + "where", t.dtype(), f.dtype());
         DType cd = c.dtype();
         PtNDArray zero = scalar(cd, 0.0);
         try (PtNDArray mask = JniUtils.neq(c.nd("where"), zero)) {
@@ -559,9 +556,7 @@ public final class DjlKernels implements Kernels {
             throw new IllegalArgumentException("djl matmul: operands must have rank >= 2 (rank-1 vectors are not accepted;"
                     + " reshape a vector to [1, n] or [n, 1]), got " + sa + " @ " + sb);
         }
-        if (x.dtype() != y.dtype()) {
-            throw dtypesDiffer("matmul", x.dtype(), y.dtype());
-        }
+        KernelChecks.sameDType("djl " + "matmul", x.dtype(), y.dtype());
         requireFloating("matmul", x.dtype());
         if (sb.dim(-2) != sa.dim(-1)) {
             throw new IllegalArgumentException("djl matmul: inner dimensions differ: " + sa + " @ " + sb);
@@ -648,9 +643,7 @@ public final class DjlKernels implements Kernels {
         requireFloating("adamUpdate", dtype);
         Shape shape = pa.shape();
         for (DjlArray o : new DjlArray[] {ga, ma, va}) {
-            if (o.dtype() != dtype) {
-                throw dtypesDiffer("adamUpdate", dtype, o.dtype());
-            }
+            KernelChecks.sameDType("djl " + "adamUpdate", o.dtype(), dtype);
             if (!o.shape().equals(shape)) {
                 throw new IllegalArgumentException("djl adamUpdate: param, grad, m and v must have one shape, got "
                         + shape + ", " + ga.shape() + ", " + ma.shape() + ", " + va.shape());
@@ -765,12 +758,7 @@ public final class DjlKernels implements Kernels {
             Arrays.fill(reduced, true);
             reducedCount = rank;
         } else {
-            for (int axis : axes) {
-                int ax = axis("reduce " + op, shape, axis);
-                if (reduced[ax]) {
-                    throw new IllegalArgumentException("djl reduce " + op + ": axis " + axis + " is listed twice in "
-                            + Arrays.toString(axes) + " for shape " + shape);
-                }
+            for (int ax : KernelChecks.axes("djl reduce " + op, shape, axes)) {
                 reduced[ax] = true;
                 reducedCount++;
             }
@@ -914,11 +902,9 @@ public final class DjlKernels implements Kernels {
 
     /**
      * PyTorch's sort and topk do not promise an order among equal values, and DJL exposes no
-     * stable sort. So each element gets a distinct integer key {@code index - rank * n}, where
-     * {@code rank} is the dense rank of its value among all distinct values ({@code torch.unique}'s
-     * inverse; NaN ranks above everything, as in PyTorch's descending sort). Sorting the keys
-     * ascending orders by value descending, then index ascending; {@code key mod n} is the index.
-     * k = 1 uses argmax, which returns the first maximal index.
+     * stable sort. So each element gets a distinct integer key (see {@link #orderKeys}); sorting
+     * the keys ascending orders by value descending, then index ascending; {@code key mod n} is the
+     * index. k = 1 uses argmax, which returns the first maximal index.
      */
     @Override
     public TopK topK(NativeArray x, int k, int axis) {
@@ -942,11 +928,7 @@ public final class DjlKernels implements Kernels {
             if (k == 1) {
                 indices = JniUtils.argMax(p, ax, true);
             } else {
-                try (PtNDArray keys = topKKeys(p, ax, n, shape.rank(), dtype);
-                     PtNDArray sorted = JniUtils.sort(keys, ax, false);
-                     PtNDArray first = k == n ? null : JniUtils.slice(sorted, ax, 0, k, 1)) {
-                    indices = remainder(first == null ? sorted : first, n);
-                }
+                indices = stableOrder(p, ax, n, shape.rank(), dtype, true, k);
             }
             PtNDArray values = JniUtils.gather(p, indices, ax);
             return new TopK(wrap(values, dtype, out), wrap(indices, DType.INT64, out));
@@ -961,8 +943,26 @@ public final class DjlKernels implements Kernels {
         }
     }
 
-    /** {@code index - rank(value) * n}, distinct along the axis; see {@link #topK}. */
-    private PtNDArray topKKeys(PtNDArray p, int ax, int n, int rank, DType dtype) {
+    /**
+     * The first {@code k} indices along {@code ax} in stable order: the distinct {@link #orderKeys}
+     * sorted ascending, cut to {@code k}, taken modulo {@code n}.
+     */
+    private PtNDArray stableOrder(PtNDArray p, int ax, int n, int rank, DType dtype, boolean descending, int k) {
+        try (PtNDArray keys = orderKeys(p, ax, n, rank, dtype, descending);
+             PtNDArray sorted = JniUtils.sort(keys, ax, false);
+             PtNDArray first = k == n ? null : JniUtils.slice(sorted, ax, 0, k, 1)) {
+            return remainder(first == null ? sorted : first, n);
+        }
+    }
+
+    /**
+     * Distinct INT64 keys along the axis whose ascending order is the wanted stable order:
+     * {@code rank(value) * n + index} ascending, {@code index - rank(value) * n} descending, where
+     * {@code rank} is the dense rank of the value among all distinct values ({@code torch.unique}'s
+     * inverse; every NaN gets one rank above the largest number, so NaN sorts as the largest value,
+     * as in PyTorch). Equal values (0.0 and -0.0 included) share a rank and are ordered by index.
+     */
+    private PtNDArray orderKeys(PtNDArray p, int ax, int n, int rank, DType dtype, boolean descending) {
         NDList unique = JniUtils.unique(p, null, true, true, false); // values, inverse, (no) counts
         try {
             PtNDArray inverse = (PtNDArray) unique.get(1);
@@ -979,7 +979,7 @@ public final class DjlKernels implements Kernels {
                 ranks = (PtNDArray) unique.remove(1); // ours now; the list closes the rest
             }
             try {
-                inPlace(BinaryOp.MUL, ranks, -n, DType.INT64);
+                inPlace(BinaryOp.MUL, ranks, descending ? -n : n, DType.INT64);
                 long[] along = new long[rank - ax]; // [n, 1, ..., 1]: broadcasts along the axis
                 Arrays.fill(along, 1);
                 along[0] = n;
@@ -1039,20 +1039,11 @@ public final class DjlKernels implements Kernels {
         DjlArray a = arg(x, "transpose");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("djl transpose: permutation " + Arrays.toString(permutation)
-                    + " has " + permutation.length + " entries but shape " + shape + " has rank " + rank);
-        }
+        int[] axes = KernelChecks.permutation("djl transpose", shape, permutation);
         long[] perm = new long[rank];
         int[] outDims = new int[rank];
-        boolean[] seen = new boolean[rank];
         for (int i = 0; i < rank; i++) {
-            int p = axis("transpose", shape, permutation[i]);
-            if (seen[p]) {
-                throw new IllegalArgumentException("djl transpose: " + Arrays.toString(permutation)
-                        + " is not a permutation of the axes of " + shape);
-            }
-            seen[p] = true;
+            int p = axes[i];
             perm[i] = p;
             outDims[i] = shape.dim(p);
         }
@@ -1090,19 +1081,12 @@ public final class DjlKernels implements Kernels {
         DjlArray a = arg(x, "slice");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("djl slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " must both have one entry per axis of shape " + shape);
-        }
+        KernelChecks.sliceBounds("djl slice", shape, begin, end);
         long[] from = new long[rank];
         long[] to = new long[rank];
         long[] step = new long[rank];
         int[] outDims = new int[rank];
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
-                throw new IllegalArgumentException("djl slice: [" + begin[i] + ", " + end[i] + ") on axis " + i
-                        + " is not within [0, " + shape.dim(i) + "] of shape " + shape + " (need 0 <= begin <= end <= dim)");
-            }
             from[i] = begin[i];
             to[i] = end[i];
             step[i] = 1;
@@ -1133,9 +1117,7 @@ public final class DjlKernels implements Kernels {
         long total = 0;
         for (int i = 0; i < nds.length; i++) {
             DjlArray part = arg(parts.get(i), "concat");
-            if (part.dtype() != first.dtype()) {
-                throw dtypesDiffer("concat", first.dtype(), part.dtype());
-            }
+            KernelChecks.sameDType("djl " + "concat", part.dtype(), first.dtype());
             Shape s = part.shape();
             boolean ok = s.rank() == s0.rank();
             for (int d = 0; ok && d < s.rank(); d++) {
@@ -1213,9 +1195,7 @@ public final class DjlKernels implements Kernels {
         DjlArray idx = arg(indices, "scatterAdd");
         DjlArray u = arg(updates, "scatterAdd");
         requireIndices("scatterAdd", idx);
-        if (t.dtype() != u.dtype()) {
-            throw dtypesDiffer("scatterAdd", t.dtype(), u.dtype());
-        }
+        KernelChecks.sameDType("djl " + "scatterAdd", t.dtype(), u.dtype());
         Shape shape = t.shape();
         int ax = axis("scatterAdd", shape, axis);
         int n = shape.dim(ax);
@@ -1225,10 +1205,7 @@ public final class DjlKernels implements Kernels {
                     + " with indices " + idx.shape() + " on axis " + ax + " needs " + expected);
         }
         long[] at = toLongs(idx);
-        IndexOutOfBoundsException bad = outOfRange("scatterAdd", at, n, ax, shape);
-        if (bad != null) {
-            throw bad;
-        }
+        KernelChecks.indices("djl scatterAdd", at, n, shape, ax);
         PtNDArray pt = t.nd("scatterAdd");
         PtNDArray pi = idx.nd("scatterAdd");
         PtNDArray pu = u.nd("scatterAdd");
@@ -1293,67 +1270,152 @@ public final class DjlKernels implements Kernels {
         } catch (RuntimeException ignored) {
             return failure(e, op, operands);
         }
-        IndexOutOfBoundsException bad = outOfRange(op, at, n, ax, shape);
-        if (bad != null) {
+        try {
+            KernelChecks.indices("djl " + op, at, n, shape, ax);
+        } catch (IndexOutOfBoundsException bad) {
             bad.initCause(e);
             return bad;
         }
         return failure(e, op, operands);
     }
 
-    /** The error for the first index outside [0, n), or null when there is none. */
-    private static IndexOutOfBoundsException outOfRange(String op, long[] at, int n, int ax, Shape shape) {
-        for (int j = 0; j < at.length; j++) {
-            if (at[j] < 0 || at[j] >= n) {
-                return new IndexOutOfBoundsException("djl " + op + ": index " + at[j] + " at position " + j
-                        + " is out of range [0, " + n + ") for axis " + ax + " of shape " + shape);
-            }
-        }
-        return null;
-    }
-
     // ---- convolution ----------------------------------------------------------------------
 
+    /** Stride and padding only: {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} with dilation 1, one group. */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
-        DjlArray x = arg(input, "conv2d");
-        DjlArray w = arg(weight, "conv2d");
         requireNonNull(stride, "conv2d: stride is null");
         requireNonNull(padding, "conv2d: padding is null");
-        if (x.dtype() != w.dtype()) {
-            throw dtypesDiffer("conv2d", x.dtype(), w.dtype());
-        }
+        return conv2d(input, weight, Conv2dOptions.of(stride, padding));
+    }
+
+    /**
+     * PyTorch's {@code conv2d}, which takes dilation and groups itself: one native call. Shapes are
+     * checked first by {@link Conv2dOptions#outputShape}; an empty batch or zero channels per group
+     * give zeros without calling PyTorch (which returns a tensor of another shape for the latter).
+     */
+    @Override
+    public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
+        requireNonNull(options, "conv2d: options is null");
+        DjlArray x = arg(input, "conv2d");
+        DjlArray w = arg(weight, "conv2d");
+        KernelChecks.sameDType("djl conv2d", x.dtype(), w.dtype());
         requireFloating("conv2d", x.dtype());
-        Shape sx = x.shape();
-        Shape sw = w.shape();
-        if (sx.rank() != 4 || sw.rank() != 4) {
-            throw new IllegalArgumentException("djl conv2d: input must be NCHW and weight OIHW (rank 4), got input "
-                    + sx + " and weight " + sw);
+        Shape out = options.outputShape(x.shape(), w.shape());
+        if (out.size() == 0 || w.shape().dim(1) == 0) {
+            return full(out, 0, x.dtype());
         }
-        if (stride.length != 2 || padding.length != 2 || stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0) {
-            throw new IllegalArgumentException("djl conv2d: need stride of two positive and padding of two non-negative"
-                    + " values, got stride " + Arrays.toString(stride) + " and padding " + Arrays.toString(padding));
-        }
-        if (sw.dim(1) != sx.dim(1)) {
-            throw new IllegalArgumentException("djl conv2d: input has " + sx.dim(1) + " channels but weight expects "
-                    + sw.dim(1) + ": input " + sx + ", weight " + sw);
-        }
-        int ph = sx.dim(2) + 2 * padding[0];
-        int pw = sx.dim(3) + 2 * padding[1];
-        if (ph < sw.dim(2) || pw < sw.dim(3)) {
-            throw new IllegalArgumentException("djl conv2d: kernel " + sw.dim(2) + "x" + sw.dim(3) + " is larger than the"
-                    + " padded input " + ph + "x" + pw + ": input " + sx + ", weight " + sw + ", padding " + Arrays.toString(padding));
-        }
-        Shape out = Shape.of(sx.dim(0), sw.dim(0), (ph - sw.dim(2)) / stride[0] + 1, (pw - sw.dim(3)) / stride[1] + 1);
         try {
-            return wrap(JniUtils.convolution(x.nd("conv2d"), w.nd("conv2d"), null,
-                    new ai.djl.ndarray.types.Shape(stride[0], stride[1]),
-                    new ai.djl.ndarray.types.Shape(padding[0], padding[1]),
-                    new ai.djl.ndarray.types.Shape(1, 1), 1), x.dtype(), out);
+            return wrap(JniUtils.convolution(x.nd("conv2d"), w.nd("conv2d"), null, pair(options.stride()),
+                    pair(options.padding()), pair(options.dilation()), options.groups()), x.dtype(), out);
         } catch (EngineException e) {
             throw failure(e, "conv2d", x, w);
         }
     }
+
+    private static ai.djl.ndarray.types.Shape pair(int[] values) {
+        return new ai.djl.ndarray.types.Shape(values[0], values[1]);
+    }
+
+    // conv2dBackwardInput and conv2dBackwardWeight keep the SPI's compositions: DJL exposes no
+    // convolution backward or transposed convolution (only autograd, which this backend never uses),
+    // and the compositions run on the native conv2d above.
+
+    // ---- index and ordering kernels -------------------------------------------------------
+
+    /** PyTorch's arange (float bounds, exact up to 2^24; beyond, the values are written from Java). */
+    @Override
+    public NativeArray arange(int n, DType dtype) {
+        requireNonNull(dtype, "arange: dtype is null");
+        KernelChecks.nonNegative("djl arange", "n", n);
+        Shape shape = Shape.of(n);
+        if (n == 0) {
+            return full(shape, 0, dtype);
+        }
+        if (n <= 1 << 24) {
+            return wrap(JniUtils.arange(manager, 0, n, 1, dataType(dtype), device, SparseFormat.DENSE), dtype, shape);
+        }
+        double[] values = new double[n];
+        Arrays.setAll(values, i -> i);
+        return fromDoubles(values, shape, dtype);
+    }
+
+    /** PyTorch's cumsum: a running sum in the input's dtype (INT64 stays INT64, exact). */
+    @Override
+    public NativeArray cumsum(NativeArray x, int axis) {
+        DjlArray a = arg(x, "cumsum");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("djl cumsum", shape, axis);
+        try {
+            return wrap(JniUtils.cumSum(a.nd("cumsum"), ax), a.dtype(), shape);
+        } catch (EngineException e) {
+            throw failure(e, "cumsum", a);
+        }
+    }
+
+    /** PyTorch's argmax: the first maximal index, NaN counting as the largest. */
+    @Override
+    public NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
+        DjlArray a = arg(x, "argmax");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("djl argmax", shape, axis);
+        if (shape.dim(ax) == 0) {
+            throw new IllegalArgumentException("djl argmax: axis " + axis + " of shape " + shape + " is empty");
+        }
+        Shape out = keepDims ? shape.with(ax, 1) : shape.without(ax);
+        if (shape.size() == 0) {
+            return full(out, 0, DType.INT64);
+        }
+        try {
+            return wrap(JniUtils.argMax(a.nd("argmax"), ax, keepDims), DType.INT64, out);
+        } catch (EngineException e) {
+            throw failure(e, "argmax", a);
+        }
+    }
+
+    /**
+     * A stable argsort. DJL's sort reaches {@code torch.sort} without its {@code stable} flag, and
+     * PyTorch promises no order among equal values there; so the keys sorted are made distinct
+     * first (see {@link #orderKeys}), after which any sort gives the stable order.
+     */
+    @Override
+    public NativeArray argsort(NativeArray x, int axis, boolean descending) {
+        DjlArray a = arg(x, "argsort");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("djl argsort", shape, axis);
+        int n = shape.dim(ax);
+        if (shape.size() == 0 || n == 1) {
+            return full(shape, 0, DType.INT64);
+        }
+        try {
+            return wrap(stableOrder(a.nd("argsort"), ax, n, shape.rank(), a.dtype(), descending, n), DType.INT64, shape);
+        } catch (EngineException e) {
+            throw failure(e, "argsort", a);
+        }
+    }
+
+    /** The values in {@link #argsort}'s order (so equal values, 0.0 and -0.0 included, keep their order). */
+    @Override
+    public NativeArray sort(NativeArray x, int axis, boolean descending) {
+        DjlArray a = arg(x, "sort");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("djl sort", shape, axis);
+        int n = shape.dim(ax);
+        PtNDArray p = a.nd("sort");
+        try {
+            if (shape.size() == 0 || n == 1) {
+                return wrap(JniUtils.clone(p), a.dtype(), shape);
+            }
+            try (PtNDArray order = stableOrder(p, ax, n, shape.rank(), a.dtype(), descending, n)) {
+                return wrap(JniUtils.gather(p, order, ax), a.dtype(), shape);
+            }
+        } catch (EngineException e) {
+            throw failure(e, "sort", a);
+        }
+    }
+
+    // segmentSum keeps the SPI's composition: zeros plus scatterAdd, which here is already one
+    // native sparse add. segmentMax keeps it too: DJL exposes no scatter_reduce/index_reduce.
 
     // ---- helpers --------------------------------------------------------------------------
 
@@ -1378,11 +1440,7 @@ public final class DjlKernels implements Kernels {
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        int a = axis < 0 ? axis + shape.rank() : axis;
-        if (a < 0 || a >= shape.rank()) {
-            throw new IllegalArgumentException("djl " + op + ": axis " + axis + " is out of range for shape " + shape);
-        }
-        return a;
+        return KernelChecks.axis("djl " + op, shape, axis);
     }
 
     private static boolean isInt64(double v) {
@@ -1397,18 +1455,7 @@ public final class DjlKernels implements Kernels {
     }
 
     private static void requireFloating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw needsFloating(op, dtype);
-        }
-    }
-
-    private static IllegalArgumentException needsFloating(String op, DType dtype) {
-        return new IllegalArgumentException("djl " + op + ": " + dtype + " is not supported, it needs FLOAT32 or FLOAT64;"
-                + " cast first");
-    }
-
-    private static IllegalArgumentException dtypesDiffer(String op, DType a, DType b) {
-        return new IllegalArgumentException("djl " + op + ": dtypes differ: " + a + " and " + b + "; cast one operand first");
+        KernelChecks.floating("djl " + op, dtype);
     }
 
     /** What PyTorch still rejected, naming the kernel and its operands. */

@@ -9,6 +9,7 @@ import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.NativeArray;
+import dev.metaforge.tck.ComposedKernels;
 import org.junit.jupiter.api.Test;
 
 class LinearAlgebraTest extends DjlTestSupport {

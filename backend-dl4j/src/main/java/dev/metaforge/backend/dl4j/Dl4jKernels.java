@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.BinaryOp;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
+import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
@@ -673,6 +675,22 @@ final class Dl4jKernels implements Kernels {
             throw new IllegalArgumentException("dl4j topK: k must be in [0, " + n + "] for axis " + axis + " of shape "
                     + shape + ", got " + k);
         }
+        Ordered top = ordered(name, a, ax, k, true, true, true);
+        return new TopK(top.values(), top.indices());
+    }
+
+    /** The first k entries of every line along an axis, in order, and/or their positions; either may be null. */
+    private record Ordered(Dl4jArray values, Dl4jArray indices) {
+    }
+
+    /**
+     * Orders every line along {@code ax} in Java ({@link TopKSelector}: stable, NaN as the largest)
+     * and keeps the first {@code k}: the values and/or their INT64 positions.
+     */
+    private Ordered ordered(String name, Dl4jArray a, int ax, int k, boolean descending, boolean wantValues,
+                            boolean wantIndices) {
+        Shape shape = a.shape();
+        int n = shape.dim(ax);
         DType dtype = a.dtype();
         Shape outShape = shape.with(ax, k);
         int outer = 1;
@@ -685,13 +703,14 @@ final class Dl4jKernels implements Kernels {
         }
         int total = shape.sizeAsInt();
         int outSize = outShape.sizeAsInt();
-        INDArray values = nd.allocate(dtype, outShape);
-        INDArray idx = nd.allocate(DType.INT64, outShape);
+        INDArray values = wantValues ? nd.allocate(dtype, outShape) : null;
+        INDArray idx = wantIndices ? nd.allocate(DType.INT64, outShape) : null;
         if (outSize > 0) {
             INDArray in = a.nd(name);
             double[] dv = dtype == DType.INT64 ? null : Nd4jCalls.readDoubles(in, dtype, total);
             long[] lv = dtype == DType.INT64 ? Nd4jCalls.readLongs(in, dtype, total) : null;
-            int[] pos = dv != null ? TopKSelector.select(dv, outer, n, inner, k) : TopKSelector.select(lv, outer, n, inner, k);
+            int[] pos = dv != null ? TopKSelector.select(dv, outer, n, inner, k, descending)
+                    : TopKSelector.select(lv, outer, n, inner, k, descending);
             long[] indices = new long[outSize];
             int[] src = new int[outSize];
             for (int o = 0; o < outer; o++) {
@@ -703,22 +722,219 @@ final class Dl4jKernels implements Kernels {
                     }
                 }
             }
-            if (lv != null) {
+            if (values != null && lv != null) {
                 long[] picked = new long[outSize];
                 for (int i = 0; i < outSize; i++) {
                     picked[i] = lv[src[i]];
                 }
                 Nd4jCalls.write(values, picked);
-            } else {
+            } else if (values != null) {
                 double[] picked = new double[outSize];
                 for (int i = 0; i < outSize; i++) {
                     picked[i] = dv[src[i]];
                 }
                 Nd4jCalls.write(values, dtype, picked);
             }
-            Nd4jCalls.write(idx, indices);
+            if (idx != null) {
+                Nd4jCalls.write(idx, indices);
+            }
         }
-        return new TopK(wrap(values, dtype, outShape), wrap(idx, DType.INT64, outShape));
+        return new Ordered(values == null ? null : wrap(values, dtype, outShape),
+                idx == null ? null : wrap(idx, DType.INT64, outShape));
+    }
+
+    // ---- index and ordering kernels -------------------------------------------------------
+
+    /**
+     * libnd4j's {@code cumsum} for floating arrays; INT64, which libnd4j's cumsum refuses in
+     * 1.0.0-M2.1, is summed in Java (exact, like the native sum would be).
+     */
+    @Override
+    public NativeArray cumsum(NativeArray x, int axis) {
+        String name = "cumsum";
+        Dl4jArray a = arg(x, name, "x");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("dl4j " + name, shape, axis);
+        DType dtype = a.dtype();
+        INDArray in = a.nd(name);
+        if (shape.size() == 0) {
+            return wrap(nd.copy(in, dtype, shape), dtype, shape);
+        }
+        INDArray out = nd.allocate(dtype, shape);
+        if (dtype == DType.INT64) {
+            long[] v = Nd4jCalls.readLongs(in, dtype, shape.sizeAsInt());
+            int n = shape.dim(ax);
+            int inner = product(shape, ax + 1, shape.rank());
+            int outer = product(shape, 0, ax);
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int base = o * n * inner + i;
+                    for (int j = 1; j < n; j++) {
+                        v[base + j * inner] += v[base + (j - 1) * inner];
+                    }
+                }
+            }
+            Nd4jCalls.write(out, v);
+            return wrap(out, dtype, shape);
+        }
+        // iArgs: exclusive (0), reverse (0), axis
+        nd.custom("cumsum").in(in).out(out).ints(0, 0, ax).run();
+        return wrap(out, dtype, shape);
+    }
+
+    /**
+     * libnd4j's {@code argmax} (the first maximal index). It skips NaN, which the SPI ranks above
+     * every number, so a floating array whose sum is NaN (it may hold a NaN) takes the SPI's
+     * composition instead: topK of 1, selected in Java.
+     */
+    @Override
+    public NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
+        String name = "argmax";
+        Dl4jArray a = arg(x, name, "x");
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis("dl4j " + name, shape, axis);
+        if (shape.dim(ax) == 0) {
+            throw new IllegalArgumentException("dl4j argmax: axis " + axis + " of shape " + shape + " is empty");
+        }
+        Shape outShape = keepDims ? shape.with(ax, 1) : shape.without(ax);
+        if (shape.size() == 0) {
+            return wrap(nd.allocate(DType.INT64, outShape), DType.INT64, outShape);
+        }
+        INDArray in = a.nd(name);
+        if (a.dtype().isFloating() && mayHoldNaN(in, a.dtype(), shape)) {
+            return Kernels.super.argmax(x, ax, keepDims);
+        }
+        Shape reduced = shape.without(ax);
+        INDArray out = nd.allocate(DType.INT64, reduced);
+        nd.custom("argmax").in(in).out(out).ints(ax).run();
+        return wrap(reduced.equals(outShape) ? out : nd.adopt(out, outShape), DType.INT64, outShape);
+    }
+
+    /** True when the sum of every element is NaN: some element is NaN (or +inf and -inf meet). */
+    private boolean mayHoldNaN(INDArray in, DType dtype, Shape shape) {
+        if (shape.rank() == 0) {
+            return Double.isNaN(Nd4jCalls.readDoubles(in, dtype, 1)[0]);
+        }
+        int[] all = new int[shape.rank()];
+        Arrays.setAll(all, i -> i);
+        try (INDArray sum = nd.allocate(dtype, Shape.scalar())) {
+            nd.custom("reduce_sum").in(in).out(sum).ints(all).bools(false).run();
+            return Double.isNaN(Nd4jCalls.readDoubles(sum, dtype, 1)[0]);
+        }
+    }
+
+    /**
+     * A stable sort in Java ({@link TopKSelector} over the whole line), as topK: libnd4j's sorts
+     * promise no order among equal values and no place for NaN.
+     */
+    @Override
+    public NativeArray argsort(NativeArray x, int axis, boolean descending) {
+        String name = "argsort";
+        Dl4jArray a = arg(x, name, "x");
+        int ax = KernelChecks.axis("dl4j " + name, a.shape(), axis);
+        return ordered(name, a, ax, a.shape().dim(ax), descending, false, true).indices();
+    }
+
+    @Override
+    public NativeArray sort(NativeArray x, int axis, boolean descending) {
+        String name = "sort";
+        Dl4jArray a = arg(x, name, "x");
+        int ax = KernelChecks.axis("dl4j " + name, a.shape(), axis);
+        return ordered(name, a, ax, a.shape().dim(ax), descending, true, false).values();
+    }
+
+    /** libnd4j's {@code unsorted_segment_sum} (empty segments are 0); ids are range-checked in Java first. */
+    @Override
+    public NativeArray segmentSum(NativeArray data, NativeArray segmentIds, int numSegments) {
+        String name = "segmentSum";
+        Dl4jArray d = arg(data, name, "data");
+        Dl4jArray ids = arg(segmentIds, name, "segmentIds");
+        Shape shape = KernelChecks.segments("dl4j " + name, d.shape(), ids, numSegments);
+        segmentCounts(name, ids, shape, numSegments);
+        DType dtype = d.dtype();
+        Shape outShape = shape.with(0, numSegments);
+        if (outShape.size() == 0) {
+            return wrap(nd.allocate(dtype, outShape), dtype, outShape);
+        }
+        if (shape.size() == 0) {
+            return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
+        }
+        INDArray out = nd.allocate(dtype, outShape);
+        nd.custom("unsorted_segment_sum").in(d.nd(name), ids.nd(name)).out(out).ints(numSegments).run();
+        return wrap(out, dtype, outShape);
+    }
+
+    /**
+     * libnd4j's {@code unsorted_segment_max} where it agrees with the SPI: it fills an empty
+     * segment with the dtype's lowest value (the SPI wants 0) and skips NaN (the SPI propagates it).
+     * So when a segment is empty or the data may hold NaN, the maxima are taken in Java instead.
+     */
+    @Override
+    public NativeArray segmentMax(NativeArray data, NativeArray segmentIds, int numSegments) {
+        String name = "segmentMax";
+        Dl4jArray d = arg(data, name, "data");
+        Dl4jArray ids = arg(segmentIds, name, "segmentIds");
+        Shape shape = KernelChecks.segments("dl4j " + name, d.shape(), ids, numSegments);
+        int[] counts = segmentCounts(name, ids, shape, numSegments);
+        DType dtype = d.dtype();
+        Shape outShape = shape.with(0, numSegments);
+        if (outShape.size() == 0) {
+            return wrap(nd.allocate(dtype, outShape), dtype, outShape);
+        }
+        if (shape.size() == 0) {
+            return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
+        }
+        INDArray in = d.nd(name);
+        boolean emptySegment = Arrays.stream(counts).anyMatch(c -> c == 0);
+        INDArray out = nd.allocate(dtype, outShape);
+        if (!emptySegment && !(dtype.isFloating() && mayHoldNaN(in, dtype, shape))) {
+            nd.custom("unsorted_segment_max").in(in, ids.nd(name)).out(out).ints(numSegments).run();
+            return wrap(out, dtype, outShape);
+        }
+        long[] id = Nd4jCalls.readLongs(ids.nd(name), DType.INT64, shape.dim(0));
+        int row = (int) (shape.size() / shape.dim(0));
+        boolean[] seen = new boolean[numSegments];
+        if (dtype == DType.INT64) {
+            long[] v = Nd4jCalls.readLongs(in, dtype, shape.sizeAsInt());
+            long[] max = new long[outShape.sizeAsInt()];
+            for (int i = 0; i < id.length; i++) {
+                int s = (int) id[i];
+                for (int j = 0; j < row; j++) {
+                    long e = v[i * row + j];
+                    if (!seen[s] || e > max[s * row + j]) {
+                        max[s * row + j] = e;
+                    }
+                }
+                seen[s] = true;
+            }
+            Nd4jCalls.write(out, max);
+        } else {
+            double[] v = Nd4jCalls.readDoubles(in, dtype, shape.sizeAsInt());
+            double[] max = new double[outShape.sizeAsInt()];
+            for (int i = 0; i < id.length; i++) {
+                int s = (int) id[i];
+                for (int j = 0; j < row; j++) {
+                    double e = v[i * row + j];
+                    if (!seen[s] || e > max[s * row + j] || e != e) {
+                        max[s * row + j] = e; // once NaN, stays NaN: nothing compares greater
+                    }
+                }
+                seen[s] = true;
+            }
+            Nd4jCalls.write(out, dtype, max);
+        }
+        return wrap(out, dtype, outShape);
+    }
+
+    /** Reads the ids (libnd4j does not check them), refuses any outside [0, numSegments) and counts rows per segment. */
+    private static int[] segmentCounts(String name, Dl4jArray ids, Shape data, int numSegments) {
+        long[] id = Nd4jCalls.readLongs(ids.nd(name), DType.INT64, data.dim(0));
+        KernelChecks.indices("dl4j " + name, id, numSegments, data.with(0, numSegments), 0);
+        int[] counts = new int[numSegments];
+        for (long s : id) {
+            counts[(int) s]++;
+        }
+        return counts;
     }
 
     // ---- shape and indexing ---------------------------------------------------------------
@@ -789,17 +1005,10 @@ final class Dl4jKernels implements Kernels {
         Dl4jArray a = arg(x, "slice", "x");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("dl4j slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " need one entry per axis of " + shape);
-        }
+        KernelChecks.sliceBounds("dl4j slice", shape, begin, end);
         int[] outDims = new int[rank];
         boolean whole = true;
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > shape.dim(i)) {
-                throw new IllegalArgumentException("dl4j slice: [" + begin[i] + ", " + end[i] + ") is not a range within"
-                        + " axis " + i + " of " + shape + " (need 0 <= begin <= end <= size)");
-            }
             outDims[i] = end[i] - begin[i];
             whole &= outDims[i] == shape.dim(i);
         }
@@ -972,52 +1181,120 @@ final class Dl4jKernels implements Kernels {
 
     // ---- convolution ----------------------------------------------------------------------
 
+    /** Stride and padding only: {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} with dilation 1, one group. */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
-        String name = "conv2d";
         requireNonNull(stride, "stride is null");
         requireNonNull(padding, "padding is null");
+        return conv2d(input, weight, Conv2dOptions.of(stride, padding));
+    }
+
+    /**
+     * libnd4j's {@code conv2d}, which takes the dilation among its integer arguments. It has no
+     * groups, so a grouped convolution takes the SPI's composition (one native convolution per
+     * group). An empty batch or zero input channels are settled in Java.
+     */
+    @Override
+    public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
+        String name = "conv2d";
+        requireNonNull(options, "options is null");
         Dl4jArray x = arg(input, name, "input");
         Dl4jArray w = arg(weight, name, "weight");
         sameDType(name, x, "input", w, "weight");
         floating(name, x.dtype());
-        Shape sx = x.shape();
-        Shape sw = w.shape();
-        if (sx.rank() != 4 || sw.rank() != 4) {
-            throw new IllegalArgumentException("dl4j conv2d: needs an NCHW input and an OIHW weight (rank 4), got "
-                    + sx + " and " + sw);
+        Shape outShape = options.outputShape(x.shape(), w.shape());
+        if (options.groups() > 1) {
+            return Kernels.super.conv2d(input, weight, options);
         }
-        if (sw.dim(1) != sx.dim(1)) {
-            throw new IllegalArgumentException("dl4j conv2d: input " + sx + " has " + sx.dim(1) + " channels but weight "
-                    + sw + " expects " + sw.dim(1));
-        }
-        if (stride.length != 2 || padding.length != 2 || stride[0] < 1 || stride[1] < 1 || padding[0] < 0
-                || padding[1] < 0) {
-            throw new IllegalArgumentException("dl4j conv2d: needs stride [sh, sw] >= 1 and padding [ph, pw] >= 0, got "
-                    + Arrays.toString(stride) + " and " + Arrays.toString(padding));
-        }
-        int kh = sw.dim(2);
-        int kw = sw.dim(3);
-        int hp = sx.dim(2) + 2 * padding[0];
-        int wp = sx.dim(3) + 2 * padding[1];
-        if (kh == 0 || kw == 0 || hp < kh || wp < kw) {
-            throw new IllegalArgumentException("dl4j conv2d: kernel " + kh + "x" + kw + " does not fit the padded input "
-                    + hp + "x" + wp + " (input " + sx + ", padding " + Arrays.toString(padding) + ")");
-        }
-        Shape outShape = Shape.of(sx.dim(0), sw.dim(0), (hp - kh) / stride[0] + 1, (wp - kw) / stride[1] + 1);
         DType dtype = x.dtype();
         if (outShape.size() == 0) {
             return wrap(nd.allocate(dtype, outShape), dtype, outShape);
         }
-        if (sx.dim(1) == 0) {
+        if (x.shape().dim(1) == 0) {
             return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
         }
         INDArray out = nd.allocate(dtype, outShape);
-        // iArgs: kH, kW, sH, sW, pH, pW, dH, dW, paddingMode (0 = explicit), dataFormat (0 = NCHW),
-        // weightFormat (1 = [oC, iC, kH, kW]).
-        nd.custom("conv2d").in(x.nd(name), w.nd(name)).out(out)
-                .ints(kh, kw, stride[0], stride[1], padding[0], padding[1], 1, 1, 0, 0, 1).run();
+        nd.custom("conv2d").in(x.nd(name), w.nd(name)).out(out).ints(convArgs(w.shape(), options)).run();
         return wrap(out, dtype, outShape);
+    }
+
+    /**
+     * iArgs of libnd4j's conv2d and conv2d_bp: kH, kW, sH, sW, pH, pW, dH, dW, paddingMode
+     * (0 = explicit), dataFormat (0 = NCHW), weightFormat (1 = [oC, iC, kH, kW]).
+     */
+    private static int[] convArgs(Shape weight, Conv2dOptions o) {
+        return new int[] {weight.dim(2), weight.dim(3), o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
+                o.dilation()[0], o.dilation()[1], 0, 0, 1};
+    }
+
+    /**
+     * The gradient input of libnd4j's {@code conv2d_bp}, which computes both gradients from the input,
+     * the weight and the output gradient: the input's values only matter to the weight gradient, so
+     * zeros stand in for them. Grouped convolutions take the SPI's composition.
+     */
+    @Override
+    public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
+                                           Conv2dOptions options) {
+        String name = "conv2dBackwardInput";
+        requireNonNull(inputShape, "inputShape is null");
+        requireNonNull(options, "options is null");
+        Dl4jArray g = arg(gradOutput, name, "gradOutput");
+        Dl4jArray w = arg(weight, name, "weight");
+        sameDType(name, g, "gradOutput", w, "weight");
+        floating(name, g.dtype());
+        KernelChecks.conv2dGradient("dl4j " + name, inputShape, w.shape(), g.shape(), options);
+        if (options.groups() > 1) {
+            return Kernels.super.conv2dBackwardInput(gradOutput, weight, inputShape, options);
+        }
+        DType dtype = g.dtype();
+        if (inputShape.size() == 0) {
+            return wrap(nd.allocate(dtype, inputShape), dtype, inputShape);
+        }
+        if (g.shape().size() == 0) {
+            return wrap(filled(dtype, inputShape, 0.0), dtype, inputShape);
+        }
+        INDArray gradInput = nd.allocate(dtype, inputShape);
+        try (INDArray zeros = filled(dtype, inputShape, 0.0); INDArray gradWeight = nd.allocate(dtype, w.shape())) {
+            nd.custom("conv2d_bp").in(zeros, w.nd(name), g.nd(name)).out(gradInput, gradWeight)
+                    .ints(convArgs(w.shape(), options)).run();
+        } catch (RuntimeException e) {
+            gradInput.close();
+            throw e;
+        }
+        return wrap(gradInput, dtype, inputShape);
+    }
+
+    /** The weight gradient of libnd4j's {@code conv2d_bp}, with zeros standing in for the weight's values. */
+    @Override
+    public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
+                                            Conv2dOptions options) {
+        String name = "conv2dBackwardWeight";
+        requireNonNull(weightShape, "weightShape is null");
+        requireNonNull(options, "options is null");
+        Dl4jArray x = arg(input, name, "input");
+        Dl4jArray g = arg(gradOutput, name, "gradOutput");
+        sameDType(name, x, "input", g, "gradOutput");
+        floating(name, x.dtype());
+        KernelChecks.conv2dGradient("dl4j " + name, x.shape(), weightShape, g.shape(), options);
+        if (options.groups() > 1) {
+            return Kernels.super.conv2dBackwardWeight(input, gradOutput, weightShape, options);
+        }
+        DType dtype = x.dtype();
+        if (weightShape.size() == 0) {
+            return wrap(nd.allocate(dtype, weightShape), dtype, weightShape);
+        }
+        if (x.shape().size() == 0 || g.shape().size() == 0) {
+            return wrap(filled(dtype, weightShape, 0.0), dtype, weightShape);
+        }
+        INDArray gradWeight = nd.allocate(dtype, weightShape);
+        try (INDArray zeros = filled(dtype, weightShape, 0.0); INDArray gradInput = nd.allocate(dtype, x.shape())) {
+            nd.custom("conv2d_bp").in(x.nd(name), zeros, g.nd(name)).out(gradInput, gradWeight)
+                    .ints(convArgs(weightShape, options)).run();
+        } catch (RuntimeException e) {
+            gradWeight.close();
+            throw e;
+        }
+        return wrap(gradWeight, dtype, weightShape);
     }
 
     // ---- fused kernels --------------------------------------------------------------------
@@ -1162,6 +1439,14 @@ final class Dl4jKernels implements Kernels {
         return new Dl4jArray(a, dtype, shape, device);
     }
 
+    private static int product(Shape shape, int from, int to) {
+        int p = 1;
+        for (int i = from; i < to; i++) {
+            p *= shape.dim(i);
+        }
+        return p;
+    }
+
     private static Shape shapeOf(INDArray a) {
         long[] l = a.shape();
         int[] d = new int[l.length];
@@ -1184,16 +1469,11 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static void sameDType(String op, NativeArray a, String aName, NativeArray b, String bName) {
-        if (a.dtype() != b.dtype()) {
-            throw new IllegalArgumentException("dl4j " + op + ": mixed dtypes, " + aName + " is " + a.dtype() + " and "
-                    + bName + " is " + b.dtype() + "; cast one of them first");
-        }
+        KernelChecks.sameDType("dl4j " + op, aName, a.dtype(), bName, b.dtype());
     }
 
     private static void floating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw new IllegalArgumentException("dl4j " + op + " needs a floating dtype (FLOAT32 or FLOAT64), got " + dtype);
-        }
+        KernelChecks.floating("dl4j " + op, dtype);
     }
 
     private static void checkLength(String op, int length, Shape shape) {
@@ -1212,11 +1492,7 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        try {
-            return shape.normalizeAxis(axis);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("dl4j " + op + ": axis " + axis + " is out of range for shape " + shape, e);
-        }
+        return KernelChecks.axis("dl4j " + op, shape, axis);
     }
 
     /** Which axes a reduction covers: all for an empty list; negative axes count from the end. */
@@ -1226,12 +1502,7 @@ final class Dl4jKernels implements Kernels {
             Arrays.fill(reduced, true);
             return reduced;
         }
-        for (int a : axes) {
-            int ax = axis(op, shape, a);
-            if (reduced[ax]) {
-                throw new IllegalArgumentException("dl4j " + op + ": axis " + a + " is listed twice in "
-                        + Arrays.toString(axes) + " for shape " + shape);
-            }
+        for (int ax : KernelChecks.axes("dl4j " + op, shape, axes)) {
             reduced[ax] = true;
         }
         return reduced;
@@ -1265,23 +1536,7 @@ final class Dl4jKernels implements Kernels {
     }
 
     private static int[] permutation(Shape shape, int[] permutation) {
-        int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("dl4j transpose: permutation " + Arrays.toString(permutation)
-                    + " must list each of the " + rank + " axes of " + shape + " once");
-        }
-        int[] perm = new int[rank];
-        boolean[] seen = new boolean[rank];
-        for (int i = 0; i < rank; i++) {
-            int ax = axis("transpose", shape, permutation[i]);
-            if (seen[ax]) {
-                throw new IllegalArgumentException("dl4j transpose: permutation " + Arrays.toString(permutation)
-                        + " must list each of the " + rank + " axes of " + shape + " once");
-            }
-            seen[ax] = true;
-            perm[i] = ax;
-        }
-        return perm;
+        return KernelChecks.permutation("dl4j transpose", shape, permutation);
     }
 
     private static void requireIndices(String op, Dl4jArray indices) {
@@ -1303,13 +1558,7 @@ final class Dl4jKernels implements Kernels {
 
     /** Reads the indices in Java (libnd4j does not check them) and refuses any outside [0, size). */
     private static void checkIndexRange(String op, INDArray indices, Shape indexShape, int size, int axis, Shape shape) {
-        long[] ind = Nd4jCalls.readLongs(indices, DType.INT64, indexShape.sizeAsInt());
-        for (long i : ind) {
-            if (i < 0 || i >= size) {
-                throw new IndexOutOfBoundsException("dl4j " + op + ": index " + i + " is out of range [0, " + size
-                        + ") for axis " + axis + " of shape " + shape);
-            }
-        }
+        KernelChecks.indices("dl4j " + op, Nd4jCalls.readLongs(indices, DType.INT64, indexShape.sizeAsInt()), size, shape, axis);
     }
 
     /** Refuses INT64 division that would trap in native code: by zero, and Long.MIN_VALUE / -1. */

@@ -1,13 +1,15 @@
 package dev.metaforge.backend.dl4j;
 
 /**
- * The positions of the k largest entries of every line of a row-major array along one axis, in
- * Java. libnd4j's {@code top_k} cannot be used: in 1.0.0-M2.1 it returns repeated indices when
- * values tie (e.g. [1,3,3,2,3,0] with k=4 gives indices 4,4,3,0), and the SPI wants ties in
- * ascending index order.
+ * The positions of the first k entries, in order, of every line of a row-major array along one
+ * axis, in Java: the k largest for topK, the whole line for argsort and sort. libnd4j's
+ * {@code top_k} cannot be used: in 1.0.0-M2.1 it returns repeated indices when values tie (e.g.
+ * [1,3,3,2,3,0] with k=4 gives indices 4,4,3,0), and the SPI wants ties in ascending index order
+ * (a stable order) both ways.
  *
- * <p>Order: larger value first; equal values by lower index; NaN counts as larger than every
- * number (NumPy sorts NaN last, so a descending order puts it first).
+ * <p>Order, descending: larger value first; ascending: smaller value first. Equal values (0.0 and
+ * -0.0 included) by lower index either way; NaN counts as larger than every number (NumPy sorts NaN
+ * last, so a descending order puts it first).
  */
 final class TopKSelector {
     /** Above this k a full stable sort of the line beats insertion into a sorted buffer. */
@@ -27,6 +29,11 @@ final class TopKSelector {
      * @return positions along the axis, laid out as [outer, k, inner]
      */
     static int[] select(double[] values, int outer, int n, int inner, int k) {
+        return select(values, outer, n, inner, k, true);
+    }
+
+    /** As {@link #select(double[], int, int, int, int)}, in either direction. */
+    static int[] select(double[] values, int outer, int n, int inner, int k, boolean descending) {
         int[] out = new int[outer * k * inner];
         int[] line = new int[Math.max(n, 1)];
         int[] scratch = new int[Math.max(n, 1)];
@@ -37,15 +44,15 @@ final class TopKSelector {
                     double va = values[base + a * inner];
                     double vb = values[base + b * inner];
                     if (va > vb) {
-                        return true;
+                        return descending;
                     }
                     if (va < vb) {
-                        return false;
+                        return !descending;
                     }
                     boolean nanA = va != va;
                     boolean nanB = vb != vb;
                     if (nanA != nanB) {
-                        return nanA;
+                        return descending ? nanA : nanB;
                     }
                     return a < b;
                 };
@@ -60,6 +67,11 @@ final class TopKSelector {
 
     /** As {@link #select(double[], int, int, int, int)} for INT64 data, compared exactly. */
     static int[] select(long[] values, int outer, int n, int inner, int k) {
+        return select(values, outer, n, inner, k, true);
+    }
+
+    /** As {@link #select(long[], int, int, int, int)}, in either direction. */
+    static int[] select(long[] values, int outer, int n, int inner, int k, boolean descending) {
         int[] out = new int[outer * k * inner];
         int[] line = new int[Math.max(n, 1)];
         int[] scratch = new int[Math.max(n, 1)];
@@ -69,7 +81,7 @@ final class TopKSelector {
                 Order order = (a, b) -> {
                     long va = values[base + a * inner];
                     long vb = values[base + b * inner];
-                    return va > vb || (va == vb && a < b);
+                    return (descending ? va > vb : va < vb) || (va == vb && a < b);
                 };
                 selectLine(order, n, k, line, scratch);
                 for (int r = 0; r < k; r++) {

@@ -9,6 +9,7 @@ import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.UnaryOp;
+import dev.metaforge.tck.ComposedKernels;
 import java.util.function.Supplier;
 
 /**

@@ -18,6 +18,7 @@ import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.Capability;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.NativeArray;
+import dev.metaforge.tck.ComposedKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

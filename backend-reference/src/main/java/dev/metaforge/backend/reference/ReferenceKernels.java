@@ -3,7 +3,9 @@ package dev.metaforge.backend.reference;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.spi.BinaryOp;
+import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
+import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
@@ -35,9 +37,17 @@ import java.util.function.DoubleUnaryOperator;
  *       {@code SplittableRandom(seed)} stream, both variates of each pair used in order.</li>
  *   <li>Conversions to INT64 ({@code cast}, {@code toLongs}) truncate toward zero and reject NaN,
  *       infinities and magnitudes above 2^53.</li>
+ *   <li>argmax, argsort and sort rank NaN above every number (PyTorch's and NumPy's order): argmax
+ *       picks the first NaN, an ascending sort puts NaN last, a descending one first; equal values
+ *       (0.0 and -0.0 included) keep their index order. segmentMax propagates NaN.</li>
+ *   <li>segment ids must lie in {@code [0, numSegments)} (IndexOutOfBoundsException otherwise).</li>
  * </ul>
- * The fused kernels ({@code linear}, {@code adamUpdate}, {@code softmaxCrossEntropy}) are the
- * SPI's composed defaults.
+ * Every kernel added to the SPI after version 1 (conv2d with dilation and groups, its two backward
+ * kernels, arange, cumsum, argmax, argsort, sort, segmentSum, segmentMax) is written here from its
+ * definition in float64 loops, never through the SPI's compositions: the TCK checks those
+ * compositions against this oracle, which must not share their code. The fused kernels
+ * ({@code linear}, {@code adamUpdate}, {@code softmaxCrossEntropy}) are the SPI's composed
+ * defaults, which the TCK's FUSED-* rules check against primitives of this class.
  */
 public final class ReferenceKernels implements Kernels {
     /** 2^53: INT64 values beyond this magnitude are not exact in float64 storage. */
@@ -389,12 +399,7 @@ public final class ReferenceKernels implements Kernels {
         if (axes.length == 0) {
             Arrays.fill(reduced, true);
         } else {
-            for (int axis : axes) {
-                int ax = axis(name, shape, axis);
-                if (reduced[ax]) {
-                    throw new IllegalArgumentException(name + ": axis " + axis + " is listed twice in "
-                            + Arrays.toString(axes) + " for shape " + shape);
-                }
+            for (int ax : KernelChecks.axes(name, shape, axes)) {
                 reduced[ax] = true;
             }
         }
@@ -638,22 +643,13 @@ public final class ReferenceKernels implements Kernels {
         ReferenceArray a = arg(x, "transpose");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (permutation.length != rank) {
-            throw new IllegalArgumentException("transpose: permutation " + Arrays.toString(permutation)
-                    + " has " + permutation.length + " entries but shape " + shape + " has rank " + rank);
-        }
+        int[] axes = KernelChecks.permutation("transpose", shape, permutation);
         int[] dims = shape.dims();
         long[] inStrides = shape.strides();
         int[] outDims = new int[rank];
         int[] strides = new int[rank];
-        boolean[] seen = new boolean[rank];
         for (int i = 0; i < rank; i++) {
-            int p = axis("transpose", shape, permutation[i]);
-            if (seen[p]) {
-                throw new IllegalArgumentException("transpose: " + Arrays.toString(permutation)
-                        + " is not a permutation of the axes of " + shape);
-            }
-            seen[p] = true;
+            int p = axes[i];
             outDims[i] = dims[p];
             strides[i] = (int) inStrides[p];
         }
@@ -697,20 +693,13 @@ public final class ReferenceKernels implements Kernels {
         ReferenceArray a = arg(x, "slice");
         Shape shape = a.shape();
         int rank = shape.rank();
-        if (begin.length != rank || end.length != rank) {
-            throw new IllegalArgumentException("slice: begin " + Arrays.toString(begin) + " and end "
-                    + Arrays.toString(end) + " must both have one entry per axis of shape " + shape);
-        }
+        KernelChecks.sliceBounds("slice", shape, begin, end);
         int[] dims = shape.dims();
         long[] inStrides = shape.strides();
         int[] outDims = new int[rank];
         int[] strides = new int[rank];
         int base = 0;
         for (int i = 0; i < rank; i++) {
-            if (begin[i] < 0 || begin[i] > end[i] || end[i] > dims[i]) {
-                throw new IllegalArgumentException("slice: [" + begin[i] + ", " + end[i] + ") on axis " + i
-                        + " is not within [0, " + dims[i] + "] of shape " + shape + " (need 0 <= begin <= end <= dim)");
-            }
             outDims[i] = end[i] - begin[i];
             strides[i] = (int) inStrides[i];
             base += begin[i] * strides[i];
@@ -857,69 +846,96 @@ public final class ReferenceKernels implements Kernels {
 
     // ---- convolution ----------------------------------------------------------------------
 
+    /** Stride and padding only: {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} with dilation 1 and one group. */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
-        String name = "conv2d";
-        ReferenceArray x = arg(input, name);
-        ReferenceArray w = arg(weight, name);
         requireNonNull(stride, "conv2d: stride is null");
         requireNonNull(padding, "conv2d: padding is null");
-        requireSameDtype(name, x.dtype(), w.dtype());
+        return conv2d(input, weight, Conv2dOptions.of(stride, padding));
+    }
+
+    /**
+     * 2-D convolution from its definition, {@code out[b, o, y, x] = sum over the channels c of o's group
+     * and taps (r, t) of in[b, c, y*sH - pH + r*dH, x*sW - pW + t*dW] * w[o, c - groupStart, r, t]}
+     * (taps falling in the padding contribute zero).
+     */
+    @Override
+    public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
+        String name = "conv2d";
+        requireNonNull(options, "conv2d: options is null");
+        ReferenceArray x = arg(input, name);
+        ReferenceArray w = arg(weight, name);
+        KernelChecks.sameDType(name, x.dtype(), w.dtype());
         requireFloating(name, x.dtype());
-        Shape sx = x.shape();
-        Shape sw = w.shape();
-        if (sx.rank() != 4 || sw.rank() != 4) {
-            throw new IllegalArgumentException("conv2d: input must be NCHW and weight OIHW (rank 4), got input "
-                    + sx + " and weight " + sw);
-        }
-        if (stride.length != 2 || padding.length != 2 || stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0) {
-            throw new IllegalArgumentException("conv2d: need stride of two positive and padding of two non-negative"
-                    + " values, got stride " + Arrays.toString(stride) + " and padding " + Arrays.toString(padding));
-        }
-        int batch = sx.dim(0);
-        int channels = sx.dim(1);
-        int height = sx.dim(2);
-        int width = sx.dim(3);
-        int outChannels = sw.dim(0);
-        int kh = sw.dim(2);
-        int kw = sw.dim(3);
-        if (sw.dim(1) != channels) {
-            throw new IllegalArgumentException("conv2d: input has " + channels + " channels but weight expects "
-                    + sw.dim(1) + ": input " + sx + ", weight " + sw);
-        }
-        int sh = stride[0];
-        int sv = stride[1];
-        int ph = padding[0];
-        int pw = padding[1];
-        if (height + 2 * ph < kh || width + 2 * pw < kw) {
-            throw new IllegalArgumentException("conv2d: kernel " + kh + "x" + kw + " is larger than the padded input "
-                    + (height + 2 * ph) + "x" + (width + 2 * pw) + ": input " + sx + ", weight " + sw
-                    + ", padding " + Arrays.toString(padding));
-        }
-        int oh = (height + 2 * ph - kh) / sh + 1;
-        int ow = (width + 2 * pw - kw) / sv + 1;
-        Shape outShape = Shape.of(batch, outChannels, oh, ow);
+        Conv geo = new Conv(x.shape(), w.shape(), options);
         double[] in = x.data(name);
         double[] wt = w.data(name);
-        double[] out = new double[outShape.sizeAsInt()];
-        for (int b = 0; b < batch; b++) {
-            for (int o = 0; o < outChannels; o++) {
-                int outBase = (b * outChannels + o) * oh * ow;
-                for (int c = 0; c < channels; c++) {
-                    int inBase = (b * channels + c) * height * width;
-                    int wBase = (o * channels + c) * kh * kw;
-                    for (int r = 0; r < kh; r++) {
-                        for (int s = 0; s < kw; s++) {
-                            double wv = wt[wBase + r * kw + s];
-                            for (int y = 0; y < oh; y++) {
-                                int iy = y * sh - ph + r;
-                                if (iy < 0 || iy >= height) {
+        double[] out = new double[geo.out.sizeAsInt()];
+        for (int b = 0; b < geo.batch; b++) {
+            for (int o = 0; o < geo.outChannels; o++) {
+                int c0 = (o / geo.outPerGroup) * geo.inPerGroup;
+                for (int y = 0; y < geo.oh; y++) {
+                    for (int z = 0; z < geo.ow; z++) {
+                        double sum = 0;
+                        for (int c = 0; c < geo.inPerGroup; c++) {
+                            for (int r = 0; r < geo.kh; r++) {
+                                int iy = geo.row(y, r);
+                                if (iy < 0 || iy >= geo.height) {
                                     continue;
                                 }
-                                for (int z = 0; z < ow; z++) {
-                                    int ix = z * sv - pw + s;
-                                    if (ix >= 0 && ix < width) {
-                                        out[outBase + y * ow + z] += wv * in[inBase + iy * width + ix];
+                                for (int t = 0; t < geo.kw; t++) {
+                                    int ix = geo.col(z, t);
+                                    if (ix >= 0 && ix < geo.width) {
+                                        sum += in[geo.inAt(b, c0 + c, iy, ix)] * wt[geo.wAt(o, c, r, t)];
+                                    }
+                                }
+                            }
+                        }
+                        out[geo.outAt(b, o, y, z)] = sum;
+                    }
+                }
+            }
+        }
+        return new ReferenceArray(out, geo.out, x.dtype());
+    }
+
+    /**
+     * The adjoint of {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} in its input, from the
+     * definition: every output position sends {@code gradOutput * w} back to each input position one
+     * of its taps read ({@code dx[b, c, iy, ix] = sum of g[b, o, y, x] * w[o, c', r, t]} over the
+     * (o, y, x, r, t) with {@code iy = y*sH - pH + r*dH}, {@code ix = x*sW - pW + t*dW}).
+     */
+    @Override
+    public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
+                                           Conv2dOptions options) {
+        String name = "conv2dBackwardInput";
+        requireNonNull(inputShape, "conv2dBackwardInput: inputShape is null");
+        requireNonNull(options, "conv2dBackwardInput: options is null");
+        ReferenceArray g = arg(gradOutput, name);
+        ReferenceArray w = arg(weight, name);
+        KernelChecks.sameDType(name, g.dtype(), w.dtype());
+        requireFloating(name, g.dtype());
+        KernelChecks.conv2dGradient(name, inputShape, w.shape(), g.shape(), options);
+        Conv geo = new Conv(inputShape, w.shape(), options);
+        double[] dg = g.data(name);
+        double[] wt = w.data(name);
+        double[] dx = new double[inputShape.sizeAsInt()];
+        for (int b = 0; b < geo.batch; b++) {
+            for (int o = 0; o < geo.outChannels; o++) {
+                int c0 = (o / geo.outPerGroup) * geo.inPerGroup;
+                for (int y = 0; y < geo.oh; y++) {
+                    for (int z = 0; z < geo.ow; z++) {
+                        double gv = dg[geo.outAt(b, o, y, z)];
+                        for (int c = 0; c < geo.inPerGroup; c++) {
+                            for (int r = 0; r < geo.kh; r++) {
+                                int iy = geo.row(y, r);
+                                if (iy < 0 || iy >= geo.height) {
+                                    continue;
+                                }
+                                for (int t = 0; t < geo.kw; t++) {
+                                    int ix = geo.col(z, t);
+                                    if (ix >= 0 && ix < geo.width) {
+                                        dx[geo.inAt(b, c0 + c, iy, ix)] += gv * wt[geo.wAt(o, c, r, t)];
                                     }
                                 }
                             }
@@ -928,7 +944,287 @@ public final class ReferenceKernels implements Kernels {
                 }
             }
         }
-        return new ReferenceArray(out, outShape, x.dtype());
+        return new ReferenceArray(dx, inputShape, g.dtype());
+    }
+
+    /**
+     * The adjoint of conv2d in its weight, from the definition:
+     * {@code dw[o, c, r, t] = sum over (b, y, x) of g[b, o, y, x] * in[b, groupStart + c, y*sH - pH + r*dH, x*sW - pW + t*dW]}.
+     */
+    @Override
+    public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
+                                            Conv2dOptions options) {
+        String name = "conv2dBackwardWeight";
+        requireNonNull(weightShape, "conv2dBackwardWeight: weightShape is null");
+        requireNonNull(options, "conv2dBackwardWeight: options is null");
+        ReferenceArray x = arg(input, name);
+        ReferenceArray g = arg(gradOutput, name);
+        KernelChecks.sameDType(name, x.dtype(), g.dtype());
+        requireFloating(name, x.dtype());
+        KernelChecks.conv2dGradient(name, x.shape(), weightShape, g.shape(), options);
+        Conv geo = new Conv(x.shape(), weightShape, options);
+        double[] in = x.data(name);
+        double[] dg = g.data(name);
+        double[] dw = new double[weightShape.sizeAsInt()];
+        for (int o = 0; o < geo.outChannels; o++) {
+            int c0 = (o / geo.outPerGroup) * geo.inPerGroup;
+            for (int c = 0; c < geo.inPerGroup; c++) {
+                for (int r = 0; r < geo.kh; r++) {
+                    for (int t = 0; t < geo.kw; t++) {
+                        double sum = 0;
+                        for (int b = 0; b < geo.batch; b++) {
+                            for (int y = 0; y < geo.oh; y++) {
+                                int iy = geo.row(y, r);
+                                if (iy < 0 || iy >= geo.height) {
+                                    continue;
+                                }
+                                for (int z = 0; z < geo.ow; z++) {
+                                    int ix = geo.col(z, t);
+                                    if (ix >= 0 && ix < geo.width) {
+                                        sum += dg[geo.outAt(b, o, y, z)] * in[geo.inAt(b, c0 + c, iy, ix)];
+                                    }
+                                }
+                            }
+                        }
+                        dw[geo.wAt(o, c, r, t)] = sum;
+                    }
+                }
+            }
+        }
+        return new ReferenceArray(dw, weightShape, x.dtype());
+    }
+
+    /** The geometry of one convolution (shapes checked by {@link Conv2dOptions#outputShape}) and its index arithmetic. */
+    private static final class Conv {
+        final Shape out;
+        final int batch;
+        final int height;
+        final int width;
+        final int inChannels;
+        final int outChannels;
+        final int inPerGroup;
+        final int outPerGroup;
+        final int kh;
+        final int kw;
+        final int oh;
+        final int ow;
+        final int[] s;
+        final int[] p;
+        final int[] d;
+
+        Conv(Shape input, Shape weight, Conv2dOptions options) {
+            this.out = options.outputShape(input, weight);
+            batch = input.dim(0);
+            inChannels = input.dim(1);
+            height = input.dim(2);
+            width = input.dim(3);
+            outChannels = weight.dim(0);
+            inPerGroup = weight.dim(1);
+            outPerGroup = outChannels / options.groups();
+            kh = weight.dim(2);
+            kw = weight.dim(3);
+            oh = out.dim(2);
+            ow = out.dim(3);
+            s = options.stride();
+            p = options.padding();
+            d = options.dilation();
+        }
+
+        int row(int y, int r) {
+            return y * s[0] - p[0] + r * d[0];
+        }
+
+        int col(int x, int t) {
+            return x * s[1] - p[1] + t * d[1];
+        }
+
+        int inAt(int b, int c, int y, int x) {
+            return ((b * inChannels + c) * height + y) * width + x;
+        }
+
+        int wAt(int o, int c, int r, int t) {
+            return ((o * inPerGroup + c) * kh + r) * kw + t;
+        }
+
+        int outAt(int b, int o, int y, int x) {
+            return ((b * outChannels + o) * oh + y) * ow + x;
+        }
+    }
+
+    // ---- index and ordering kernels -------------------------------------------------------
+
+    @Override
+    public NativeArray arange(int n, DType dtype) {
+        requireNonNull(dtype, "arange: dtype is null");
+        KernelChecks.nonNegative("arange", "n", n);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = i;
+        }
+        return new ReferenceArray(out, Shape.of(n), dtype);
+    }
+
+    /** A running sum along the axis, in order; INT64 stays exact up to 2^53. */
+    @Override
+    public NativeArray cumsum(NativeArray x, int axis) {
+        String name = "cumsum";
+        ReferenceArray a = arg(x, name);
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis(name, shape, axis);
+        int n = shape.dim(ax);
+        int inner = product(shape.dims(), ax + 1, shape.rank());
+        int outer = product(shape.dims(), 0, ax);
+        double[] in = a.data(name);
+        double[] out = new double[in.length];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * n * inner + i;
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    sum += in[base + j * inner];
+                    out[base + j * inner] = sum; // accumulated in double, rounded once when stored
+                }
+            }
+        }
+        return new ReferenceArray(out, shape, a.dtype());
+    }
+
+    /** The first index of the largest entry along the axis; NaN counts as the largest (as in PyTorch). */
+    @Override
+    public NativeArray argmax(NativeArray x, int axis, boolean keepDims) {
+        String name = "argmax";
+        ReferenceArray a = arg(x, name);
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis(name, shape, axis);
+        int n = shape.dim(ax);
+        if (n == 0) {
+            throw new IllegalArgumentException("argmax: axis " + axis + " of shape " + shape + " is empty");
+        }
+        int inner = product(shape.dims(), ax + 1, shape.rank());
+        int outer = product(shape.dims(), 0, ax);
+        double[] in = a.data(name);
+        double[] out = new double[outer * inner];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * n * inner + i;
+                int best = 0;
+                for (int j = 1; j < n; j++) {
+                    if (ranksAbove(in[base + j * inner], in[base + best * inner])) {
+                        best = j;
+                    }
+                }
+                out[o * inner + i] = best;
+            }
+        }
+        return new ReferenceArray(out, keepDims ? shape.with(ax, 1) : shape.without(ax), DType.INT64);
+    }
+
+    /** A stable merge sort along the axis; NaN sorts as the largest value (last ascending, first descending). */
+    @Override
+    public NativeArray argsort(NativeArray x, int axis, boolean descending) {
+        return sorted("argsort", x, axis, descending, true);
+    }
+
+    @Override
+    public NativeArray sort(NativeArray x, int axis, boolean descending) {
+        return sorted("sort", x, axis, descending, false);
+    }
+
+    private NativeArray sorted(String name, NativeArray x, int axis, boolean descending, boolean indices) {
+        ReferenceArray a = arg(x, name);
+        Shape shape = a.shape();
+        int ax = KernelChecks.axis(name, shape, axis);
+        int n = shape.dim(ax);
+        int inner = product(shape.dims(), ax + 1, shape.rank());
+        int outer = product(shape.dims(), 0, ax);
+        double[] in = a.data(name);
+        double[] out = new double[in.length];
+        double[] line = new double[n];
+        int[] order = new int[n];
+        int[] tmp = new int[n];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = o * n * inner + i;
+                for (int j = 0; j < n; j++) {
+                    line[j] = in[base + j * inner];
+                    order[j] = j;
+                }
+                if (descending) {
+                    sortDescending(line, order, tmp, n);
+                } else {
+                    sortAscending(line, order, tmp, n);
+                }
+                for (int j = 0; j < n; j++) {
+                    out[base + j * inner] = indices ? order[j] : line[order[j]];
+                }
+            }
+        }
+        return new ReferenceArray(out, shape, indices ? DType.INT64 : a.dtype());
+    }
+
+    /** Stable bottom-up merge sort of {@code order} by {@code v} ascending (NaN last). */
+    private static void sortAscending(double[] v, int[] order, int[] tmp, int n) {
+        for (int width = 1; width < n; width *= 2) {
+            for (int lo = 0; lo < n; lo += 2 * width) {
+                int mid = Math.min(lo + width, n);
+                int hi = Math.min(lo + 2 * width, n);
+                int i = lo;
+                int j = mid;
+                int t = lo;
+                while (i < mid && j < hi) {
+                    // take from the right run only when strictly smaller: equal values keep index order
+                    tmp[t++] = ranksAbove(v[order[i]], v[order[j]]) ? order[j++] : order[i++];
+                }
+                while (i < mid) {
+                    tmp[t++] = order[i++];
+                }
+                while (j < hi) {
+                    tmp[t++] = order[j++];
+                }
+            }
+            System.arraycopy(tmp, 0, order, 0, n);
+        }
+    }
+
+    /** Row sums by segment id, rows taken in order. */
+    @Override
+    public NativeArray segmentSum(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return segment("segmentSum", data, segmentIds, numSegments, false);
+    }
+
+    /** Row maxima by segment id; an empty segment gives 0 and NaN propagates. */
+    @Override
+    public NativeArray segmentMax(NativeArray data, NativeArray segmentIds, int numSegments) {
+        return segment("segmentMax", data, segmentIds, numSegments, true);
+    }
+
+    private NativeArray segment(String name, NativeArray data, NativeArray segmentIds, int numSegments, boolean max) {
+        ReferenceArray a = arg(data, name);
+        ReferenceArray ids = arg(segmentIds, name);
+        Shape shape = KernelChecks.segments(name, a.shape(), ids, numSegments);
+        Shape outShape = shape.with(0, numSegments);
+        int rows = shape.dim(0);
+        int row = product(shape.dims(), 1, shape.rank());
+        double[] id = ids.data(name);
+        double[] in = a.data(name);
+        double[] out = new double[outShape.sizeAsInt()];
+        boolean[] seen = new boolean[numSegments];
+        for (int i = 0; i < rows; i++) {
+            long s = (long) id[i];
+            KernelChecks.index(name, s, numSegments, outShape, 0);
+            int dst = (int) s * row;
+            int src = i * row;
+            for (int j = 0; j < row; j++) {
+                double v = in[src + j];
+                if (!max) {
+                    out[dst + j] += v;
+                } else if (!seen[(int) s] || v > out[dst + j] || Double.isNaN(v)) {
+                    out[dst + j] = v; // once NaN, stays NaN: nothing compares greater
+                }
+            }
+            seen[(int) s] = true;
+        }
+        return new ReferenceArray(out, outShape, a.dtype());
     }
 
     // ---- helpers --------------------------------------------------------------------------
@@ -944,25 +1240,15 @@ public final class ReferenceKernels implements Kernels {
     }
 
     private static void requireSameDtype(String op, DType a, DType b) {
-        if (a != b) {
-            throw new IllegalArgumentException(op + ": dtypes differ: " + a + " and " + b
-                    + "; cast one operand first");
-        }
+        KernelChecks.sameDType(op, a, b);
     }
 
     private static void requireFloating(String op, DType dtype) {
-        if (!dtype.isFloating()) {
-            throw new IllegalArgumentException(op + ": " + dtype + " is not supported, it needs FLOAT32 or FLOAT64;"
-                    + " cast first");
-        }
+        KernelChecks.floating(op, dtype);
     }
 
     private static int axis(String op, Shape shape, int axis) {
-        int a = axis < 0 ? axis + shape.rank() : axis;
-        if (a < 0 || a >= shape.rank()) {
-            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for shape " + shape);
-        }
-        return a;
+        return KernelChecks.axis(op, shape, axis);
     }
 
     private static void checkLength(String op, int length, Shape shape) {
