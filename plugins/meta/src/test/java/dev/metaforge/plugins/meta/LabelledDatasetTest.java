@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metaforge.api.data.ElementType;
 import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.data.IdxArray;
 import dev.metaforge.api.meta.LabelledDataset;
@@ -142,8 +143,8 @@ class LabelledDatasetTest {
                 images[i * 9 + p] = 10 * (i % 6) + i / 6;
             }
         }
-        Idx.write(dir.resolve("images-idx3-ubyte.gz"), new IdxArray(Idx.ElementType.UBYTE, new int[] {n, 3, 3}, images));
-        Idx.write(dir.resolve("labels-idx1-ubyte"), new IdxArray(Idx.ElementType.UBYTE, new int[] {n}, labels));
+        Idx.write(dir.resolve("images-idx3-ubyte.gz"), IdxArray.of(ElementType.UBYTE, new int[] {n, 3, 3}, images));
+        Idx.write(dir.resolve("labels-idx1-ubyte"), IdxArray.of(ElementType.UBYTE, new int[] {n}, labels));
         Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
         BuildContext context = new BuildContext(engine, SpecRegistry.of(List.of(new MetaPlugin())), dir, 0);
         IdxSpec spec = new IdxSpec("images-idx3-ubyte.gz", "labels-idx1-ubyte", 1.0);
