@@ -3,6 +3,7 @@ package dev.metaforge.api.data;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.checkpoint.AtomicFiles;
+import dev.metaforge.spi.Shape;
 import java.io.BufferedInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -32,8 +33,8 @@ import java.util.zip.ZipException;
  * and what was expected.
  *
  * <pre>{@code
- * Dataset train = Idx.readDataset(dir.resolve("train-images-idx3-ubyte.gz"),
- *                                 dir.resolve("train-labels-idx1-ubyte.gz"), 1.0 / 255);
+ * LabelledDataset train = Idx.readDataset(dir.resolve("train-images-idx3-ubyte.gz"),
+ *                                         dir.resolve("train-labels-idx1-ubyte.gz"), 1.0 / 255);
  * }</pre>
  */
 public final class Idx {
@@ -109,17 +110,18 @@ public final class Idx {
     }
 
     /** {@link #readDataset(Path, Path, double, long)} within {@link #defaultMaxBytes()} per file. */
-    public static Dataset readDataset(Path inputs, Path labels, double inputScale) throws IOException {
+    public static LabelledDataset readDataset(Path inputs, Path labels, double inputScale) throws IOException {
         return readDataset(inputs, labels, inputScale, defaultMaxBytes());
     }
 
     /**
-     * Reads an examples file (e.g. images) and its label file into a {@link Dataset}. Both headers
-     * are read and checked against each other and the limit before any data is read: the first
-     * dimension of both counts examples, labels are one integer per example; inputs are multiplied
-     * by {@code inputScale} (e.g. 1/255 for ubyte pixels).
+     * Reads an examples file (e.g. images) and its label file into a {@link LabelledDataset}. Both
+     * headers are read and checked against each other and the limit before any data is read: the
+     * first dimension of both counts examples, labels are one integer per example. The examples
+     * stay in their stored type (ubyte pixels stay bytes); {@code inputScale} (e.g. 1/255) is
+     * applied when batches are built.
      */
-    public static Dataset readDataset(Path inputs, Path labels, double inputScale, long maxBytes) throws IOException {
+    public static LabelledDataset readDataset(Path inputs, Path labels, double inputScale, long maxBytes) throws IOException {
         requireNonNull(inputs, "inputs is null");
         requireNonNull(labels, "labels is null");
         IdxHeader x = readHeader(inputs);
@@ -144,19 +146,18 @@ public final class Idx {
             throw new IOException("IDX files " + inputs + " and " + labels + " changed while they were read; read them again");
         }
         PackedArray stored = ys.values();
-        long[] classes = new long[examples];
+        int[] classes = new int[examples];
         for (int i = 0; i < examples; i++) {
             double label = stored.get(i);
             if (label < 0) {
                 throw new IdxFormatException(labels, y.headerBytes() + (long) i * y.type().byteSize(),
                         "expected class labels >= 0, found " + (long) label + " (label of example " + i + ")");
             }
-            classes[i] = (long) label;
+            classes[i] = (int) label;
         }
         int[] dims = x.dims();
-        double[] values = new double[xs.values().length()];
-        xs.values().decode(0, values.length, values, 0, inputScale, 0.0);
-        return new Dataset(values, Arrays.copyOfRange(dims, 1, dims.length), classes);
+        Shape exampleShape = Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+        return LabelledDataset.of(xs.values(), exampleShape, classes, inputScale).withSource(inputs.toString());
     }
 
     /** Refuses a declared data size above the limit, before anything is allocated. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metaforge.spi.Shape;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -221,11 +222,15 @@ class IdxTest {
         Path labels = dir.resolve("train-labels-idx1-ubyte.gz");
         Idx.write(images, IdxArray.of(ElementType.UBYTE, new int[] {4, 2, 3}, pixels));
         Idx.write(labels, IdxArray.of(ElementType.UBYTE, new int[] {4}, new double[] {1, 0, 1, 2}));
-        Dataset d = Idx.readDataset(images, labels, 0.5);
+        LabelledDataset d = Idx.readDataset(images, labels, 0.5);
         assertEquals(4, d.size());
-        assertArrayEquals(new int[] {2, 3}, d.exampleShape());
+        assertEquals(Shape.of(2, 3), d.exampleShape());
         assertArrayEquals(new double[] {10, 10.5, 11, 11.5, 12, 12.5}, d.example(2));
         assertEquals(2, d.label(3));
+        assertEquals(ElementType.UBYTE, d.elementType(), "pixels stay bytes");
+        assertEquals(24, d.storageBytes());
+        assertEquals(0.5, d.scale());
+        assertEquals(images.toString(), d.source());
 
         Path fewLabels = dir.resolve("few-labels.idx");
         Idx.write(fewLabels, IdxArray.of(ElementType.UBYTE, new int[] {3}, new double[] {1, 0, 1}));

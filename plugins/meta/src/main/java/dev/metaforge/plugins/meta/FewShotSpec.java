@@ -2,7 +2,7 @@ package dev.metaforge.plugins.meta;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.train.BuildContext;

@@ -1,9 +1,10 @@
-package dev.metaforge.plugins.meta;
+package dev.metaforge.plugins.core;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.metaforge.api.meta.LabelledDataset;
-import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.data.ImageFolderDataset;
+import dev.metaforge.api.data.LabelledDataset;
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.train.BuildContext;
 
 /**

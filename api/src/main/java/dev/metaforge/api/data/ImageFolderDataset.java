@@ -1,4 +1,4 @@
-package dev.metaforge.plugins.meta;
+package dev.metaforge.api.data;
 
 import static java.util.Objects.requireNonNull;
 
@@ -26,7 +26,8 @@ import javax.imageio.ImageIO;
  * class, labelled {@code 0, 1, ...} in the sorted order of its path relative to {@code root}.
  * Images become grey values in [0, 1] (grey images: their samples over the largest sample value;
  * colour and palette images: ITU-R BT.601 luma), area-averaged to {@code size × size};
- * {@code invert} maps v to 1 - v (Omniglot draws dark strokes on white).
+ * {@code invert} maps v to 1 - v (Omniglot draws dark strokes on white). Examples are stored as
+ * 32-bit floats.
  */
 public final class ImageFolderDataset {
     private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".gif", ".bmp");
@@ -35,7 +36,7 @@ public final class ImageFolderDataset {
     }
 
     /** Loads every image under {@code root}; examples have shape {@code [size, size]}. */
-    public static ArrayLabelledDataset load(Path root, int size, boolean invert) {
+    public static LabelledDataset load(Path root, int size, boolean invert) {
         requireNonNull(root, "root is null");
         if (size <= 0) {
             throw new IllegalArgumentException("image size must be positive, got " + size);
@@ -76,7 +77,7 @@ public final class ImageFolderDataset {
             }
             label++;
         }
-        return new ArrayLabelledDataset(values, Shape.of(size, size), labels);
+        return LabelledDataset.ofFloats(values, Shape.of(size, size), labels).withSource(root.toString());
     }
 
     /** The class names (relative directory paths) in label order. */
