@@ -33,6 +33,12 @@ public final class GaussianClusters {
         }
         int dims = informativeDims + noiseDims;
         int classes = toClass - fromClass;
+        long bytes = 4L * classes * examplesPerClass * dims;
+        if (bytes > Idx.defaultMaxBytes() || (long) classes * examplesPerClass > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("gaussian clusters: " + classes + " classes x " + examplesPerClass + " examples x "
+                    + dims + " dims take " + bytes + " bytes as floats, more than the limit of " + Idx.defaultMaxBytes()
+                    + " bytes (half the Java heap, at most 1 GiB); generate fewer classes, examples or dimensions");
+        }
         float[] values = new float[classes * examplesPerClass * dims];
         int[] labels = new int[classes * examplesPerClass];
         int row = 0;

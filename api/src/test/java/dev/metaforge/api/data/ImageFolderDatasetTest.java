@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,6 +118,47 @@ class ImageFolderDatasetTest {
         IllegalArgumentException flat = assertThrows(IllegalArgumentException.class,
                 () -> ImageFolderDataset.load(dir.resolve("flat"), 2, false));
         assertTrue(flat.getMessage().contains("one directory per class"), flat.getMessage());
+    }
+
+    @Test
+    void absurdSizesAndCountsAreRefusedBeforeDecoding() throws IOException {
+        for (int c = 0; c < 2; c++) {
+            for (int i = 0; i < 5; i++) {
+                writePng(dir.resolve("set/class" + c + "/img" + i + ".png"), 4, 4, (x, y) -> 7);
+            }
+        }
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> ImageFolderDataset.load(dir.resolve("set"), ImageFolderDataset.MAX_SIZE + 1, false));
+        assertTrue(size.getMessage().contains("image size must be in [1, 4096], got 4097"), size.getMessage());
+        // 10 images of 8 x 8 floats take 2,560 bytes: a limit of 1,000 bytes refuses the folder while listing it.
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> ImageFolderDataset.load(dir.resolve("set"), 8, false, 1000));
+        assertTrue(count.getMessage().contains("holds more than 3 images") && count.getMessage().contains("limit of 1000 bytes")
+                && count.getMessage().contains("maxBytes"), count.getMessage());
+        assertEquals(10, ImageFolderDataset.load(dir.resolve("set"), 8, false, 2560).size());
+
+        // A PNG whose header declares 100000 x 100000 pixels is refused from its header, before decoding.
+        Path huge = dir.resolve("huge/class/big.png");
+        writePng(huge, 2, 2, (x, y) -> 0);
+        byte[] png = Files.readAllBytes(huge);
+        for (int k = 0; k < 2; k++) {
+            int at = 16 + 4 * k;     // IHDR width, then height, big-endian
+            int v = 100_000;
+            png[at] = (byte) (v >>> 24);
+            png[at + 1] = (byte) (v >>> 16);
+            png[at + 2] = (byte) (v >>> 8);
+            png[at + 3] = (byte) v;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(png, 12, 17);     // chunk type and the 13 IHDR data bytes
+        long sum = crc.getValue();
+        for (int k = 0; k < 4; k++) {
+            png[29 + k] = (byte) (sum >>> (24 - 8 * k));
+        }
+        Files.write(huge, png);
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.load(dir.resolve("huge"), 28, false));
+        assertTrue(big.getMessage().contains(huge.toString()) && big.getMessage().contains("declares 100000 x 100000 pixels"),
+                big.getMessage());
     }
 
     @Test

@@ -109,11 +109,13 @@ class DatasetSpecsTest {
     }
 
     @Test
-    void gaussianClustersStillRead() {
+    void gaussianClustersAndImageFoldersStillRead() {
         LabelledDataset clusters = read("{\"type\": \"gaussian-clusters\", \"fromClass\": 2, \"toClass\": 5, \"examplesPerClass\": 3}")
                 .build(context());
         assertEquals(9, clusters.size());
         assertEquals(Shape.of(16), clusters.exampleShape());
         assertEquals(2, clusters.label(0));
+        SpecException size = assertThrows(SpecException.class, () -> read("{\"type\": \"image-folder\", \"root\": \"x\", \"size\": 100000}"));
+        assertTrue(size.getMessage().contains("'size' must be in [1, 4096]"), size.getMessage());
     }
 }
