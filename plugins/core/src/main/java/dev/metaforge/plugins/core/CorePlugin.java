@@ -11,9 +11,10 @@ import java.util.List;
 /**
  * The core components every family builds on, registered through {@link java.util.ServiceLoader}
  * like any third-party plugin: modules {@code linear}, {@code mlp}, {@code sequential},
- * {@code activation}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiment
- * {@code regression} (a supervised model on a built-in function); labelled datasets {@code idx}
- * (MNIST-format files, Fashion-MNIST by default), {@code image-folder} and {@code gaussian-clusters}.
+ * {@code activation}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiments
+ * {@code regression} (a supervised model on a built-in function) and {@code classification} (a
+ * supervised classifier on a labelled dataset); labelled datasets {@code idx} (MNIST-format files,
+ * Fashion-MNIST by default), {@code image-folder} and {@code gaussian-clusters}.
  */
 public final class CorePlugin implements MetaforgePlugin {
     @Override
@@ -32,6 +33,7 @@ public final class CorePlugin implements MetaforgePlugin {
                 new SpecType(OptimizerSpec.class, "adamw", AdamWSpec.class),
                 new SpecType(OptimizerSpec.class, "sgd", SgdSpec.class),
                 new SpecType(ExperimentSpec.class, "regression", RegressionExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, "classification", ClassificationExperimentSpec.class),
                 new SpecType(LabelledDatasetSpec.class, "idx", IdxSpec.class),
                 new SpecType(LabelledDatasetSpec.class, "image-folder", ImageFolderSpec.class),
                 new SpecType(LabelledDatasetSpec.class, "gaussian-clusters", GaussianClustersSpec.class));
