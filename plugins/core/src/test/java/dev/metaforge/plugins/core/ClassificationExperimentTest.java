@@ -229,6 +229,19 @@ class ClassificationExperimentTest {
         assertTrue(std.getMessage().contains("'std'"), std.getMessage());
     }
 
+    /** examples/fashion-mnist-mlp.json reads as documented (the slow FashionMnistClassificationTest trains it). */
+    @Test
+    void theFashionMnistExampleReads() {
+        Path file = Path.of("..", "..", "examples", "fashion-mnist-mlp.json");
+        TrainSpec example = SpecRegistry.load(getClass().getClassLoader()).read(file, TrainSpec.class);
+        ClassificationExperimentSpec spec = (ClassificationExperimentSpec) example.experiment();
+        assertEquals(new MlpSpec(List.of(784, 256, 10), "relu", "identity", "torch"), spec.model());
+        assertEquals(IdxSpec.fashionMnist("train"), spec.train());
+        assertEquals(IdxSpec.fashionMnist("test"), spec.test());
+        assertEquals(List.of(784), spec.inputShape());
+        assertEquals(3000, example.steps());
+    }
+
     static List<JsonNode> metrics(Path run) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> out = new ArrayList<>();
