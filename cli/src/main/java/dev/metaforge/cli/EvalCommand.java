@@ -12,6 +12,7 @@ import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.UnsupportedCapabilityException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -72,6 +73,9 @@ public final class EvalCommand implements Callable<Integer> {
             return fail(err, e.getMessage());
         } catch (IOException e) {
             return fail(err, TrainCommand.describe(e));
+        } catch (UncheckedIOException e) {
+            // A reader's error inside a spec's build (e.g. an IdxFormatException): the message names the file.
+            return fail(err, e.getMessage());
         }
     }
 

@@ -18,6 +18,7 @@ import dev.metaforge.spi.UnsupportedCapabilityException;
 import dev.metaforge.tck.TckBackends;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -104,6 +105,9 @@ public final class TrainCommand implements Callable<Integer> {
             return fail(err, e.getMessage());
         } catch (IOException e) {
             return fail(err, describe(e));
+        } catch (UncheckedIOException e) {
+            // A reader's error inside a spec's build (e.g. an IdxFormatException): the message names the file.
+            return fail(err, e.getMessage());
         }
     }
 

@@ -160,4 +160,33 @@ class TrainCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(new ObjectMapper().readTree(r.out()).get("eval").get("mse").asDouble() < 0.05, r.out());
     }
+
+    /**
+     * A corrupt or missing data file behind a spec (an IDX reader error inside the experiment's
+     * build) is one line naming the file and exit code 2, and no run directory is created.
+     */
+    @Test
+    void dataErrorsAreOneLineExitTwoAndLeaveNoRunDirectory() throws IOException {
+        SpecRegistry specs = SpecRegistry.load(TrainTestPlugin.loader());
+        assumeTrue(specs.names(ExperimentSpec.class).contains("protonet"), "the core and meta plugins are not on the cli classpath");
+        // 3 examples of 2x2 pixels and a label file that declares 3 labels but holds 2
+        Files.write(dir.resolve("images.idx"), new byte[] {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+        Files.write(dir.resolve("labels.idx"), new byte[] {0, 0, 8, 1, 0, 0, 0, 3, 0, 1});
+        String json = "{\"experiment\": {\"type\": \"protonet\", \"model\": {\"type\": \"mlp\", \"sizes\": [4, 2]},"
+                + " \"tasks\": {\"type\": \"few-shot\", \"ways\": 2, \"shots\": 1, \"queries\": 1,"
+                + " \"dataset\": {\"type\": \"idx\", \"images\": \"images.idx\", \"labels\": \"%s\"}}},"
+                + " \"optimizer\": {\"type\": \"sgd\", \"learningRate\": 0.1}, \"steps\": 2}";
+        Path spec = dir.resolve("idx.json");
+        Files.writeString(spec, String.format(json, "labels.idx"));
+        Path out = dir.resolve("idx-run");
+        assertOneLineError(run("train", spec.toString(), "--backend", "reference", "--out", out.toString()),
+                "invalid IDX file " + dir.resolve("labels.idx") + " at byte 10: expected 3 data bytes for dims [3] of ubyte, found 2"
+                        + " (the file is truncated)");
+        assertTrue(!Files.exists(out), "no run directory for a run that cannot start");
+
+        Files.writeString(spec, String.format(json, "absent.idx"));
+        assertOneLineError(run("train", spec.toString(), "--backend", "reference", "--out", out.toString()),
+                dir.resolve("absent.idx") + " does not exist");
+        assertTrue(!Files.exists(out), "no run directory for a run that cannot start");
+    }
 }

@@ -3,10 +3,12 @@ package dev.metaforge.api.data;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.checkpoint.AtomicFiles;
+import dev.metaforge.spi.Shape;
+import java.io.BufferedInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,190 +20,112 @@ import java.util.zip.ZipException;
 /**
  * Reads and writes IDX files, the format of MNIST and its relatives (Fashion-MNIST, KMNIST,
  * EMNIST): two zero bytes, an element type code, the number of dimensions, the dimensions as
- * big-endian 32-bit integers, then the values big-endian and row-major. A name ending in
- * {@code .gz} is gunzipped (as the files are distributed). Nothing is downloaded: the files are
- * read from a local path.
+ * big-endian 32-bit integers, then the values big-endian and row-major. Gzipped files (as the
+ * datasets are distributed) are recognised by their content and decompressed while reading.
+ * Nothing is downloaded: the files are read from a local path.
+ *
+ * <p>Reading is bounded. The input is streamed, never read whole; the header is read and checked
+ * first (magic, type, rank, dimensions); the declared data size is checked against a limit
+ * ({@link #defaultMaxBytes()} unless given) before anything is allocated; exactly the declared
+ * bytes are then read, and a file that ends early or goes on after them is an error. So a small
+ * gzip bomb costs as much memory as its header declares, and no more than the limit. Every error
+ * is an {@link IdxFormatException} naming the file, the byte offset (in the decompressed stream)
+ * and what was expected.
  *
  * <pre>{@code
- * Dataset train = Idx.readDataset(dir.resolve("train-images-idx3-ubyte.gz"),
- *                                 dir.resolve("train-labels-idx1-ubyte.gz"), 1.0 / 255);
+ * LabelledDataset train = Idx.readDataset(dir.resolve("train-images-idx3-ubyte.gz"),
+ *                                         dir.resolve("train-labels-idx1-ubyte.gz"), 1.0 / 255);
  * }</pre>
  */
 public final class Idx {
+    /** The most bytes one Java array holds: the hard ceiling of every limit. */
+    public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
+    /** The default limit never exceeds 1 GiB per file. */
+    public static final long DEFAULT_MAX_BYTES_CAP = 1L << 30;
+    /** Trailing bytes are counted up to this many, then reported as "more than". */
+    private static final int TRAILING_COUNT_CAP = 1 << 20;
+
     private Idx() {
     }
 
-    /** IDX element types with their type codes. */
-    public enum ElementType {
-        UBYTE(0x08, 1), BYTE(0x09, 1), SHORT(0x0B, 2), INT(0x0C, 4), FLOAT(0x0D, 4), DOUBLE(0x0E, 8);
+    /**
+     * The default limit on the data of one file: half the JVM's maximum heap, at most
+     * {@link #DEFAULT_MAX_BYTES_CAP} (Fashion-MNIST's largest file holds 47 MB).
+     */
+    public static long defaultMaxBytes() {
+        return Math.min(DEFAULT_MAX_BYTES_CAP, Runtime.getRuntime().maxMemory() / 2);
+    }
 
-        private final int code;
-        private final int byteSize;
-
-        ElementType(int code, int byteSize) {
-            this.code = code;
-            this.byteSize = byteSize;
-        }
-
-        /** The type code byte of the header. */
-        public int code() {
-            return code;
-        }
-
-        public int byteSize() {
-            return byteSize;
-        }
-
-        public boolean isInteger() {
-            return this != FLOAT && this != DOUBLE;
-        }
-
-        /** Lowercase name ("ubyte"). */
-        public String jsonName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        static ElementType ofCode(int code) {
-            for (ElementType t : values()) {
-                if (t.code == code) {
-                    return t;
-                }
-            }
-            return null;
-        }
-
-        static String known() {
-            StringBuilder sb = new StringBuilder();
-            for (ElementType t : values()) {
-                sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "0x%02X (%s)", t.code, t.jsonName()));
-            }
-            return sb.toString();
+    /** Reads and checks only the header of {@code file} (a few bytes, decompressed if gzipped). */
+    public static IdxHeader readHeader(Path file) throws IOException {
+        requireNonNull(file, "file is null");
+        try (Source in = Source.open(file)) {
+            return in.header();
         }
     }
 
-    /** Reads an IDX file (gunzipped when the name ends in {@code .gz}). */
+    /** Reads an IDX file (gzipped or not) within {@link #defaultMaxBytes()}. */
     public static IdxArray read(Path file) throws IOException {
-        requireNonNull(file, "file is null");
-        byte[] bytes = readBytes(file);
-        if (bytes.length < 4) {
-            throw new IdxFormatException(file, bytes.length, "expected a 4-byte magic number, but the file has only "
-                    + bytes.length + " bytes");
-        }
-        if (bytes[0] != 0 || bytes[1] != 0) {
-            boolean gzip = (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B;
-            throw new IdxFormatException(file, 0, String.format(Locale.ROOT, "expected magic bytes 0x00 0x00, found 0x%02X 0x%02X%s",
-                    bytes[0] & 0xFF, bytes[1] & 0xFF, gzip ? " (a gzip stream: give the file a .gz name)" : ""));
-        }
-        ElementType type = ElementType.ofCode(bytes[2] & 0xFF);
-        if (type == null) {
-            throw new IdxFormatException(file, 2, String.format(Locale.ROOT, "expected an element type code, one of %s; found 0x%02X",
-                    ElementType.known(), bytes[2] & 0xFF));
-        }
-        int rank = bytes[3] & 0xFF;
-        if (rank == 0) {
-            throw new IdxFormatException(file, 3, "expected at least 1 dimension, found 0");
-        }
-        int headerBytes = 4 + 4 * rank;
-        if (bytes.length < headerBytes) {
-            throw new IdxFormatException(file, bytes.length, "expected " + rank + " dimensions (" + (4 * rank)
-                    + " bytes after the magic number), but the file ends after " + (bytes.length - 4) + " of them");
-        }
-        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-        int[] dims = new int[rank];
-        long count = 1;
-        for (int i = 0; i < rank; i++) {
-            int d = in.getInt(4 + 4 * i);
-            if (d < 0) {
-                throw new IdxFormatException(file, 4 + 4 * i, "expected a non-negative dimension, found " + Integer.toUnsignedString(d)
-                        + " (more than 2^31 - 1)");
-            }
-            dims[i] = d;
-            count *= d;
-            if (count > Integer.MAX_VALUE) {
-                throw new IdxFormatException(file, 4 + 4 * i, "dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
-                        + " hold more than 2^31 - 1 values, more than one Java array can");
-            }
-        }
-        long expected = count * type.byteSize();
-        long found = bytes.length - headerBytes;
-        if (found < expected) {
-            throw new IdxFormatException(file, bytes.length, "expected " + expected + " data bytes for dims " + Arrays.toString(dims)
-                    + " of " + type.jsonName() + ", found " + found + " (the file is truncated)");
-        }
-        if (found > expected) {
-            throw new IdxFormatException(file, headerBytes + expected, "expected the file to end after " + expected
-                    + " data bytes for dims " + Arrays.toString(dims) + " of " + type.jsonName() + ", found " + (found - expected)
-                    + " trailing bytes");
-        }
-        double[] values = new double[(int) count];
-        in.position(headerBytes);
-        for (int i = 0; i < values.length; i++) {
-            values[i] = switch (type) {
-                case UBYTE -> in.get() & 0xFF;
-                case BYTE -> in.get();
-                case SHORT -> in.getShort();
-                case INT -> in.getInt();
-                case FLOAT -> in.getFloat();
-                case DOUBLE -> in.getDouble();
-            };
-        }
-        return new IdxArray(type, dims, values);
+        return read(file, defaultMaxBytes());
     }
 
     /**
-     * Writes an IDX file atomically (gzipped when the name ends in {@code .gz}). Each value must be
-     * representable in {@code type} exactly.
+     * Reads an IDX file (gzipped or not) whose data takes at most {@code maxBytes} bytes (and at
+     * most {@link #MAX_ARRAY_BYTES}); a larger declared size is refused before anything is read.
      */
+    public static IdxArray read(Path file, long maxBytes) throws IOException {
+        requireNonNull(file, "file is null");
+        try (Source in = Source.open(file)) {
+            IdxHeader header = in.header();
+            checkSize(file, header, maxBytes);
+            return new IdxArray(header.dims(), PackedArray.wrap(header.type(), in.data(header)));
+        }
+    }
+
+    /** Writes an IDX file atomically, gzipped when the name ends in {@code .gz}. */
     public static void write(Path file, IdxArray array) throws IOException {
         requireNonNull(file, "file is null");
         requireNonNull(array, "array is null");
-        ElementType type = array.type();
         int[] dims = array.dims();
         if (dims.length == 0 || dims.length > 255) {
             throw new IllegalArgumentException("IDX files have 1 to 255 dimensions, got " + dims.length);
         }
-        double[] values = array.values();
-        ByteBuffer out = ByteBuffer.allocate(4 + 4 * dims.length + values.length * type.byteSize()).order(ByteOrder.BIG_ENDIAN);
-        out.put((byte) 0).put((byte) 0).put((byte) type.code()).put((byte) dims.length);
-        for (int d : dims) {
-            out.putInt(d);
-        }
-        for (int i = 0; i < values.length; i++) {
-            double v = values[i];
-            switch (type) {
-                case UBYTE -> out.put((byte) checkInteger(v, 0, 255, i, type));
-                case BYTE -> out.put((byte) checkInteger(v, Byte.MIN_VALUE, Byte.MAX_VALUE, i, type));
-                case SHORT -> out.putShort((short) checkInteger(v, Short.MIN_VALUE, Short.MAX_VALUE, i, type));
-                case INT -> out.putInt((int) checkInteger(v, Integer.MIN_VALUE, Integer.MAX_VALUE, i, type));
-                case FLOAT -> {
-                    if ((float) v != v && !Double.isNaN(v)) {
-                        throw new IllegalArgumentException("value " + v + " at index " + i + " is not exactly a float");
-                    }
-                    out.putFloat((float) v);
-                }
-                case DOUBLE -> out.putDouble(v);
+        boolean gzip = file.getFileName() != null && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
+        AtomicFiles.write(file, stream -> {
+            GZIPOutputStream zipped = gzip ? new GZIPOutputStream(stream, 1 << 16) : null;
+            DataOutputStream out = new DataOutputStream(zipped != null ? zipped : stream);
+            out.writeByte(0);
+            out.writeByte(0);
+            out.writeByte(array.type().code());
+            out.writeByte(dims.length);
+            for (int d : dims) {
+                out.writeInt(d);
             }
-        }
-        byte[] bytes = out.array();
-        if (isGzip(file)) {
-            AtomicFiles.write(file, stream -> {
-                GZIPOutputStream gzip = new GZIPOutputStream(stream);
-                gzip.write(bytes);
-                gzip.finish();
-            });
-        } else {
-            AtomicFiles.writeBytes(file, bytes);
-        }
+            array.values().writeTo(out);
+            out.flush();
+            if (zipped != null) {
+                zipped.finish();
+            }
+        });
+    }
+
+    /** {@link #readDataset(Path, Path, double, long)} within {@link #defaultMaxBytes()} per file. */
+    public static LabelledDataset readDataset(Path inputs, Path labels, double inputScale) throws IOException {
+        return readDataset(inputs, labels, inputScale, defaultMaxBytes());
     }
 
     /**
-     * Reads an image (or any example) file and its label file into a {@link Dataset}: the first
-     * dimension of both counts examples, labels must be of an integer type, and inputs are
-     * multiplied by {@code inputScale} (e.g. 1/255 for ubyte pixels).
+     * Reads an examples file (e.g. images) and its label file into a {@link LabelledDataset}. Both
+     * headers are read and checked against each other and the limit before any data is read: the
+     * first dimension of both counts examples, labels are one integer per example. The examples
+     * stay in their stored type (ubyte pixels stay bytes); {@code inputScale} (e.g. 1/255) is
+     * applied when batches are built.
      */
-    public static Dataset readDataset(Path inputs, Path labels, double inputScale) throws IOException {
-        IdxArray x = read(inputs);
-        IdxArray y = read(labels);
+    public static LabelledDataset readDataset(Path inputs, Path labels, double inputScale, long maxBytes) throws IOException {
+        requireNonNull(inputs, "inputs is null");
+        requireNonNull(labels, "labels is null");
+        IdxHeader x = readHeader(inputs);
+        IdxHeader y = readHeader(labels);
         if (!y.type().isInteger()) {
             throw new IdxFormatException(labels, 2, "expected labels of an integer type (ubyte, byte, short, int), found "
                     + y.type().jsonName());
@@ -209,42 +133,199 @@ public final class Idx {
         if (y.dims().length != 1) {
             throw new IdxFormatException(labels, 3, "expected labels with 1 dimension, found dims " + Arrays.toString(y.dims()));
         }
-        if (x.dims()[0] != y.dims()[0]) {
-            throw new IdxFormatException(labels, 4, "expected " + x.dims()[0] + " labels (one per example of " + inputs
+        int examples = x.dims()[0];
+        if (y.dims()[0] != examples) {
+            throw new IdxFormatException(labels, 4, "expected " + examples + " labels (one per example of " + inputs
                     + "), found " + y.dims()[0]);
         }
-        double[] values = x.values();
-        if (inputScale != 1.0) {
-            for (int i = 0; i < values.length; i++) {
-                values[i] *= inputScale;
+        checkSize(inputs, x, maxBytes);
+        checkSize(labels, y, maxBytes);
+        IdxArray xs = read(inputs, maxBytes);
+        IdxArray ys = read(labels, maxBytes);
+        if (!xs.header().equals(x) || !ys.header().equals(y)) {
+            throw new IOException("IDX files " + inputs + " and " + labels + " changed while they were read; read them again");
+        }
+        PackedArray stored = ys.values();
+        int[] classes = new int[examples];
+        for (int i = 0; i < examples; i++) {
+            double label = stored.get(i);
+            if (label < 0) {
+                throw new IdxFormatException(labels, y.headerBytes() + (long) i * y.type().byteSize(),
+                        "expected class labels >= 0, found " + (long) label + " (label of example " + i + ")");
+            }
+            classes[i] = (int) label;
+        }
+        int[] dims = x.dims();
+        Shape exampleShape = Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+        return LabelledDataset.of(xs.values(), exampleShape, classes, inputScale).withSource(inputs.toString());
+    }
+
+    /** Refuses a declared data size above the limit, before anything is allocated. */
+    private static void checkSize(Path file, IdxHeader header, long maxBytes) throws IdxFormatException {
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
+        }
+        long limit = Math.min(maxBytes, MAX_ARRAY_BYTES);
+        long bytes = header.dataBytes();
+        if (bytes < 0 || bytes > limit) {
+            String size = bytes < 0 ? "more than 2^63 bytes" : bytes + " bytes (" + mebibytes(bytes) + ")";
+            String why = limit < maxBytes ? "the most one Java array holds" : "the limit";
+            throw new IdxFormatException(file, 4, "the header declares dims " + Arrays.toString(header.dims()) + " of "
+                    + header.type().jsonName() + ", that is " + size + " of data, more than " + limit + " bytes ("
+                    + mebibytes(limit) + ", " + why + "); if the file is genuine, raise the limit (\"maxBytes\" of an idx"
+                    + " dataset spec; by default half the Java heap, at most 1 GiB) and the heap (JAVA_OPTS=-Xmx...),"
+                    + " else the file is corrupt");
+        }
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    /** A file opened for reading, decompressed when its content is gzip, tracking the offset in the IDX stream. */
+    private static final class Source implements AutoCloseable {
+        private final Path file;
+        private final InputStream in;
+        private final boolean gzip;
+        private long position;
+
+        private Source(Path file, InputStream in, boolean gzip) {
+            this.file = file;
+            this.in = in;
+            this.gzip = gzip;
+        }
+
+        static Source open(Path file) throws IOException {
+            BufferedInputStream buffered = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+            try {
+                buffered.mark(2);
+                int b0 = buffered.read();
+                int b1 = buffered.read();
+                buffered.reset();
+                if (b0 == 0x1F && b1 == 0x8B) {
+                    try {
+                        return new Source(file, new GZIPInputStream(buffered, 1 << 16), true);
+                    } catch (ZipException | EOFException e) {
+                        throw new IdxFormatException(file, 0, "the file starts like gzip but its gzip header is broken ("
+                                + e.getMessage() + ")");
+                    }
+                }
+                return new Source(file, buffered, false);
+            } catch (IOException | RuntimeException e) {
+                buffered.close();
+                throw e;
             }
         }
-        int[] exampleShape = Arrays.copyOfRange(x.dims(), 1, x.dims().length);
-        return new Dataset(values, exampleShape, y.toLongs());
-    }
 
-    private static long checkInteger(double v, long min, long max, int index, ElementType type) {
-        if (v != Math.rint(v) || v < min || v > max) {
-            throw new IllegalArgumentException("value " + v + " at index " + index + " is not a " + type.jsonName()
-                    + " (an integer in [" + min + ", " + max + "])");
+        IdxHeader header() throws IOException {
+            byte[] magic = new byte[4];
+            int n = readFully(magic, 0, 4);
+            if (n < 4) {
+                throw new IdxFormatException(file, n, "expected a 4-byte magic number, but the file has only " + n + " bytes");
+            }
+            if (magic[0] != 0 || magic[1] != 0) {
+                throw new IdxFormatException(file, 0, String.format(Locale.ROOT,
+                        "expected magic bytes 0x00 0x00, found 0x%02X 0x%02X: not an IDX file", magic[0] & 0xFF, magic[1] & 0xFF));
+            }
+            ElementType type = ElementType.ofCode(magic[2] & 0xFF);
+            if (type == null) {
+                throw new IdxFormatException(file, 2, String.format(Locale.ROOT, "expected an element type code, one of %s; found 0x%02X",
+                        ElementType.knownCodes(), magic[2] & 0xFF));
+            }
+            int rank = magic[3] & 0xFF;
+            if (rank == 0) {
+                throw new IdxFormatException(file, 3, "expected at least 1 dimension, found 0");
+            }
+            byte[] dimBytes = new byte[4 * rank];
+            n = readFully(dimBytes, 0, dimBytes.length);
+            if (n < dimBytes.length) {
+                throw new IdxFormatException(file, 4 + n, "expected " + rank + " dimensions (" + (4 * rank)
+                        + " bytes after the magic number), but the file ends after " + n + " of them");
+            }
+            int[] dims = new int[rank];
+            for (int i = 0; i < rank; i++) {
+                int d = ((dimBytes[4 * i] & 0xFF) << 24) | ((dimBytes[4 * i + 1] & 0xFF) << 16) | ((dimBytes[4 * i + 2] & 0xFF) << 8)
+                        | (dimBytes[4 * i + 3] & 0xFF);
+                if (d < 0) {
+                    throw new IdxFormatException(file, 4 + 4 * i, "expected a non-negative dimension, found "
+                            + Integer.toUnsignedString(d) + " (more than 2^31 - 1)");
+                }
+                dims[i] = d;
+            }
+            return new IdxHeader(type, dims);
         }
-        return (long) v;
-    }
 
-    private static boolean isGzip(Path file) {
-        Path name = file.getFileName();
-        return name != null && name.toString().toLowerCase(Locale.ROOT).endsWith(".gz");
-    }
-
-    private static byte[] readBytes(Path file) throws IOException {
-        if (!isGzip(file)) {
-            return Files.readAllBytes(file);
+        /** Exactly the declared data bytes; the caller has checked the size against its limit. */
+        byte[] data(IdxHeader header) throws IOException {
+            long expected = header.dataBytes();
+            String what = " data bytes for dims " + Arrays.toString(header.dims()) + " of " + header.type().jsonName();
+            if (!gzip) {
+                // A plain file's size is known: refuse a truncated file before allocating.
+                long found = Files.size(file) - header.headerBytes();
+                if (found < expected) {
+                    throw new IdxFormatException(file, header.headerBytes() + found, "expected " + expected + what + ", found "
+                            + found + " (the file is truncated)");
+                }
+            }
+            byte[] data = new byte[(int) expected];
+            int n = readFully(data, 0, data.length);
+            if (n < data.length) {
+                throw new IdxFormatException(file, position, "expected " + expected + what + ", found " + n
+                        + " (the file is truncated)");
+            }
+            long trailing = countTrailing();
+            if (trailing > 0) {
+                throw new IdxFormatException(file, position - trailing, "expected the file to end after " + expected + what
+                        + ", found " + (trailing > TRAILING_COUNT_CAP ? "more than " + TRAILING_COUNT_CAP : trailing)
+                        + " trailing bytes");
+            }
+            return data;
         }
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-            return in.readAllBytes();
-        } catch (ZipException | java.io.EOFException e) {
-            throw new IdxFormatException(file, 0, "the name ends in .gz but the content is not a complete gzip stream ("
-                    + e.getMessage() + ")");
+
+        /** Counts the bytes left, reading at most one past the cap. */
+        private long countTrailing() throws IOException {
+            byte[] buffer = new byte[8192];
+            long total = 0;
+            while (total <= TRAILING_COUNT_CAP) {
+                int n = read(buffer, 0, buffer.length);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        }
+
+        /** Reads until {@code length} bytes or the end; returns how many were read. */
+        private int readFully(byte[] buffer, int offset, int length) throws IOException {
+            int done = 0;
+            while (done < length) {
+                int n = read(buffer, offset + done, length - done);
+                if (n < 0) {
+                    break;
+                }
+                done += n;
+            }
+            return done;
+        }
+
+        private int read(byte[] buffer, int offset, int length) throws IOException {
+            int n;
+            try {
+                n = in.read(buffer, offset, length);
+            } catch (ZipException | EOFException e) {
+                throw new IdxFormatException(file, position, "the gzip stream is corrupt or cut short (" + e.getMessage()
+                        + "); download or install the file again");
+            }
+            if (n > 0) {
+                position += n;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 }

@@ -5,18 +5,17 @@ import static java.util.Objects.requireNonNull;
 import java.util.Arrays;
 
 /**
- * The content of an IDX file: its element type, dimensions and values (row-major, as doubles,
- * which hold every IDX element type exactly).
+ * The content of an IDX file: its dimensions and its values, still packed in the file's element
+ * type ({@link PackedArray}), so a ubyte file takes one byte per value in memory.
  *
- * @param type   the element type stored in the file
  * @param dims   the dimensions, e.g. [60000, 28, 28]
- * @param values {@code product(dims)} values; not copied (the arrays can be large), so do not modify them
+ * @param values {@code product(dims)} values, row-major
  */
-public record IdxArray(Idx.ElementType type, int[] dims, double[] values) {
+public record IdxArray(int[] dims, PackedArray values) {
     public IdxArray {
-        requireNonNull(type, "type is null");
         requireNonNull(dims, "dims is null");
         requireNonNull(values, "values is null");
+        dims = dims.clone();
         long n = 1;
         for (int d : dims) {
             if (d < 0) {
@@ -24,35 +23,53 @@ public record IdxArray(Idx.ElementType type, int[] dims, double[] values) {
             }
             n *= d;
         }
-        if (n != values.length) {
-            throw new IllegalArgumentException(values.length + " values do not fill dims " + Arrays.toString(dims));
+        if (n != values.length()) {
+            throw new IllegalArgumentException(values.length() + " values do not fill dims " + Arrays.toString(dims));
         }
+    }
+
+    /** {@code values} packed as {@code type} (each must be exactly representable in it). */
+    public static IdxArray of(ElementType type, int[] dims, double[] values) {
+        return new IdxArray(dims, PackedArray.of(type, values));
+    }
+
+    /** The element type stored in the file. */
+    public ElementType type() {
+        return values.type();
+    }
+
+    @Override
+    public int[] dims() {
+        return dims.clone();
+    }
+
+    /** The header that describes this array. */
+    public IdxHeader header() {
+        return new IdxHeader(type(), dims);
+    }
+
+    /** The values as doubles (8 bytes each: for small arrays). */
+    public double[] toDoubles() {
+        return values.toDoubles();
     }
 
     /** The values as longs; only for integer element types. */
     public long[] toLongs() {
-        if (!type.isInteger()) {
-            throw new IllegalStateException("IDX data of type " + type.jsonName() + " are not integers");
-        }
-        long[] out = new long[values.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (long) values[i];
-        }
-        return out;
+        return values.toLongs();
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof IdxArray a && type == a.type && Arrays.equals(dims, a.dims) && Arrays.equals(values, a.values);
+        return o instanceof IdxArray a && Arrays.equals(dims, a.dims) && values.equals(a.values);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * type.hashCode() + Arrays.hashCode(dims)) + Arrays.hashCode(values);
+        return 31 * Arrays.hashCode(dims) + values.hashCode();
     }
 
     @Override
     public String toString() {
-        return "IdxArray[" + type.jsonName() + " " + Arrays.toString(dims) + "]";
+        return "IdxArray[" + type().jsonName() + " " + Arrays.toString(dims) + "]";
     }
 }

@@ -96,10 +96,11 @@ public final class Trainer {
                         + " but the spec asks for " + spec.steps() + " steps; raise \"steps\" (or pass --steps)");
             }
         }
-        Files.createDirectories(outDir);
         BuildContext context = new BuildContext(runEngine, specs, baseDir, spec.seed());
+        // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
         Objective objective = RunSupport.buildObjective(spec, context);
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
+        Files.createDirectories(outDir);
         MetricsLog metrics = new MetricsLog(outDir.resolve(METRICS_FILE));
         double elapsedBefore = 0;
         TrainingLoop loop;

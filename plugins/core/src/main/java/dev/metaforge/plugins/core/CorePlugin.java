@@ -1,5 +1,6 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.optim.OptimizerSpec;
 import dev.metaforge.api.plugin.MetaforgePlugin;
@@ -12,8 +13,10 @@ import java.util.List;
  * like any third-party plugin: modules {@code linear}, {@code mlp}, {@code sequential},
  * {@code activation}, {@code conv2d}, {@code maxpool2d}, {@code avgpool2d}, {@code batchnorm}, {@code layernorm},
  * {@code dropout}, {@code embedding}, {@code flatten}, {@code residual}, {@code attention},
- * {@code transformer-block}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiment
- * {@code regression} (a supervised model on a built-in function).
+ * {@code transformer-block}; optimizers {@code adam}, {@code adamw}, {@code sgd}; the experiments
+ * {@code regression} (a supervised model on a built-in function) and {@code classification} (a
+ * supervised classifier on a labelled dataset); labelled datasets {@code idx} (MNIST-format files,
+ * Fashion-MNIST by default), {@code image-folder} and {@code gaussian-clusters}.
  */
 public final class CorePlugin implements MetaforgePlugin {
     @Override
@@ -42,6 +45,10 @@ public final class CorePlugin implements MetaforgePlugin {
                 new SpecType(OptimizerSpec.class, "adam", AdamSpec.class),
                 new SpecType(OptimizerSpec.class, "adamw", AdamWSpec.class),
                 new SpecType(OptimizerSpec.class, "sgd", SgdSpec.class),
-                new SpecType(ExperimentSpec.class, "regression", RegressionExperimentSpec.class));
+                new SpecType(ExperimentSpec.class, "regression", RegressionExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, "classification", ClassificationExperimentSpec.class),
+                new SpecType(LabelledDatasetSpec.class, "idx", IdxSpec.class),
+                new SpecType(LabelledDatasetSpec.class, "image-folder", ImageFolderSpec.class),
+                new SpecType(LabelledDatasetSpec.class, "gaussian-clusters", GaussianClustersSpec.class));
     }
 }

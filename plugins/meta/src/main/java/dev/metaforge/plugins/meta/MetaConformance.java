@@ -2,6 +2,7 @@ package dev.metaforge.plugins.meta;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskBatch;
 import dev.metaforge.api.meta.TaskLoss;

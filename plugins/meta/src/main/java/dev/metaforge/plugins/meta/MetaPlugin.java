@@ -1,6 +1,5 @@
 package dev.metaforge.plugins.meta;
 
-import dev.metaforge.api.meta.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.spec.SpecType;
@@ -10,8 +9,8 @@ import java.util.List;
 /**
  * The meta-learning family: experiments {@code maml} (and first-order MAML), {@code meta-sgd},
  * {@code anil}, {@code reptile}, {@code protonet}; task samplers {@code sinusoid},
- * {@code few-shot}; labelled datasets {@code gaussian-clusters}, {@code image-folder},
- * {@code idx}. Registered through {@link java.util.ServiceLoader} like any third-party plugin.
+ * {@code few-shot} (over the labelled datasets of the core plugin: {@code gaussian-clusters},
+ * {@code image-folder}, {@code idx}). Registered through {@link java.util.ServiceLoader} like any third-party plugin.
  */
 public final class MetaPlugin implements MetaforgePlugin {
     @Override
@@ -28,9 +27,6 @@ public final class MetaPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, "reptile", ReptileExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, "protonet", ProtoNetExperimentSpec.class),
                 new SpecType(TaskSamplerSpec.class, "sinusoid", SinusoidTasksSpec.class),
-                new SpecType(TaskSamplerSpec.class, "few-shot", FewShotSpec.class),
-                new SpecType(LabelledDatasetSpec.class, "gaussian-clusters", GaussianClustersSpec.class),
-                new SpecType(LabelledDatasetSpec.class, "image-folder", ImageFolderSpec.class),
-                new SpecType(LabelledDatasetSpec.class, "idx", IdxSpec.class));
+                new SpecType(TaskSamplerSpec.class, "few-shot", FewShotSpec.class));
     }
 }

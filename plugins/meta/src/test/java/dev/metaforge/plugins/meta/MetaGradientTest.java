@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.meta.MetaGradientCheck;
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskBatch;

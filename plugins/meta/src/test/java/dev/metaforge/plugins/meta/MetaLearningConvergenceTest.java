@@ -3,6 +3,7 @@ package dev.metaforge.plugins.meta;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskLoss;
 import dev.metaforge.api.nn.Activation;

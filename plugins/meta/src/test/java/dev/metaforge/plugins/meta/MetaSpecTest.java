@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskLoss;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
@@ -23,6 +23,7 @@ import dev.metaforge.api.train.Objective;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.backend.reference.ReferenceBackend;
+import dev.metaforge.plugins.core.CorePlugin;
 import dev.metaforge.spi.DType;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,7 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The JSON specs of the family: names, defaults, strict errors, round trips, and that each builds a working objective. */
 class MetaSpecTest {
-    private final SpecRegistry specs = SpecRegistry.of(List.of(new MetaPlugin(), new TestModules()));
+    // The labelled datasets (gaussian-clusters, idx, image-folder) come from the core plugin.
+    private final SpecRegistry specs = SpecRegistry.of(List.of(new MetaPlugin(), new CorePlugin(), new TestModules()));
     private final Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
     private final BuildContext context = new BuildContext(engine, specs, Path.of("."), 0);
 

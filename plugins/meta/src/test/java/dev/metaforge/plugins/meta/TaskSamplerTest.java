@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.metaforge.api.data.GaussianClusters;
+import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.meta.TaskBatch;
 import dev.metaforge.api.meta.TaskLoss;
 import dev.metaforge.api.random.RandomStream;
@@ -84,7 +86,7 @@ class TaskSamplerTest {
     }
 
     /** Examples that name themselves: value [label, index within class] (labels 10, 20, ... so remapping is visible). */
-    private static ArrayLabelledDataset selfDescribing(int classes, int perClass) {
+    private static LabelledDataset selfDescribing(int classes, int perClass) {
         float[] values = new float[classes * perClass * 2];
         int[] labels = new int[classes * perClass];
         for (int c = 0; c < classes; c++) {
@@ -95,7 +97,7 @@ class TaskSamplerTest {
                 values[2 * row + 1] = e;
             }
         }
-        return new ArrayLabelledDataset(values, Shape.of(2), labels);
+        return LabelledDataset.ofFloats(values, Shape.of(2), labels);
     }
 
     @Test
@@ -153,7 +155,7 @@ class TaskSamplerTest {
     void fewShotKeepsTheExampleShapeWhenNotFlattening() {
         float[] values = new float[4 * 3 * 2 * 2];
         int[] labels = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3};
-        FewShotEpisodes episodes = new FewShotEpisodes(new ArrayLabelledDataset(values, Shape.of(2, 2), labels), 2, 1, 2, false);
+        FewShotEpisodes episodes = new FewShotEpisodes(LabelledDataset.ofFloats(values, Shape.of(2, 2), labels), 2, 1, 2, false);
         TaskBatch batch = episodes.sample(engine, 3, RandomStream.of(0));
         assertEquals(Shape.of(3, 2, 2, 2), batch.supportInputs().shape());
         assertEquals(4, episodes.classCount());
@@ -180,8 +182,8 @@ class TaskSamplerTest {
 
     @Test
     void gaussianClustersAreDeterminedByClassIndexAlone() {
-        ArrayLabelledDataset all = GaussianClusters.generate(7, 0, 10, 4, 3, 2, 0.3, 2.0);
-        ArrayLabelledDataset tail = GaussianClusters.generate(7, 6, 10, 4, 3, 2, 0.3, 2.0);
+        LabelledDataset all = GaussianClusters.generate(7, 0, 10, 4, 3, 2, 0.3, 2.0);
+        LabelledDataset tail = GaussianClusters.generate(7, 6, 10, 4, 3, 2, 0.3, 2.0);
         assertEquals(Shape.of(5), all.exampleShape());
         float[] a = new float[5];
         float[] b = new float[5];

@@ -1,33 +1,23 @@
-package dev.metaforge.plugins.meta;
+package dev.metaforge.api.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metaforge.api.data.Idx;
-import dev.metaforge.api.data.IdxArray;
-import dev.metaforge.api.meta.LabelledDataset;
-import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.random.RandomStream;
-import dev.metaforge.api.spec.SpecRegistry;
-import dev.metaforge.api.tensor.Engine;
-import dev.metaforge.api.tensor.Scope;
-import dev.metaforge.api.train.BuildContext;
-import dev.metaforge.backend.reference.ReferenceBackend;
-import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Shape;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Datasets read from small files the test writes (nothing is downloaded), checked value by value. */
-class LabelledDatasetTest {
+/** Image folders read from small files the test writes (nothing is downloaded), checked value by value. */
+class ImageFolderDatasetTest {
     @TempDir
     Path dir;
 
@@ -54,7 +44,7 @@ class LabelledDatasetTest {
             }
         }
         Files.writeString(dir.resolve("Alphabet_A/README.txt"), "not an image");
-        ArrayLabelledDataset data = ImageFolderDataset.load(dir, 4, false);
+        LabelledDataset data = ImageFolderDataset.load(dir, 4, false);
         assertEquals(6, data.size());
         assertEquals(Shape.of(4, 4), data.exampleShape());
         assertEquals(List.of(characters), ImageFolderDataset.classNames(dir));
@@ -67,7 +57,7 @@ class LabelledDatasetTest {
                 assertEquals(40 * (c + 1) / 255.0, p, 1e-6);
             }
         }
-        ArrayLabelledDataset inverted = ImageFolderDataset.load(dir, 4, true);
+        LabelledDataset inverted = ImageFolderDataset.load(dir, 4, true);
         inverted.copyExample(0, pixels, 0);
         assertEquals(1 - 40 / 255.0, pixels[0], 1e-6);
     }
@@ -98,7 +88,7 @@ class LabelledDatasetTest {
     void resizingAveragesTheCoveredArea() throws IOException {
         // A 4x4 image with a distinct value per pixel, resized to 2x2: each output is a 2x2 block mean.
         writePng(dir.resolve("only/img.png"), 4, 4, (x, y) -> 10 * (y * 4 + x));
-        ArrayLabelledDataset data = ImageFolderDataset.load(dir, 2, false);
+        LabelledDataset data = ImageFolderDataset.load(dir, 2, false);
         float[] out = new float[4];
         data.copyExample(0, out, 0);
         double[] expected = {
@@ -131,41 +121,52 @@ class LabelledDatasetTest {
     }
 
     @Test
-    void idxFilesFeedEpisodesThroughTheSpec() throws IOException {
-        // 6 classes x 4 images of 3x3 ubyte pixels; pixel value = 10 * label + index within class.
-        int n = 24;
-        double[] images = new double[n * 9];
-        double[] labels = new double[n];
-        for (int i = 0; i < n; i++) {
-            labels[i] = i % 6;
-            for (int p = 0; p < 9; p++) {
-                images[i * 9 + p] = 10 * (i % 6) + i / 6;
+    void absurdSizesAndCountsAreRefusedBeforeDecoding() throws IOException {
+        for (int c = 0; c < 2; c++) {
+            for (int i = 0; i < 5; i++) {
+                writePng(dir.resolve("set/class" + c + "/img" + i + ".png"), 4, 4, (x, y) -> 7);
             }
         }
-        Idx.write(dir.resolve("images-idx3-ubyte.gz"), new IdxArray(Idx.ElementType.UBYTE, new int[] {n, 3, 3}, images));
-        Idx.write(dir.resolve("labels-idx1-ubyte"), new IdxArray(Idx.ElementType.UBYTE, new int[] {n}, labels));
-        Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
-        BuildContext context = new BuildContext(engine, SpecRegistry.of(List.of(new MetaPlugin())), dir, 0);
-        IdxSpec spec = new IdxSpec("images-idx3-ubyte.gz", "labels-idx1-ubyte", 1.0);
-        LabelledDataset data = spec.build(context);
-        assertEquals(n, data.size());
-        assertEquals(Shape.of(3, 3), data.exampleShape());
-        float[] example = new float[9];
-        data.copyExample(7, example, 0);
-        assertEquals(1, data.label(7));
-        assertEquals(10 * 1 + 1, example[4], 0f);
-        try (Scope ignored = Scope.open()) {
-            TaskBatch batch = new FewShotEpisodes(data, 3, 2, 2, true).sample(engine, 5, RandomStream.of(1));
-            assertEquals(Shape.of(5, 6, 9), batch.supportInputs().shape());
-            double[] x = batch.supportInputs().toDoubles();
-            double[] y = batch.supportTargets().toDoubles();
-            for (int row = 0; row < 5 * 6; row++) {
-                int remapped = y[row * 3] == 1 ? 0 : y[row * 3 + 1] == 1 ? 1 : 2;
-                int firstOfClass = (row / 6) * 6 + remapped * 2;
-                // Both support examples of a remapped class share the original label (tens digit).
-                assertEquals(Math.floor(x[firstOfClass * 9] / 10), Math.floor(x[row * 9] / 10), 0.0);
-            }
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> ImageFolderDataset.load(dir.resolve("set"), ImageFolderDataset.MAX_SIZE + 1, false));
+        assertTrue(size.getMessage().contains("image size must be in [1, 4096], got 4097"), size.getMessage());
+        // 10 images of 8 x 8 floats take 2,560 bytes: a limit of 1,000 bytes refuses the folder while listing it.
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> ImageFolderDataset.load(dir.resolve("set"), 8, false, 1000));
+        assertTrue(count.getMessage().contains("holds more than 3 images") && count.getMessage().contains("limit of 1000 bytes")
+                && count.getMessage().contains("maxBytes"), count.getMessage());
+        assertEquals(10, ImageFolderDataset.load(dir.resolve("set"), 8, false, 2560).size());
+
+        // A PNG whose header declares 100000 x 100000 pixels is refused from its header, before decoding.
+        Path huge = dir.resolve("huge/class/big.png");
+        writePng(huge, 2, 2, (x, y) -> 0);
+        byte[] png = Files.readAllBytes(huge);
+        for (int k = 0; k < 2; k++) {
+            int at = 16 + 4 * k;     // IHDR width, then height, big-endian
+            int v = 100_000;
+            png[at] = (byte) (v >>> 24);
+            png[at + 1] = (byte) (v >>> 16);
+            png[at + 2] = (byte) (v >>> 8);
+            png[at + 3] = (byte) v;
         }
-        assertArrayEquals(new int[] {3, 3}, new int[] {data.exampleShape().dim(0), data.exampleShape().dim(1)});
+        CRC32 crc = new CRC32();
+        crc.update(png, 12, 17);     // chunk type and the 13 IHDR data bytes
+        long sum = crc.getValue();
+        for (int k = 0; k < 4; k++) {
+            png[29 + k] = (byte) (sum >>> (24 - 8 * k));
+        }
+        Files.write(huge, png);
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.load(dir.resolve("huge"), 28, false));
+        assertTrue(big.getMessage().contains(huge.toString()) && big.getMessage().contains("declares 100000 x 100000 pixels"),
+                big.getMessage());
+    }
+
+    @Test
+    void examplesAreStoredAsFloatsWithTheFolderAsSource() throws IOException {
+        writePng(dir.resolve("a/x.png"), 2, 2, (x, y) -> 255);
+        LabelledDataset data = ImageFolderDataset.load(dir, 2, false);
+        assertEquals(ElementType.FLOAT, data.elementType());
+        assertEquals(16, data.storageBytes());
+        assertTrue(data.toString().startsWith(dir.toString()), data.toString());
     }
 }

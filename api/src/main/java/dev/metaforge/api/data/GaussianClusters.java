@@ -1,14 +1,15 @@
-package dev.metaforge.plugins.meta;
+package dev.metaforge.api.data;
 
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.spi.Shape;
 
 /**
- * A generated few-shot classification set: class {@code c} is a Gaussian cluster whose centre is
- * drawn from N(0, I) in {@code informativeDims} dimensions, with spread {@code clusterStd}, and
- * every example also has {@code noiseDims} pure-noise dimensions of scale {@code noiseStd}. With
- * loud noise, raw distances are nearly useless, so a metric learner must learn to ignore the
- * noise dimensions: accuracy then measures learning, not the geometry of the data.
+ * A generated classification set (a {@link LabelledDataset}) made for few-shot learning: class
+ * {@code c} is a Gaussian cluster whose centre is drawn from N(0, I) in {@code informativeDims}
+ * dimensions, with spread {@code clusterStd}, and every example also has {@code noiseDims}
+ * pure-noise dimensions of scale {@code noiseStd}. With loud noise, raw distances are nearly
+ * useless, so a metric learner must learn to ignore the noise dimensions: accuracy then measures
+ * learning, not the geometry of the data.
  *
  * <p>Each class is generated from the seed and its own index only, so disjoint class ranges of
  * one seed give disjoint meta-training and meta-test classes of one distribution.
@@ -21,7 +22,7 @@ public final class GaussianClusters {
      * Classes {@code fromClass..toClass-1}, {@code examplesPerClass} each; labels are the class
      * indices; examples are vectors of {@code informativeDims + noiseDims}.
      */
-    public static ArrayLabelledDataset generate(long seed, int fromClass, int toClass, int examplesPerClass,
+    public static LabelledDataset generate(long seed, int fromClass, int toClass, int examplesPerClass,
             int informativeDims, int noiseDims, double clusterStd, double noiseStd) {
         if (fromClass < 0 || toClass <= fromClass || examplesPerClass <= 0 || informativeDims <= 0 || noiseDims < 0
                 || !(clusterStd >= 0) || !(noiseStd >= 0)) {
@@ -32,6 +33,12 @@ public final class GaussianClusters {
         }
         int dims = informativeDims + noiseDims;
         int classes = toClass - fromClass;
+        long bytes = 4L * classes * examplesPerClass * dims;
+        if (bytes > Idx.defaultMaxBytes() || (long) classes * examplesPerClass > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("gaussian clusters: " + classes + " classes x " + examplesPerClass + " examples x "
+                    + dims + " dims take " + bytes + " bytes as floats, more than the limit of " + Idx.defaultMaxBytes()
+                    + " bytes (half the Java heap, at most 1 GiB); generate fewer classes, examples or dimensions");
+        }
         float[] values = new float[classes * examplesPerClass * dims];
         int[] labels = new int[classes * examplesPerClass];
         int row = 0;
@@ -51,6 +58,7 @@ public final class GaussianClusters {
                 }
             }
         }
-        return new ArrayLabelledDataset(values, Shape.of(dims), labels);
+        return LabelledDataset.ofFloats(values, Shape.of(dims), labels)
+                .withSource("gaussian-clusters (seed " + seed + ", classes " + fromClass + ".." + (toClass - 1) + ")");
     }
 }

@@ -1,7 +1,8 @@
-package dev.metaforge.plugins.meta;
+package dev.metaforge.plugins.core;
 
-import dev.metaforge.api.meta.LabelledDataset;
-import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.data.GaussianClusters;
+import dev.metaforge.api.data.LabelledDataset;
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.train.BuildContext;
 
 /**
