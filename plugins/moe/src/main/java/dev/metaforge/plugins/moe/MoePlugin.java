@@ -1,0 +1,34 @@
+package dev.metaforge.plugins.moe;
+
+import dev.metaforge.api.moe.RouterSpec;
+import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.plugin.MetaforgePlugin;
+import dev.metaforge.api.spec.SpecType;
+import dev.metaforge.api.train.ExperimentSpec;
+import java.util.List;
+
+/**
+ * Mixture-of-experts components, registered through {@link java.util.ServiceLoader} like any
+ * third-party plugin: the module {@code moe}; routers {@code topk}, {@code switch}, {@code dropless},
+ * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiment
+ * {@code moe-classification}.
+ */
+public final class MoePlugin implements MetaforgePlugin {
+    @Override
+    public String name() {
+        return "moe";
+    }
+
+    @Override
+    public List<SpecType> specTypes() {
+        return List.of(
+                new SpecType(ModuleSpec.class, "moe", MoeSpec.class),
+                new SpecType(RouterSpec.class, "topk", TopKRouterSpec.class),
+                new SpecType(RouterSpec.class, "switch", SwitchRouterSpec.class),
+                new SpecType(RouterSpec.class, "dropless", DroplessRouterSpec.class),
+                new SpecType(RouterSpec.class, "noisy-topk", NoisyTopKRouterSpec.class),
+                new SpecType(RouterSpec.class, "expert-choice", ExpertChoiceRouterSpec.class),
+                new SpecType(RouterSpec.class, "aux-free", AuxFreeRouterSpec.class),
+                new SpecType(ExperimentSpec.class, "moe-classification", MoeClassificationSpec.class));
+    }
+}
