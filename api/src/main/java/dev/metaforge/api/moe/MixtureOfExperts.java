@@ -11,10 +11,8 @@ import dev.metaforge.api.nn.NeuronGroup;
 import dev.metaforge.api.nn.ParamSpec;
 import dev.metaforge.api.nn.StateSpec;
 import dev.metaforge.api.nn.StructureBuilder;
-import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
-import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Shape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -235,98 +233,11 @@ public record MixtureOfExperts(Router router, Module expert, int experts, Module
     /**
      * The routed experts' combined output [N, d_out] for tokens {@code x} [N, d] and {@code plan}:
      * {@code y[n] = Σ over n's kept assignments of weight · expert_e(x[n])}, with {@code expertParams}
-     * the experts' parameters (leading axis E, names without the {@code experts.} prefix).
+     * the experts' parameters (leading axis E, names without the {@code experts.} prefix). See
+     * {@link ExpertBatch#combine}.
      */
     public Tensor combine(Params expertParams, Tensor x, RoutingPlan plan) {
-        if (plan.experts() != experts || plan.tokens() != x.dim(0)) {
-            throw new IllegalArgumentException("a plan for " + plan.tokens() + " tokens and " + plan.experts()
-                    + " experts does not fit " + x.dim(0) + " tokens and " + experts + " experts");
-        }
-        if (!plan.isTokenChoice()) {
-            return expertChoice(expertParams, x, plan);
-        }
-        return plan.isDropless() ? dropless(expertParams, x, plan) : withCapacity(expertParams, x, plan);
-    }
-
-    private Tensor withCapacity(Params expertParams, Tensor x, RoutingPlan plan) {
-        Engine engine = x.engine();
-        int n = x.dim(0);
-        int d = x.dim(1);
-        int c = plan.capacity();
-        int a = plan.assignments();
-        int rows = experts * c;
-        DType dtype = plan.weight().dtype();
-        Tensor kept = plan.kept().cast(DType.INT64);
-        Tensor position = plan.expert().mul((double) c).add(plan.slot());
-        // Dropped assignments write into one extra row that is discarded.
-        Tensor target = position.mul(kept).add(kept.neg().add(1.0).mul((double) rows));
-        Tensor source = sourceRows(engine, target, plan.token(), n, rows + 1, dtype).slice(0, 0, rows);
-        Tensor buffer = padded(x).gather(source, 0).reshape(experts, c, d);
-        Tensor out = expert.apply(expertParams, buffer);
-        int dOut = out.dim(-1);
-        Tensor perAssignment = out.reshape(rows, dOut).gather(position.mul(kept), 0).mul(plan.weight().reshape(a, 1));
-        return perAssignment.reshape(n, plan.k(), dOut).sum(1, false);
-    }
-
-    private Tensor dropless(Params expertParams, Tensor x, RoutingPlan plan) {
-        Engine engine = x.engine();
-        int n = x.dim(0);
-        int d = x.dim(1);
-        int a = plan.assignments();
-        int b = blockSize > 0 ? blockSize : automaticBlock(a, experts);
-        int blocks = (int) (((long) a + (long) experts * (b - 1)) / b);
-        int rows = blocks * b;
-        DType dtype = plan.weight().dtype();
-        Tensor perExpertBlocks = Routing.counts(plan.expert(), experts, dtype).add(b - 1.0).div((double) b)
-                .cast(DType.INT64).cast(dtype);
-        Tensor paddedCounts = perExpertBlocks.mul((double) b);
-        Tensor paddedEnd = paddedCounts.cumsum(0);
-        Tensor paddedStart = paddedEnd.sub(paddedCounts);
-        Tensor position = paddedStart.gather(plan.expert(), 0).add(plan.slot().cast(dtype)).cast(DType.INT64);
-        Tensor source = sourceRows(engine, position, plan.token(), n, rows, dtype);
-        Tensor buffer = padded(x).gather(source, 0).reshape(blocks, b, d);
-        // Block j belongs to the first expert whose padded range ends after j·b; trailing blocks are empty.
-        Tensor blockStart = engine.arange(blocks).cast(dtype).mul((double) b).reshape(blocks, 1);
-        Tensor blockExpert = paddedEnd.reshape(1, experts).le(blockStart).sum(1, false).minimum(experts - 1.0)
-                .cast(DType.INT64);
-        Params blockParams = expertParams.map(t -> t.gather(blockExpert, 0));
-        Tensor out = expert.apply(blockParams, buffer);
-        int dOut = out.dim(-1);
-        Tensor perAssignment = out.reshape(rows, dOut).gather(position, 0).mul(plan.weight().reshape(a, 1));
-        return perAssignment.reshape(n, plan.k(), dOut).sum(1, false);
-    }
-
-    private Tensor expertChoice(Params expertParams, Tensor x, RoutingPlan plan) {
-        int n = x.dim(0);
-        int d = x.dim(1);
-        int c = plan.capacity();
-        int a = plan.assignments();
-        Tensor buffer = x.gather(plan.token(), 0).reshape(experts, c, d);
-        Tensor out = expert.apply(expertParams, buffer);
-        int dOut = out.dim(-1);
-        Tensor contributions = out.reshape(a, dOut).mul(plan.weight().reshape(a, 1));
-        return x.engine().zeros(Shape.of(n, dOut), contributions.dtype()).scatterAdd(plan.token(), contributions, 0);
-    }
-
-    /** The block size of the dropless dispatch for A assignments over E experts: about half a group, 16..128. */
-    static int automaticBlock(int assignments, int experts) {
-        int perExpert = Math.max(1, assignments / experts / 2);
-        int b = Integer.highestOneBit(perExpert);
-        return Math.max(16, Math.min(128, b));
-    }
-
-    /**
-     * For every buffer row, the token it holds ({@code tokens} = the zero row when empty): an
-     * inverse map built by one scatter of {@code token - N} onto rows initialised to N.
-     */
-    private static Tensor sourceRows(Engine engine, Tensor target, Tensor token, int tokens, int rows, DType dtype) {
-        Tensor shifted = token.cast(dtype).sub((double) tokens);
-        return engine.full(Shape.of(rows), tokens, dtype).scatterAdd(target, shifted, 0).cast(DType.INT64);
-    }
-
-    /** x [N, d] with one zero row appended (row N: what empty buffer rows read). */
-    private static Tensor padded(Tensor x) {
-        return Tensor.concat(List.of(x, x.engine().zeros(Shape.of(1, x.dim(1)), x.dtype())), 0);
+        return new ExpertBatch(expert, experts, blockSize).combine(expertParams, x, plan);
     }
 
     private Tensor tokens(Tensor input) {
