@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Mixture-of-experts components, registered through {@link java.util.ServiceLoader} like any
- * third-party plugin: the module {@code moe}; routers {@code topk}, {@code switch}, {@code dropless},
+ * third-party plugin: the modules {@code moe}, {@code dynamic-dino} (a dense FFN split into
+ * fine-grained experts) and {@code read-me} (a stack routed ahead of time by a pre-gating network); routers {@code topk}, {@code switch}, {@code dropless},
  * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiment
  * {@code moe-classification}.
  */
@@ -23,6 +24,8 @@ public final class MoePlugin implements MetaforgePlugin {
     public List<SpecType> specTypes() {
         return List.of(
                 new SpecType(ModuleSpec.class, "moe", MoeSpec.class),
+                new SpecType(ModuleSpec.class, "dynamic-dino", DynamicDinoSpec.class),
+                new SpecType(ModuleSpec.class, "read-me", ReadMeSpec.class),
                 new SpecType(RouterSpec.class, "topk", TopKRouterSpec.class),
                 new SpecType(RouterSpec.class, "switch", SwitchRouterSpec.class),
                 new SpecType(RouterSpec.class, "dropless", DroplessRouterSpec.class),

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The JSON side: type names, errors naming the JSON path, the example specs trained through the Trainer. */
 class MoeSpecTest {
     private static final Path EXAMPLES = Path.of("..", "..", "examples");
-    private static final List<String> ROUTERS = List.of("switch", "noisy-topk", "expert-choice", "dropless", "aux-free");
+    private static final List<String> EXAMPLES_TRAINED = List.of("moe-clusters-switch", "moe-clusters-noisy-topk",
+            "moe-clusters-expert-choice", "moe-clusters-dropless", "moe-clusters-aux-free", "moe-dynamic-dino", "moe-read-me");
 
     private static SpecRegistry specs() {
         return SpecRegistry.load(MoeSpecTest.class.getClassLoader());
@@ -98,8 +99,8 @@ class MoeSpecTest {
     void everyRouterExampleTrainsThroughTheTrainerAndLogsRouting(@TempDir Path dir) throws Exception {
         SpecRegistry specs = specs();
         ObjectMapper json = new ObjectMapper();
-        for (String router : ROUTERS) {
-            Path file = EXAMPLES.resolve("moe-clusters-" + router + ".json");
+        for (String router : EXAMPLES_TRAINED) {
+            Path file = EXAMPLES.resolve(router + ".json");
             TrainSpec spec = specs.read(file, TrainSpec.class).withSteps(30).withSchedule(10, 30, 30);
             Trainer trainer = new Trainer(MoeFixtures.engine().withDefaultDType(dev.metaforge.spi.DType.FLOAT32), specs,
                     new PrintWriter(new StringWriter()), false);
@@ -109,10 +110,14 @@ class MoeSpecTest {
             assertTrue(result.eval().get("accuracy") > 0.25, router + ": better than chance after 30 steps: " + result.eval());
             List<String> lines = Files.readAllLines(out.resolve(Trainer.METRICS_FILE));
             JsonNode terms = json.readTree(lines.get(0)).get("terms");
+            List<String> names = new java.util.ArrayList<>();
+            terms.fieldNames().forEachRemaining(names::add);
             for (int e = 0; e < 8; e++) {
-                assertTrue(terms.has("2.expert_load." + e), router + ": " + terms);
+                String suffix = "expert_load." + e;
+                assertTrue(names.stream().anyMatch(n -> n.startsWith("2.") && n.endsWith(suffix)), router + ": " + names);
             }
-            assertTrue(terms.has("2.drop_rate") && terms.has("2.router_entropy"), router + ": " + terms);
+            assertTrue(names.stream().anyMatch(n -> n.endsWith(".drop_rate")) && names.stream().anyMatch(n -> n.endsWith(".router_entropy")),
+                    router + ": " + names);
             byte[] png = Files.readAllBytes(out.resolve(Trainer.EXPERTS_PLOT_FILE));
             assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4), router);
         }
