@@ -7,7 +7,10 @@ import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Shape;
+import dev.metaforge.api.tensor.TopKResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -85,6 +88,36 @@ public final class Routing {
         Tensor starts = counts.cumsum(0).sub(counts);
         Tensor rankSorted = engine.arange(a).cast(dtype).sub(starts.gather(sortedExpert, 0));
         return engine.zeros(Shape.of(a), dtype).scatterAdd(order, rankSorted, 0);
+    }
+
+    /**
+     * The k largest entries of each row of {@code scores} [N, E], descending, ties to the lower
+     * index (the contract of {@link Tensor#topK}); the values carry gradients. For k up to 4 this
+     * runs k passes of argmax with the chosen entries masked, which costs O(k·N·E) on every backend,
+     * where a general topK may sort whole rows; larger k use {@link Tensor#topK}.
+     */
+    public static TopKResult topK(Tensor scores, int k) {
+        int e = scores.dim(1);
+        if (scores.rank() != 2 || k < 1 || k > e) {
+            throw new IllegalArgumentException("topK: need scores [N, E] and 1 <= k <= E, got " + scores.shape() + " and k = " + k);
+        }
+        if (k > 4) {
+            return scores.topK(k, -1);
+        }
+        Engine engine = scores.engine();
+        Tensor masked = scores.stopGradient();
+        Tensor columns = engine.arange(e).reshape(1, e);
+        Tensor lowest = engine.full(Shape.scalar(), Double.NEGATIVE_INFINITY, scores.dtype());
+        List<Tensor> picks = new ArrayList<>(k);
+        for (int j = 0; j < k; j++) {
+            Tensor pick = masked.argmax(-1, true);
+            picks.add(pick);
+            if (j + 1 < k) {
+                masked = Tensor.where(pick.eq(columns).cast(scores.dtype()), lowest, masked);
+            }
+        }
+        Tensor indices = k == 1 ? picks.get(0) : Tensor.concat(picks, 1);
+        return new TopKResult(takeAlongLastAxis(scores, indices), indices);
     }
 
     /**

@@ -81,7 +81,7 @@ record AuxFreeRouter(int width, int experts, int k, double updateRate, double ca
         Tensor bias = call.state().get(BIAS).stopGradient();
         Tensor logits = Routing.logits(tokens, params.get("weight"));
         Tensor affinity = logits.sigmoid();
-        Tensor chosen = affinity.stopGradient().add(bias).topK(k, -1).indices();
+        Tensor chosen = Routing.topK(affinity.stopGradient().add(bias), k).indices();
         Tensor picked = Routing.takeAlongLastAxis(affinity, chosen);
         Tensor gates = picked.div(picked.sum(-1, true));
         Tensor probabilities = affinity.div(affinity.sum(-1, true));

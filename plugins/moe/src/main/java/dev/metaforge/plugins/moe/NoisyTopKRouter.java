@@ -97,7 +97,7 @@ record NoisyTopKRouter(int width, int experts, int k, double capacityFactor, dou
     RoutingPlan plan(Tensor clean, Tensor noisy, Tensor scale, ModuleCall call) {
         int n = clean.dim(0);
         int m = Math.min(k + 1, experts);
-        TopKResult top = noisy.topK(m, -1);
+        TopKResult top = Routing.topK(noisy, m);
         Tensor topValues = top.values().slice(1, 0, k);
         Tensor topExperts = top.indices().slice(1, 0, k);
         Tensor gates = topValues.softmax(-1);

@@ -70,7 +70,7 @@ record SoftmaxTopKRouter(int width, int experts, int k, boolean normalize, doubl
     public RoutingPlan route(Params params, Tensor tokens, ModuleCall call) {
         Tensor logits = Routing.logits(tokens, params.get("weight"));
         Tensor probabilities = logits.softmax(-1);
-        TopKResult top = probabilities.topK(k, -1);
+        TopKResult top = Routing.topK(probabilities, k);
         // Renormalised with k = 1 the gate is exactly 1 and the router learns from its auxiliary losses only.
         Tensor gates = normalize ? top.values().div(top.values().sum(-1, true)) : top.values();
         int n = tokens.dim(0);
