@@ -11,8 +11,9 @@ import java.util.List;
  * Mixture-of-experts components, registered through {@link java.util.ServiceLoader} like any
  * third-party plugin: the modules {@code moe}, {@code dynamic-dino} (a dense FFN split into
  * fine-grained experts) and {@code read-me} (a stack routed ahead of time by a pre-gating network); routers {@code topk}, {@code switch}, {@code dropless},
- * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiment
- * {@code moe-classification}.
+ * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiments
+ * {@code moe-classification} and {@code mixer} (MixER: K-means + least-squares gating on mixed
+ * dynamical systems).
  */
 public final class MoePlugin implements MetaforgePlugin {
     @Override
@@ -32,6 +33,7 @@ public final class MoePlugin implements MetaforgePlugin {
                 new SpecType(RouterSpec.class, "noisy-topk", NoisyTopKRouterSpec.class),
                 new SpecType(RouterSpec.class, "expert-choice", ExpertChoiceRouterSpec.class),
                 new SpecType(RouterSpec.class, "aux-free", AuxFreeRouterSpec.class),
-                new SpecType(ExperimentSpec.class, "moe-classification", MoeClassificationSpec.class));
+                new SpecType(ExperimentSpec.class, "moe-classification", MoeClassificationSpec.class),
+                new SpecType(ExperimentSpec.class, "mixer", MixerExperimentSpec.class));
     }
 }
