@@ -36,7 +36,8 @@ final class LossPlot {
 
     private static final Color[] PALETTE = {
         new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44),
-        new Color(255, 127, 14), new Color(148, 103, 189), new Color(140, 86, 75)};
+        new Color(255, 127, 14), new Color(148, 103, 189), new Color(140, 86, 75),
+        new Color(227, 119, 194), new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
 
     /** One named curve of {step, value} pairs. */
     record Series(String name, List<double[]> points) {
@@ -49,7 +50,15 @@ final class LossPlot {
 
     /** The PNG bytes of several curves on one log-scale axis (linear when a value is <= 0), with a legend. */
     static byte[] pngOfSeries(String title, List<Series> series) {
-        BufferedImage image = renderSeries(title, series);
+        return pngOfSeries(title, series, true, null);
+    }
+
+    /**
+     * As {@link #pngOfSeries(String, List)}; {@code allowLog} false keeps a linear y axis, and
+     * {@code yName} (null: the series name or "value") labels it.
+     */
+    static byte[] pngOfSeries(String title, List<Series> series, boolean allowLog, String yName) {
+        BufferedImage image = renderSeries(title, series, allowLog, yName);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             if (!ImageIO.write(image, "png", out)) {
@@ -66,6 +75,10 @@ final class LossPlot {
     }
 
     static BufferedImage renderSeries(String title, List<Series> allSeries) {
+        return renderSeries(title, allSeries, true, null);
+    }
+
+    static BufferedImage renderSeries(String title, List<Series> allSeries, boolean allowLog, String yAxisName) {
         List<List<double[]>> curves = new ArrayList<>();
         List<double[]> finite = new ArrayList<>();
         for (Series series : allSeries) {
@@ -78,7 +91,7 @@ final class LossPlot {
             }
             curves.add(curve);
         }
-        boolean logScale = !finite.isEmpty();
+        boolean logScale = allowLog && !finite.isEmpty();
         double xMin = Double.POSITIVE_INFINITY;
         double xMax = Double.NEGATIVE_INFINITY;
         double yMin = Double.POSITIVE_INFINITY;
@@ -201,7 +214,7 @@ final class LossPlot {
             fm = g.getFontMetrics();
             String xLabel = "step";
             g.drawString(xLabel, LEFT + (plotW - fm.stringWidth(xLabel)) / 2, HEIGHT - 18);
-            String yName = allSeries.size() == 1 ? allSeries.get(0).name() : "value";
+            String yName = yAxisName != null ? yAxisName : allSeries.size() == 1 ? allSeries.get(0).name() : "value";
             String yLabel = logScale ? yName + " (log scale)" : yName;
             Graphics2D rotated = (Graphics2D) g.create();
             rotated.rotate(-Math.PI / 2);

@@ -30,6 +30,8 @@ final class MetricsLog {
     private final List<double[]> trainPoints = new ArrayList<>();
     /** (step, value) per evaluation metric, in first-seen order. */
     private final java.util.LinkedHashMap<String, List<double[]>> evalPoints = new java.util.LinkedHashMap<>();
+    /** (step, value) per loss part or statistic of the training lines ("terms"), in first-seen order. */
+    private final java.util.LinkedHashMap<String, List<double[]>> termPoints = new java.util.LinkedHashMap<>();
     private boolean dirty;
     private long lastFlushNanos = System.nanoTime();
 
@@ -51,6 +53,7 @@ final class MetricsLog {
         lines.clear();
         trainPoints.clear();
         evalPoints.clear();
+        termPoints.clear();
         if (!Files.exists(file)) {
             dirty = true;
             return;
@@ -81,6 +84,9 @@ final class MetricsLog {
                 if (!isEval && node.has("loss")) {
                     trainPoints.add(new double[] {step, node.get("loss").asDouble()});
                 }
+                if (!isEval && node.has("terms")) {
+                    node.get("terms").fields().forEachRemaining(f -> addTermPoint(f.getKey(), step, f.getValue().asDouble()));
+                }
                 if (isEval) {
                     node.get("eval").fields().forEachRemaining(f -> addEvalPoint(f.getKey(), step, f.getValue().asDouble()));
                 }
@@ -101,6 +107,7 @@ final class MetricsLog {
         if (!terms.isEmpty()) {
             ObjectNode t = node.putObject("terms");
             terms.forEach(t::put);
+            terms.forEach((name, value) -> addTermPoint(name, step, value));
         }
         node.put("seconds", seconds);
         node.put("stepsPerSecond", stepsPerSecond);
@@ -128,6 +135,15 @@ final class MetricsLog {
     /** (step, value) of every evaluation metric, by metric name. */
     java.util.Map<String, List<double[]>> evalPoints() {
         return evalPoints;
+    }
+
+    /** (step, value) of every training term (auxiliary losses, statistics), by name. */
+    java.util.Map<String, List<double[]>> termPoints() {
+        return termPoints;
+    }
+
+    private void addTermPoint(String name, long step, double value) {
+        termPoints.computeIfAbsent(name, n -> new ArrayList<>()).add(new double[] {step, value});
     }
 
     private void addEvalPoint(String name, long step, double value) {

@@ -23,6 +23,8 @@ import java.util.Map;
  *   <li>{@value #METRICS_FILE}: one JSON object per logged step ({@code step, loss, seconds,
  *       stepsPerSecond}) and per evaluation ({@code step, seconds, eval: {...}});</li>
  *   <li>{@value #PLOT_FILE}: the training loss against the step, log scale;</li>
+ *   <li>{@value #EXPERTS_PLOT_FILE}: when the model has mixture-of-experts layers (terms named
+ *       {@code ...expert_load.i}), the fraction of assignments each expert received against the step;</li>
  *   <li>{@value #CHECKPOINT_FILE}: parameters, optimizer and objective state (safetensors, see
  *       {@link Checkpoint});</li>
  *   <li>{@value #SPEC_FILE}: the resolved spec (defaults filled in, overrides applied).</li>
@@ -41,6 +43,7 @@ import java.util.Map;
 public final class Trainer {
     public static final String METRICS_FILE = "metrics.jsonl";
     public static final String PLOT_FILE = "loss.png";
+    public static final String EXPERTS_PLOT_FILE = "experts.png";
     public static final String CHECKPOINT_FILE = "checkpoint.safetensors";
     public static final String SPEC_FILE = "spec.json";
 
@@ -173,6 +176,10 @@ public final class Trainer {
             throws IOException {
         metrics.flush();
         AtomicFiles.writeBytes(outDir.resolve(PLOT_FILE), LossPlot.pngOfSeries(outDir.getFileName() + ": training loss and evaluation", plotSeries(metrics)));
+        byte[] experts = ExpertLoadPlot.png(String.valueOf(outDir.getFileName()), metrics.termPoints());
+        if (experts != null) {
+            AtomicFiles.writeBytes(outDir.resolve(EXPERTS_PLOT_FILE), experts);
+        }
         Map<String, TensorData> objectiveState;
         try (Scope scope = Scope.open()) {
             objectiveState = RunSupport.hostCopy(loop.objective().state());

@@ -1,0 +1,68 @@
+package dev.metaforge.plugins.moe;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.metaforge.api.data.Dataset;
+import dev.metaforge.api.data.Idx;
+import dev.metaforge.api.train.BuildContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * {@code {"trainImages": "train-images-idx3-ubyte.gz", "trainLabels": "train-labels-idx1-ubyte.gz",
+ * "testImages": "t10k-images-idx3-ubyte.gz", "testLabels": "t10k-labels-idx1-ubyte.gz", "scale": 0.00392156862745098,
+ * "limitTrain": 0, "limitTest": 0}}: MNIST-format files (Fashion-MNIST, MNIST), gzipped or not, paths
+ * relative to the spec file. Inputs are multiplied by {@code scale} and flattened.
+ *
+ * @param trainImages training inputs
+ * @param trainLabels training labels
+ * @param testImages  held-out inputs
+ * @param testLabels  held-out labels
+ * @param scale       input multiplier (default 1/255)
+ * @param limitTrain  use only the first this many training examples (0: all)
+ * @param limitTest   use only the first this many test examples (0: all)
+ */
+public record IdxData(String trainImages, String trainLabels, String testImages, String testLabels, double scale,
+                      int limitTrain, int limitTest) {
+    public IdxData {
+        Fields.required(trainImages, "trainImages", "an IDX file of training inputs");
+        Fields.required(trainLabels, "trainLabels", "an IDX file of training labels");
+        Fields.required(testImages, "testImages", "an IDX file of test inputs");
+        Fields.required(testLabels, "testLabels", "an IDX file of test labels");
+        Fields.positive(scale, "scale");
+        if (limitTrain < 0 || limitTest < 0) {
+            throw new IllegalArgumentException("fields 'limitTrain' and 'limitTest' must be >= 0 (0: all)");
+        }
+    }
+
+    @JsonCreator
+    static IdxData fromJson(@JsonProperty("trainImages") String trainImages, @JsonProperty("trainLabels") String trainLabels,
+                            @JsonProperty("testImages") String testImages, @JsonProperty("testLabels") String testLabels,
+                            @JsonProperty("scale") Double scale, @JsonProperty("limitTrain") Integer limitTrain,
+                            @JsonProperty("limitTest") Integer limitTest) {
+        return new IdxData(trainImages, trainLabels, testImages, testLabels, Fields.orDefault(scale, 1.0 / 255),
+                Fields.orDefault(limitTrain, 0), Fields.orDefault(limitTest, 0));
+    }
+
+    /** The training set (first) and the test set (second). */
+    Dataset[] load(BuildContext context) {
+        return new Dataset[] {read(context.resolve(trainImages), context.resolve(trainLabels), limitTrain),
+            read(context.resolve(testImages), context.resolve(testLabels), limitTest)};
+    }
+
+    private Dataset read(Path images, Path labels, int limit) {
+        try {
+            Dataset all = Idx.readDataset(images, labels, scale);
+            if (limit == 0 || limit >= all.size()) {
+                return all;
+            }
+            int[] rows = new int[limit];
+            Arrays.setAll(rows, i -> i);
+            return all.subset(rows);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + images + " / " + labels + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.metaforge.plugins.moe;
+
+import dev.metaforge.api.moe.RouterSpec;
+import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.plugin.MetaforgePlugin;
+import dev.metaforge.api.spec.SpecType;
+import dev.metaforge.api.train.ExperimentSpec;
+import java.util.List;
+
+/**
+ * Mixture-of-experts components, registered through {@link java.util.ServiceLoader} like any
+ * third-party plugin: the modules {@code moe}, {@code dynamic-dino} (a dense FFN split into
+ * fine-grained experts) and {@code read-me} (a stack routed ahead of time by a pre-gating network); routers {@code topk}, {@code switch}, {@code dropless},
+ * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiments
+ * {@code moe-classification} and {@code mixer} (MixER: K-means + least-squares gating on mixed
+ * dynamical systems).
+ */
+public final class MoePlugin implements MetaforgePlugin {
+    @Override
+    public String name() {
+        return "moe";
+    }
+
+    @Override
+    public List<SpecType> specTypes() {
+        return List.of(
+                new SpecType(ModuleSpec.class, "moe", MoeSpec.class),
+                new SpecType(ModuleSpec.class, "dynamic-dino", DynamicDinoSpec.class),
+                new SpecType(ModuleSpec.class, "read-me", ReadMeSpec.class),
+                new SpecType(RouterSpec.class, "topk", TopKRouterSpec.class),
+                new SpecType(RouterSpec.class, "switch", SwitchRouterSpec.class),
+                new SpecType(RouterSpec.class, "dropless", DroplessRouterSpec.class),
+                new SpecType(RouterSpec.class, "noisy-topk", NoisyTopKRouterSpec.class),
+                new SpecType(RouterSpec.class, "expert-choice", ExpertChoiceRouterSpec.class),
+                new SpecType(RouterSpec.class, "aux-free", AuxFreeRouterSpec.class),
+                new SpecType(ExperimentSpec.class, "moe-classification", MoeClassificationSpec.class),
+                new SpecType(ExperimentSpec.class, "mixer", MixerExperimentSpec.class));
+    }
+}
