@@ -40,6 +40,9 @@
  * BACKEND-* (self-description), KERNEL-* (every {@link dev.metaforge.spi.Kernels} method against the
  * reference, edge cases and errors), FUSED-* (fused kernels equal their composed defaults),
  * DETERMINISM-* (seeded repeatability), CAPABILITY-* (undeclared capabilities fail cleanly).
- * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API.
+ * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API. GRAPH-* (the parameter graph:
+ * round trip, features, permutation, gradients through it) and METANET-* (neuron-permutation symmetry,
+ * the harness's own sensitivity, every built-in metanetwork's invariance, equivariance and agreement
+ * with the reference, Net2Net) are in {@code MetanetConformanceTests}.
  */
 package dev.metaforge.tck;
