@@ -3,6 +3,7 @@ package dev.metaforge.plugins.metanet;
 import dev.metaforge.api.metanet.MetaNetworkSpec;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.spec.SpecType;
+import dev.metaforge.api.train.ExperimentSpec;
 import java.util.List;
 
 /**
@@ -20,6 +21,8 @@ public final class MetanetPlugin implements MetaforgePlugin {
     public List<SpecType> specTypes() {
         return List.of(
                 new SpecType(MetaNetworkSpec.class, "gnn", GnnSpec.class),
-                new SpecType(MetaNetworkSpec.class, "nfn", NfnSpec.class));
+                new SpecType(MetaNetworkSpec.class, "nfn", NfnSpec.class),
+                new SpecType(ExperimentSpec.class, "accuracy-prediction", AccuracyPredictionSpec.class),
+                new SpecType(ExperimentSpec.class, "meta-pruning", MetaPruningSpec.class));
     }
 }
