@@ -198,6 +198,14 @@ public final class GraphLayout {
      * Differentiable with respect to {@code params}.
      */
     public ParamGraph toGraph(Params params) {
+        return toGraph(params, null);
+    }
+
+    /**
+     * {@link #toGraph(Params)} with index arrays already on the backend ({@link #indices}), which
+     * saves uploading them on every call (for a million-parameter network they are most of the cost).
+     */
+    public ParamGraph toGraph(Params params, Indices indices) {
         requireNonNull(params, "params is null");
         int batch = weightBatch(params);
         int b = Math.max(batch, 1);
@@ -219,9 +227,13 @@ public final class GraphLayout {
         }
         parts.add(engine.tensor(constants, Shape.of(b, 2), dtype));
         Tensor flat = Tensor.concat(parts, 1);
-        Tensor nodes = flat.gather(engine.indices(nodeGather, nodeGather.length), 1).reshape(b, nodeCount, nodeFeatureWidth());
-        Tensor edges = flat.gather(engine.indices(edgeGather, edgeGather.length), 1).reshape(b, edgeCount, edgeWidth);
-        Tensor globals = globalWidth == 0 ? null : flat.gather(engine.indices(globalGather, globalGather.length), 1);
+        Indices idx = indices != null ? indices.check(this, engine) : null;
+        Tensor nodes = flat.gather(idx != null ? idx.nodes : engine.indices(nodeGather, nodeGather.length), 1)
+                .reshape(b, nodeCount, nodeFeatureWidth());
+        Tensor edges = flat.gather(idx != null ? idx.edges : engine.indices(edgeGather, edgeGather.length), 1)
+                .reshape(b, edgeCount, edgeWidth);
+        Tensor globals = globalWidth == 0 ? null
+                : flat.gather(idx != null ? idx.globals : engine.indices(globalGather, globalGather.length), 1);
         return new ParamGraph(this, nodes, edges, globals, batch > 0);
     }
 
@@ -242,6 +254,11 @@ public final class GraphLayout {
      * @param batched false to return one network's shapes (B must then be 1)
      */
     public Params toParams(Tensor nodes, Tensor edges, Tensor globals, boolean batched) {
+        return toParams(nodes, edges, globals, batched, null);
+    }
+
+    /** {@link #toParams(Tensor, Tensor, Tensor, boolean)} with index arrays already on the backend. */
+    public Params toParams(Tensor nodes, Tensor edges, Tensor globals, boolean batched, Indices indices) {
         requireNonNull(nodes, "nodes is null");
         requireNonNull(edges, "edges is null");
         int b = nodes.dim(0);
@@ -259,7 +276,8 @@ public final class GraphLayout {
             throw new IllegalArgumentException("unbatched parameters need features of one network, got B = " + b);
         }
         Engine engine = nodes.engine();
-        Tensor all = Tensor.concat(parts, 1).gather(engine.indices(inverse, inverse.length), 1);
+        Indices idx = indices != null ? indices.check(this, engine) : null;
+        Tensor all = Tensor.concat(parts, 1).gather(idx != null ? idx.inverse : engine.indices(inverse, inverse.length), 1);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int p = 0; p < index.specs.size(); p++) {
             ParamSpec spec = index.specs.get(p);
@@ -268,6 +286,57 @@ public final class GraphLayout {
             out.put(spec.name(), part.reshape(batched ? prepend(b, spec.shape()) : spec.shape()));
         }
         return Params.of(out);
+    }
+
+    /**
+     * This layout's index arrays uploaded to {@code engine} once, outside any scope, for repeated
+     * {@link #toGraph(Params, Indices)} and {@link #toParams(Tensor, Tensor, Tensor, boolean, Indices)}
+     * calls; the caller closes it.
+     */
+    public Indices indices(Engine engine) {
+        requireNonNull(engine, "engine is null");
+        return new Indices(this, engine);
+    }
+
+    /** Index arrays of one layout on one engine (see {@link GraphLayout#indices}). Close it when done. */
+    public static final class Indices implements AutoCloseable {
+        private final GraphLayout layout;
+        private final Engine engine;
+        private final Tensor nodes;
+        private final Tensor edges;
+        private final Tensor globals;
+        private final Tensor inverse;
+
+        private Indices(GraphLayout layout, Engine engine) {
+            this.layout = layout;
+            this.engine = engine;
+            try (dev.metaforge.api.tensor.Scope s = dev.metaforge.api.tensor.Scope.open()) {
+                this.nodes = s.escape(engine.indices(layout.nodeGather, layout.nodeGather.length));
+                this.edges = s.escape(engine.indices(layout.edgeGather, layout.edgeGather.length));
+                this.globals = layout.globalWidth == 0 ? null : s.escape(engine.indices(layout.globalGather, layout.globalGather.length));
+                this.inverse = s.escape(engine.indices(layout.inverse, layout.inverse.length));
+            }
+        }
+
+        Indices check(GraphLayout expected, Engine on) {
+            if (expected != layout) {
+                throw new IllegalArgumentException("these indices belong to another layout");
+            }
+            if (on.backend() != engine.backend()) {
+                throw new IllegalArgumentException("these indices live on backend " + engine.backend() + ", not " + on.backend());
+            }
+            return this;
+        }
+
+        @Override
+        public void close() {
+            nodes.close();
+            edges.close();
+            if (globals != null) {
+                globals.close();
+            }
+            inverse.close();
+        }
     }
 
     // ---- symmetry on the graph ---------------------------------------------------------------

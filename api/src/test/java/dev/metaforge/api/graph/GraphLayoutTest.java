@@ -138,6 +138,23 @@ class GraphLayoutTest {
     }
 
     @Test
+    void uploadedIndicesGiveTheSameGraphAndParameters() {
+        Module net = withGlobal();
+        GraphLayout layout = GraphLayout.of(net);
+        Params p = batchOf(net, engine, 2);
+        ParamGraph plain = layout.toGraph(p);
+        try (GraphLayout.Indices indices = layout.indices(engine)) {
+            ParamGraph g = layout.toGraph(p, indices);
+            assertArrayBits(plain.edges().toDoubles(), g.edges().toDoubles(), "edges");
+            assertArrayBits(plain.globals().toDoubles(), g.globals().toDoubles(), "globals");
+            assertBitIdentical(p, layout.toParams(g.nodes(), g.edges(), g.globals(), true, indices), "round trip with indices");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> GraphLayout.of(cnn()).toGraph(cnn().init(engine, RandomStream.of(1)), indices));
+            assertTrue(e.getMessage().contains("another layout"), e.getMessage());
+        }
+    }
+
+    @Test
     void batchedGraphStacksTheGraphsOfEachNetwork() {
         Module net = cnn();
         GraphLayout layout = GraphLayout.of(net);

@@ -2,7 +2,10 @@ package dev.metaforge.plugins.metanet;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.graph.EdgeKind;
+import dev.metaforge.api.graph.EdgeSet;
 import dev.metaforge.api.graph.GraphLayout;
+import dev.metaforge.api.graph.NodeSet;
 import dev.metaforge.api.graph.ParamGraph;
 import dev.metaforge.api.metanet.MetaNetwork;
 import dev.metaforge.api.nn.ParamSpec;
@@ -52,15 +55,17 @@ final class GraphMetaNetwork implements MetaNetwork {
     private final int layers;
     private final int outputs;
     private final double editScale;
+    private final boolean blocks;
     private final List<ParamSpec> specs;
 
-    GraphMetaNetwork(GraphLayout layout, int hidden, int layers, int outputs, double editScale) {
+    GraphMetaNetwork(GraphLayout layout, int hidden, int layers, int outputs, double editScale, boolean blocks) {
         this.layout = requireNonNull(layout, "layout is null");
         this.index = new MessageIndex(layout);
         this.hidden = hidden;
         this.layers = layers;
         this.outputs = outputs;
         this.editScale = editScale;
+        this.blocks = blocks;
         int d = hidden;
         List<ParamSpec> s = new ArrayList<>();
         Dense.declare(s, "encoder.node", layout.nodeFeatureWidth() + MessageIndex.NODE_DESCRIPTORS, d, true);
@@ -125,6 +130,123 @@ final class GraphMetaNetwork implements MetaNetwork {
     }
 
     private States propagate(Params p, ParamGraph graph) {
+        return blocks ? propagateBlocks(p, graph) : propagateSegments(p, graph);
+    }
+
+    /**
+     * Message passing that uses the graph's block structure: every edge set is a complete bipartite
+     * block (a weight) or a diagonal (identity edges), so a block's messages are a
+     * {@code [from, to, B, d]} tensor built by broadcasting the two node sets' states, and its
+     * aggregations are reductions over one axis — no gathers, scatters or padded tables. The same
+     * equations as {@link #propagateSegments}; {@code MetaNetworkTest} checks both against a loop
+     * implementation.
+     */
+    private States propagateBlocks(Params p, ParamGraph graph) {
+        check(graph);
+        Engine engine = graph.nodes().engine();
+        DType dtype = graph.nodes().dtype();
+        int b = graph.batchSize();
+        int d = hidden;
+        Tensor nodeDesc = engine.tensor(index.nodeDescriptors, Shape.of(index.nodes, 1, MessageIndex.NODE_DESCRIPTORS), dtype)
+                .broadcastTo(Shape.of(index.nodes, b, MessageIndex.NODE_DESCRIPTORS));
+        Tensor edgeDesc = engine.tensor(index.edgeDescriptors, Shape.of(index.edges, 1, MessageIndex.EDGE_DESCRIPTORS), dtype)
+                .broadcastTo(Shape.of(index.edges, b, MessageIndex.EDGE_DESCRIPTORS));
+        Tensor h = Dense.apply(p, "encoder.node", Tensor.concat(List.of(graph.nodes().transpose(1, 0, 2), nodeDesc), -1)).relu();
+        Tensor encoded = Dense.apply(p, "encoder.edge", Tensor.concat(List.of(graph.edges().transpose(1, 0, 2), edgeDesc), -1)).relu();
+        List<EdgeSet> sets = layout.edgeSets();
+        List<NodeSet> nodeSets = layout.nodeSets();
+        Tensor[] e = new Tensor[sets.size()];
+        for (int k = 0; k < e.length; k++) {
+            EdgeSet s = sets.get(k);
+            e[k] = block(encoded.slice(0, s.firstEdge(), s.firstEdge() + s.count()), s, b, d);
+        }
+        Aggregation forward = new Aggregation(engine, dtype, null, null, 0, index.inDegree, index.deltaIn);
+        Aggregation backward = new Aggregation(engine, dtype, null, null, 0, index.outDegree, index.deltaOut);
+        for (int l = 0; l < layers; l++) {
+            String n = "layer" + l;
+            Tensor hs = Dense.apply(p, n + ".edge.source", h);
+            Tensor hd = Dense.apply(p, n + ".edge.target", h);
+            Tensor fn = Dense.apply(p, n + ".forward.node", h);
+            Tensor bn = Dense.apply(p, n + ".backward.node", h);
+            Reduced[] in = new Reduced[nodeSets.size()];
+            Reduced[] out = new Reduced[nodeSets.size()];
+            for (int k = 0; k < e.length; k++) {
+                EdgeSet s = sets.get(k);
+                boolean dense = s.kind() == EdgeKind.WEIGHT;
+                Tensor src = sourceSide(nodes(hs, nodeSets.get(s.from())), dense);
+                Tensor dst = targetSide(nodes(hd, nodeSets.get(s.to())), dense);
+                e[k] = e[k].add(Dense.apply(p, n + ".edge.out", src.add(dst).add(Dense.apply(p, n + ".edge.self", e[k])).relu()));
+                Tensor mf = sourceSide(nodes(fn, nodeSets.get(s.from())), dense).add(Dense.apply(p, n + ".forward.edge", e[k])).relu();
+                Tensor mb = targetSide(nodes(bn, nodeSets.get(s.to())), dense).add(Dense.apply(p, n + ".backward.edge", e[k])).relu();
+                in[s.to()] = Reduced.of(mf, dense ? 0 : -1).merge(in[s.to()]);
+                out[s.from()] = Reduced.of(mb, dense ? 1 : -1).merge(out[s.from()]);
+            }
+            Tensor update = Tensor.concat(List.of(h, forward.apply(assemble(in, nodeSets, engine, dtype, b, d)),
+                    backward.apply(assemble(out, nodeSets, engine, dtype, b, d))), -1);
+            h = h.add(Dense.apply(p, n + ".node.out", Dense.apply(p, n + ".node.hidden", update).relu()));
+        }
+        List<Tensor> flat = new ArrayList<>(e.length);
+        for (int k = 0; k < e.length; k++) {
+            flat.add(e[k].reshape(sets.get(k).count(), b, d));
+        }
+        return new States(h, flat.size() == 1 ? flat.get(0) : Tensor.concat(flat, 0));
+    }
+
+    /** The edge states of one set as a block: [from, to, B, d] for weights, [size, B, d] for identity edges. */
+    private Tensor block(Tensor rows, EdgeSet s, int b, int d) {
+        if (s.kind() == EdgeKind.IDENTITY) {
+            return rows;
+        }
+        return rows.reshape(layout.nodeSets().get(s.from()).size(), layout.nodeSets().get(s.to()).size(), b, d);
+    }
+
+    private static Tensor nodes(Tensor all, NodeSet s) {
+        return all.slice(0, s.firstNode(), s.firstNode() + s.size());
+    }
+
+    private static Tensor sourceSide(Tensor setStates, boolean dense) {
+        return dense ? setStates.expandDims(1) : setStates;
+    }
+
+    private static Tensor targetSide(Tensor setStates, boolean dense) {
+        return dense ? setStates.expandDims(0) : setStates;
+    }
+
+    /** Sum, sum of squares and maximum of one node set's messages. */
+    private record Reduced(Tensor sum, Tensor squares, Tensor max) {
+        /** Reduces a block's messages over {@code axis} (-1: a diagonal block, nothing to reduce). */
+        static Reduced of(Tensor m, int axis) {
+            if (axis < 0) {
+                return new Reduced(m, m.square(), m);
+            }
+            return new Reduced(m.sum(axis, false), m.square().sum(axis, false), m.max(axis, false));
+        }
+
+        Reduced merge(Reduced other) {
+            return other == null ? this : new Reduced(sum.add(other.sum), squares.add(other.squares), max.maximum(other.max));
+        }
+    }
+
+    /** Per-node sums, squares and maxima [N, B, d] each, zeros for nodes without messages. */
+    private static Reduced assemble(Reduced[] perSet, List<NodeSet> nodeSets, Engine engine, DType dtype, int b, int d) {
+        List<Tensor> sum = new ArrayList<>();
+        List<Tensor> sq = new ArrayList<>();
+        List<Tensor> max = new ArrayList<>();
+        for (int k = 0; k < perSet.length; k++) {
+            Reduced r = perSet[k];
+            if (r == null) {
+                Tensor z = engine.zeros(Shape.of(nodeSets.get(k).size(), b, d), dtype);
+                r = new Reduced(z, z, z);
+            }
+            sum.add(r.sum);
+            sq.add(r.squares);
+            max.add(r.max);
+        }
+        return new Reduced(Tensor.concat(sum, 0), Tensor.concat(sq, 0), Tensor.concat(max, 0));
+    }
+
+    /** Message passing with gathers by edge endpoint, segment sums and a padded maximum (any edge list). */
+    private States propagateSegments(Params p, ParamGraph graph) {
         check(graph);
         Engine engine = graph.nodes().engine();
         DType dtype = graph.nodes().dtype();
@@ -198,6 +320,14 @@ final class GraphMetaNetwork implements MetaNetwork {
             this.hasEdges = MessageIndex.column(engine, has, dtype);
             this.amplification = MessageIndex.column(engine, amp, dtype);
             this.attenuation = MessageIndex.column(engine, att, dtype);
+        }
+
+        /** PNA from per-node sums, sums of squares and maxima (the block path). */
+        Tensor apply(Reduced r) {
+            Tensor mean = r.sum().mul(inverseCount);
+            Tensor std = r.squares().mul(inverseCount).sub(mean.square()).relu().add(1e-5).sqrt().mul(hasEdges);
+            Tensor agg = Tensor.concat(List.of(mean, r.max().mul(hasEdges), std), -1);
+            return Tensor.concat(List.of(agg, agg.mul(amplification), agg.mul(attenuation)), -1);
         }
 
         Tensor apply(Tensor m) {

@@ -131,17 +131,51 @@ class MetaNetworkTest {
     }
 
     @Test
-    void gnnForwardMatchesAPlainJavaImplementation() {
+    void gnnForwardMatchesAPlainJavaImplementationWithEitherAggregation() {
         Module net = residualNet();
-        GraphMetaNetwork meta = (GraphMetaNetwork) build("{\"type\": \"gnn\", \"hidden\": 5, \"layers\": 2, \"outputs\": 1}", net);
-        Params own = meta.init(engine, RandomStream.of(6));
-        Params target = net.init(engine, RandomStream.of(7));
-        ParamGraph g = meta.layout().toGraph(target);
-        double expected = GnnReference.predict(meta.layout(), own, g, 5, 2)[0];
-        // A different target gives a different prediction, so the comparison is not of constants.
-        double other = GnnReference.predict(meta.layout(), own, meta.layout().toGraph(net.init(engine, RandomStream.of(70))), 5, 2)[0];
-        assertTrue(Math.abs(expected - other) > 1e-6, expected + " vs " + other);
-        assertEquals(expected, meta.predict(own, g).item(), 1e-10);
+        for (String aggregation : List.of("blocks", "segments")) {
+            GraphMetaNetwork meta = (GraphMetaNetwork) build("{\"type\": \"gnn\", \"hidden\": 5, \"layers\": 2, \"outputs\": 1,"
+                    + " \"aggregation\": \"" + aggregation + "\"}", net);
+            Params own = meta.init(engine, RandomStream.of(6));
+            Params target = net.init(engine, RandomStream.of(7));
+            ParamGraph g = meta.layout().toGraph(target);
+            double expected = GnnReference.predict(meta.layout(), own, g, 5, 2)[0];
+            // A different target gives a different prediction, so the comparison is not of constants.
+            double other = GnnReference.predict(meta.layout(), own, meta.layout().toGraph(net.init(engine, RandomStream.of(70))), 5, 2)[0];
+            assertTrue(Math.abs(expected - other) > 1e-6, expected + " vs " + other);
+            assertEquals(expected, meta.predict(own, g).item(), 1e-10, aggregation);
+        }
+    }
+
+    @Test
+    void bothAggregationsGiveTheSameEditAndGradients() {
+        Module net = residualNet();
+        MetaNetwork blocks = build("{\"type\": \"gnn\", \"hidden\": 4, \"layers\": 2, \"editScale\": 0.3}", net);
+        MetaNetwork segments = build("{\"type\": \"gnn\", \"hidden\": 4, \"layers\": 2, \"editScale\": 0.3, \"aggregation\": \"segments\"}", net);
+        Params own = blocks.init(engine, RandomStream.of(1)).requiringGrad();
+        Params target = MetaNetworkTest.stack(net, List.of(net.init(engine, RandomStream.of(2)), net.init(engine, RandomStream.of(3))));
+        Params a = blocks.edit(own, blocks.layout().toGraph(target)).toParams();
+        Params b = segments.edit(own, segments.layout().toGraph(target)).toParams();
+        Tensor la = null;
+        Tensor lb = null;
+        for (String n : a.names()) {
+            double[] x = a.get(n).toDoubles();
+            double[] y = b.get(n).toDoubles();
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-12, n);
+            }
+            la = la == null ? a.get(n).square().sum() : la.add(a.get(n).square().sum());
+            lb = lb == null ? b.get(n).square().sum() : lb.add(b.get(n).square().sum());
+        }
+        Params ga = Grad.of(la).wrt(own);
+        Params gb = Grad.of(lb).wrt(own);
+        for (String n : ga.names()) {
+            double[] x = ga.get(n).toDoubles();
+            double[] y = gb.get(n).toDoubles();
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-10, "gradient of " + n);
+            }
+        }
     }
 
     @Test
