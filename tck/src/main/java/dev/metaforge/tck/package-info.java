@@ -42,6 +42,9 @@
  * COMPOSED-* (kernels the SPI added as default methods equal those defaults where a backend
  * overrides them),
  * DETERMINISM-* (seeded repeatability), CAPABILITY-* (undeclared capabilities fail cleanly).
- * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API.
+ * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API. GRAPH-* (the parameter graph:
+ * round trip, features, permutation, gradients through it) and METANET-* (neuron-permutation symmetry,
+ * the harness's own sensitivity, every built-in metanetwork's invariance, equivariance and agreement
+ * with the reference, Net2Net) are in {@code MetanetConformanceTests}.
  */
 package dev.metaforge.tck;

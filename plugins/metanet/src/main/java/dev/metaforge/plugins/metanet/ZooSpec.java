@@ -1,0 +1,71 @@
+package dev.metaforge.plugins.metanet;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.metaforge.api.nn.ModuleSpec;
+import java.util.List;
+
+/**
+ * A model zoo: {@code networks} copies of one architecture trained on a synthetic classification task
+ * ({@link SyntheticClassification}) with varied hyperparameters, all at once as one weight batch, and
+ * cached on disk. Each network draws its SGD-with-momentum learning rate (log-uniform), its number of
+ * steps (log-uniform), an initialisation scale (uniform) and a label-noise fraction (uniform).
+ *
+ * <pre>{@code
+ * {"model": {"type": "mlp", "sizes": [8, 32, 32, 4]}, "networks": 256, "steps": [10, 1500],
+ *  "learningRate": [0.003, 0.3], "initScale": [0.5, 2.0], "labelNoise": 0.3,
+ *  "trainPoints": 2048, "testPoints": 2048, "batch": 128, "seed": 0, "cache": "zoo-cache"}
+ * }</pre>
+ *
+ * @param model        the architecture; maps [N, d] to [N, k] logits and accepts a weight batch (mlp, sequential of linear)
+ * @param networks     zoo size (default 256)
+ * @param steps        [min, max] training steps per network (default [10, 1500])
+ * @param learningRate [min, max] learning rate (default [0.003, 0.3])
+ * @param initScale    [min, max] factor on the initial weights (default [0.5, 2.0])
+ * @param labelNoise   largest fraction of training labels replaced by random ones (default 0.3)
+ * @param trainPoints  training points of the task (default 2048)
+ * @param testPoints   test points, on which accuracy is measured (default 2048)
+ * @param batch        minibatch size (default 128)
+ * @param seed         the task and the zoo follow from it (default 0)
+ * @param cache        directory of the cache file, relative to the spec file (default "zoo-cache")
+ */
+public record ZooSpec(ModuleSpec model, int networks, List<Integer> steps, List<Double> learningRate, List<Double> initScale,
+                      double labelNoise, int trainPoints, int testPoints, int batch, long seed, String cache) {
+    public ZooSpec {
+        Checks.required(model, "model", "the architecture, e.g. {\"type\": \"mlp\", \"sizes\": [8, 32, 32, 4]}");
+        Checks.positive(networks, "networks");
+        steps = range(steps, "steps");
+        learningRate = range(learningRate, "learningRate");
+        initScale = range(initScale, "initScale");
+        if (steps.get(0) < 1) {
+            throw new IllegalArgumentException("field 'steps' must start at 1 or more, got " + steps);
+        }
+        if (!(labelNoise >= 0 && labelNoise < 1)) {
+            throw new IllegalArgumentException("field 'labelNoise' must be in [0, 1), got " + labelNoise);
+        }
+        Checks.positive(trainPoints, "trainPoints");
+        Checks.positive(testPoints, "testPoints");
+        Checks.positive(batch, "batch");
+        Checks.required(cache, "cache", "a directory for the cached zoo");
+    }
+
+    @JsonCreator
+    static ZooSpec fromJson(@JsonProperty("model") ModuleSpec model, @JsonProperty("networks") Integer networks,
+                            @JsonProperty("steps") List<Integer> steps, @JsonProperty("learningRate") List<Double> learningRate,
+                            @JsonProperty("initScale") List<Double> initScale, @JsonProperty("labelNoise") Double labelNoise,
+                            @JsonProperty("trainPoints") Integer trainPoints, @JsonProperty("testPoints") Integer testPoints,
+                            @JsonProperty("batch") Integer batch, @JsonProperty("seed") Long seed, @JsonProperty("cache") String cache) {
+        return new ZooSpec(model, Checks.orDefault(networks, 256), Checks.orDefault(steps, List.of(10, 1500)),
+                Checks.orDefault(learningRate, List.of(0.003, 0.3)), Checks.orDefault(initScale, List.of(0.5, 2.0)),
+                Checks.orDefault(labelNoise, 0.3), Checks.orDefault(trainPoints, 2048), Checks.orDefault(testPoints, 2048),
+                Checks.orDefault(batch, 128), Checks.orDefault(seed, 0L), Checks.orDefault(cache, "zoo-cache"));
+    }
+
+    private static <T extends Number> List<T> range(List<T> r, String field) {
+        if (r == null || r.size() != 2 || r.get(0) == null || r.get(1) == null || !(r.get(0).doubleValue() > 0)
+                || r.get(1).doubleValue() < r.get(0).doubleValue()) {
+            throw new IllegalArgumentException("field '" + field + "' must be [min, max] with 0 < min <= max, got " + r);
+        }
+        return List.copyOf(r);
+    }
+}
