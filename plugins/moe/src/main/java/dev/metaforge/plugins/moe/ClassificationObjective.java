@@ -2,7 +2,7 @@ package dev.metaforge.plugins.moe;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.metaforge.api.data.Dataset;
+import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.loss.Losses;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ModuleOutput;
@@ -24,13 +24,13 @@ import java.util.Map;
 final class ClassificationObjective implements Objective {
     private final Engine engine;
     private final Module model;
-    private final Dataset train;
-    private final Dataset test;
+    private final LabelledDataset train;
+    private final LabelledDataset test;
     private final int batch;
     private final int evalBatch;
     private final StatefulModel stateful;
 
-    ClassificationObjective(Engine engine, Module model, Dataset train, Dataset test, int batch, int evalBatch) {
+    ClassificationObjective(Engine engine, Module model, LabelledDataset train, LabelledDataset test, int batch, int evalBatch) {
         this.engine = requireNonNull(engine, "engine is null");
         this.model = requireNonNull(model, "model is null");
         this.train = requireNonNull(train, "train is null");
@@ -98,7 +98,7 @@ final class ClassificationObjective implements Objective {
         stateful.loadState(state);
     }
 
-    private Tensor inputs(Dataset data, int[] rows) {
+    private Tensor inputs(LabelledDataset data, int[] rows) {
         Tensor x = data.inputs(engine, rows);
         return x.rank() == 2 ? x : x.reshape(rows.length, -1);
     }

@@ -2,7 +2,8 @@ package dev.metaforge.plugins.moe;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.metaforge.api.data.Dataset;
+import dev.metaforge.api.data.LabelledDataset;
+import dev.metaforge.spi.Shape;
 import java.util.SplittableRandom;
 
 /**
@@ -43,7 +44,7 @@ public record ClustersData(int classes, int features, int modes, double noise, i
     }
 
     /** The training set (first) and the test set (second), drawn from the same clusters. */
-    Dataset[] generate() {
+    LabelledDataset[] generate() {
         SplittableRandom random = new SplittableRandom(seed);
         double[][] centres = new double[classes * modes][features];
         for (double[] c : centres) {
@@ -51,20 +52,20 @@ public record ClustersData(int classes, int features, int modes, double noise, i
                 c[f] = -2 + 4 * random.nextDouble();
             }
         }
-        return new Dataset[] {draw(centres, train, random), draw(centres, test, random)};
+        return new LabelledDataset[] {draw(centres, train, random), draw(centres, test, random)};
     }
 
-    private Dataset draw(double[][] centres, int count, SplittableRandom random) {
-        double[] x = new double[count * features];
-        long[] y = new long[count];
+    private LabelledDataset draw(double[][] centres, int count, SplittableRandom random) {
+        float[] x = new float[count * features];
+        int[] y = new int[count];
         for (int i = 0; i < count; i++) {
             int cluster = random.nextInt(centres.length);
             y[i] = cluster % classes;
             for (int f = 0; f < features; f++) {
-                x[i * features + f] = centres[cluster][f] + noise * gaussian(random);
+                x[i * features + f] = (float) (centres[cluster][f] + noise * gaussian(random));
             }
         }
-        return new Dataset(x, new int[] {features}, y);
+        return LabelledDataset.ofFloats(x, Shape.of(features), y);
     }
 
     private static double gaussian(SplittableRandom random) {

@@ -2,7 +2,7 @@ package dev.metaforge.plugins.moe;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.metaforge.api.data.Dataset;
+import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.train.BuildContext;
 import java.io.IOException;
@@ -47,14 +47,14 @@ public record IdxData(String trainImages, String trainLabels, String testImages,
     }
 
     /** The training set (first) and the test set (second). */
-    Dataset[] load(BuildContext context) {
-        return new Dataset[] {read(context.resolve(trainImages), context.resolve(trainLabels), limitTrain),
+    LabelledDataset[] load(BuildContext context) {
+        return new LabelledDataset[] {read(context.resolve(trainImages), context.resolve(trainLabels), limitTrain),
             read(context.resolve(testImages), context.resolve(testLabels), limitTest)};
     }
 
-    private Dataset read(Path images, Path labels, int limit) {
+    private LabelledDataset read(Path images, Path labels, int limit) {
         try {
-            Dataset all = Idx.readDataset(images, labels, scale);
+            LabelledDataset all = Idx.readDataset(images, labels, scale);
             if (limit == 0 || limit >= all.size()) {
                 return all;
             }

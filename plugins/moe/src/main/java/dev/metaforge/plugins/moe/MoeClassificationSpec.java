@@ -3,7 +3,7 @@ package dev.metaforge.plugins.moe;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.metaforge.api.data.Dataset;
+import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
@@ -46,7 +46,7 @@ public record MoeClassificationSpec(ModuleSpec model, ClustersData clusters, Idx
 
     @Override
     public Objective build(BuildContext context) {
-        Dataset[] data = clusters != null ? clusters.generate() : idx.load(context);
+        LabelledDataset[] data = clusters != null ? clusters.generate() : idx.load(context);
         return new ClassificationObjective(context.engine(), model.build(), data[0], data[1], batch, evalBatch);
     }
 }
