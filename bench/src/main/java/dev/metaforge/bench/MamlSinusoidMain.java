@@ -1,7 +1,7 @@
 package dev.metaforge.bench;
 
 import dev.metaforge.api.meta.MetaLearner;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.plugins.meta.Maml;

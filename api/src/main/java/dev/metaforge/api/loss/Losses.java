@@ -34,17 +34,21 @@ public final class Losses {
         return labels.expandDims(-1).eq(classIds);
     }
 
-    /** Fraction of rows whose arg-max of {@code logits} equals the INT64 label. */
+    /**
+     * Fraction of rows whose arg-max of {@code logits} [..., C] equals the INT64 label [...] (ties:
+     * the lower class index). Computed on the backend; one number is copied out.
+     */
     public static double accuracy(Tensor logits, Tensor labels) {
-        long[] predicted = logits.topK(1, -1).indices().toLongs();
-        long[] truth = labels.toLongs();
-        int hits = 0;
-        for (int i = 0; i < truth.length; i++) {
-            if (predicted[i] == truth[i]) {
-                hits++;
-            }
+        if (labels.size() == 0) {
+            return Double.NaN;
         }
-        return truth.length == 0 ? Double.NaN : hits / (double) truth.length;
+        return logits.argmax(-1, false).eq(labels).cast(logits.dtype()).mean().item();
+    }
+
+    /** {@link #accuracy} against one-hot (or probability) targets of the logits' shape: their arg-max is the label. */
+    public static double accuracyOneHot(Tensor logits, Tensor targets) {
+        checkSameShape("accuracy", logits, targets);
+        return accuracy(logits, targets.argmax(-1, false));
     }
 
     private static void checkSameShape(String what, Tensor a, Tensor b) {

@@ -1,5 +1,6 @@
 package dev.metaforge.api.meta;
 
+import dev.metaforge.api.loss.TaskLoss;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.nn.Module;

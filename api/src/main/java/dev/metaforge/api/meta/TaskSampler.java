@@ -1,5 +1,6 @@
 package dev.metaforge.api.meta;
 
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.Sampling;
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;

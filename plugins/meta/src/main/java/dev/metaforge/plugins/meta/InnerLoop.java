@@ -1,7 +1,7 @@
 package dev.metaforge.plugins.meta;
 
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ParamSpec;
 import dev.metaforge.api.tensor.Grad;

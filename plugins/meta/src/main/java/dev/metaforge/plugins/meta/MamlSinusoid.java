@@ -3,7 +3,7 @@ package dev.metaforge.plugins.meta;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.meta.MetaLearner;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.optim.Adam;

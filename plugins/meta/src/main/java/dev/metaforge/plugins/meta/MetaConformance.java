@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.nn.ParamSpec;

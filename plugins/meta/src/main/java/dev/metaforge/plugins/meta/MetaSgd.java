@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Initializer;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ParamKind;

@@ -1,6 +1,6 @@
 package dev.metaforge.plugins.meta;
 
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.train.BuildContext;

@@ -2,7 +2,7 @@ package dev.metaforge.plugins.meta;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.spi.DType;

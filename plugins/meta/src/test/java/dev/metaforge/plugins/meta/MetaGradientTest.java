@@ -8,7 +8,7 @@ import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.meta.MetaGradientCheck;
 import dev.metaforge.api.meta.MetaLearner;
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.random.RandomStream;

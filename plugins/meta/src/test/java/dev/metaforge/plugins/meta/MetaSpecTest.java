@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metaforge.api.data.LabelledDatasetSpec;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.meta.TaskSamplerSpec;

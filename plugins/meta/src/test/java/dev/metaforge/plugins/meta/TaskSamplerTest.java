@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.meta.TaskBatch;
-import dev.metaforge.api.meta.TaskLoss;
+import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Scope;

@@ -1,4 +1,4 @@
-package dev.metaforge.api.meta;
+package dev.metaforge.api.loss;
 
 import dev.metaforge.api.tensor.Tensor;
 
@@ -36,31 +36,11 @@ public enum TaskLoss {
 
     /**
      * Fraction of points whose arg-max prediction equals the arg-max target, over every task
-     * (classification; computed in Java, no gradient).
+     * (classification; no gradient): {@link Losses#accuracyOneHot}.
      */
     public static double accuracy(Tensor logits, Tensor oneHotTargets) {
         checkShapes(CROSS_ENTROPY, logits, oneHotTargets);
-        double[] p = logits.toDoubles();
-        double[] t = oneHotTargets.toDoubles();
-        int classes = logits.dim(-1);
-        int rows = p.length / classes;
-        int hits = 0;
-        for (int r = 0; r < rows; r++) {
-            if (argMax(p, r * classes, classes) == argMax(t, r * classes, classes)) {
-                hits++;
-            }
-        }
-        return rows == 0 ? Double.NaN : hits / (double) rows;
-    }
-
-    private static int argMax(double[] v, int from, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[from + i] > v[from + best]) {
-                best = i;
-            }
-        }
-        return best;
+        return Losses.accuracyOneHot(logits, oneHotTargets);
     }
 
     private static void checkShapes(TaskLoss loss, Tensor predictions, Tensor targets) {
