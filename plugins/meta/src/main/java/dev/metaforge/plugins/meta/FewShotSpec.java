@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.api.meta.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.meta.TaskSamplerSpec;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 
 /**
@@ -17,7 +18,12 @@ import dev.metaforge.api.train.BuildContext;
  * @param queries query examples per class (default 15)
  * @param flatten give the network vectors instead of the example shape (default true)
  */
-public record FewShotSpec(LabelledDatasetSpec dataset, Integer ways, Integer shots, Integer queries, Boolean flatten)
+public record FewShotSpec(
+        LabelledDatasetSpec dataset,
+        @Range(min = 2, max = 4096, what = "classes per episode") Integer ways,
+        @Range(min = 1, max = 65536, what = "support examples per class") Integer shots,
+        @Range(min = 1, max = 65536, what = "query examples per class") Integer queries,
+        Boolean flatten)
         implements TaskSamplerSpec {
     public FewShotSpec {
         requireNonNull(dataset, "few-shot: \"dataset\" is required");

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.meta.LabelledDataset;
 import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +20,10 @@ import java.io.UncheckedIOException;
  * @param labels the labels' IDX file (one integer per example)
  * @param scale  factor applied to every input value (default 1/255, for ubyte pixels)
  */
-public record IdxSpec(String images, String labels, Double scale) implements LabelledDatasetSpec {
+public record IdxSpec(
+        String images,
+        String labels,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "pixel scale") Double scale) implements LabelledDatasetSpec {
     public IdxSpec {
         requireNonNull(images, "idx: \"images\" (path of the IDX examples file) is required");
         requireNonNull(labels, "idx: \"labels\" (path of the IDX labels file) is required");

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.meta.LabelledDataset;
 import dev.metaforge.api.meta.LabelledDatasetSpec;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 
 /**
@@ -14,7 +15,10 @@ import dev.metaforge.api.train.BuildContext;
  * @param size   images are resampled to size × size (default 28)
  * @param invert map grey v to 1 - v (default false)
  */
-public record ImageFolderSpec(String root, Integer size, Boolean invert) implements LabelledDatasetSpec {
+public record ImageFolderSpec(
+        String root,
+        @Range(min = 1, max = 4096, what = "image side in pixels") Integer size,
+        Boolean invert) implements LabelledDatasetSpec {
     public ImageFolderSpec {
         requireNonNull(root, "image-folder: \"root\" is required");
         size = size == null ? 28 : size;
