@@ -419,7 +419,7 @@ public final class SpecRegistry {
             return "a " + familyName(type) + " object with a \"type\" (known: " + knownNamesFor(type) + ")";
         }
         if (type.getSimpleName().equals("TrainSpec")) {
-            return "the training spec (an object with experiment, optimizer, steps, ...)";
+            return "the training spec";
         }
         return "an object";
     }

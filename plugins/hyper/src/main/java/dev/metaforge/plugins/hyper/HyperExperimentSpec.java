@@ -65,9 +65,9 @@ public record HyperExperimentSpec(
         pointsPerContext = pointsPerContext == null ? 64 : SpecChecks.positive(pointsPerContext, TYPE, "pointsPerContext");
         // Each step's points are drawn into one Java array before they reach the backend.
         if ((long) contextsPerStep * pointsPerContext > MAX_POINTS_PER_STEP) {
-            throw new IllegalArgumentException("spec 'hypernetwork': field 'pointsPerContext' times contextsPerStep is "
-                    + ((long) contextsPerStep * pointsPerContext) + " points per step, more than " + MAX_POINTS_PER_STEP
-                    + "; lower contextsPerStep (" + contextsPerStep + ") or pointsPerContext (" + pointsPerContext + ")");
+            throw new IllegalArgumentException("spec 'hypernetwork': field 'contextsPerStep' (" + contextsPerStep
+                    + ") times pointsPerContext (" + pointsPerContext + ") is " + ((long) contextsPerStep * pointsPerContext)
+                    + " points per step, more than " + MAX_POINTS_PER_STEP + "; lower one of them");
         }
     }
 
