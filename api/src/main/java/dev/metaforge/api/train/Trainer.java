@@ -168,7 +168,10 @@ public final class Trainer {
                                       PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
         Engine runEngine = engine.withDefaultDType(spec.engineDType());
         String hash = spec.trajectoryHash(specs);
-        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile) : null;
+        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> {
+            progressOut.println("warning: " + warning);
+            progressOut.flush();
+        }) : null;
         if (checkpoint != null) {
             if (!checkpoint.specHash().equals(hash)) {
                 throw new TrainingException("cannot resume from " + checkpointFile + ": it was written by a different spec "

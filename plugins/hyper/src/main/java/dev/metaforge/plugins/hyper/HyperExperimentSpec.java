@@ -13,13 +13,13 @@ import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.spec.Limits;
 import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,7 +89,10 @@ public record HyperExperimentSpec(
         try {
             read = Safetensors.read(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("hypernetwork experiment: cannot read θ0 weights from " + file + ": " + e.getMessage(), e);
+            // A missing or invalid file is the spec's problem: a SpecException naming the field, like any bad value.
+            String problem = e instanceof java.nio.file.NoSuchFileException ? file + " does not exist" : e.getMessage();
+            throw new SpecException("hypernetwork experiment: cannot read the θ0 weights of field 'theta0' (" + file + "): " + problem,
+                    "$.experiment.theta0", e);
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         read.tensors().forEach((name, data) -> out.put(name, toTensor(context, data)));

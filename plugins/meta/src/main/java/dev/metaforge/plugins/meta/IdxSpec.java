@@ -9,7 +9,6 @@ import dev.metaforge.api.spec.Limits;
 import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * {@code {"type": "idx", "images": "train-images-idx3-ubyte.gz", "labels": "train-labels-idx1-ubyte.gz"}}:
@@ -35,7 +34,8 @@ public record IdxSpec(
         try {
             return new DatasetAdapter(Idx.readDataset(context.resolve(images), context.resolve(labels), scale));
         } catch (IOException e) {
-            throw new UncheckedIOException("idx: cannot read " + context.resolve(images) + " / " + context.resolve(labels)
+            // A missing or malformed file is the spec's problem: built specs report it as IllegalArgumentException (exit 2).
+            throw new IllegalArgumentException("idx: cannot read " + context.resolve(images) + " / " + context.resolve(labels)
                     + ": " + e.getMessage(), e);
         }
     }

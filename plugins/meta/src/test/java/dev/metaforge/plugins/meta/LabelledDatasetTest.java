@@ -167,5 +167,10 @@ class LabelledDatasetTest {
             }
         }
         assertArrayEquals(new int[] {3, 3}, new int[] {data.exampleShape().dim(0), data.exampleShape().dim(1)});
+
+        // Issue 13: a missing file was an untranslated UncheckedIOException; built specs report IllegalArgumentException.
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> new IdxSpec("nope-idx3-ubyte", "labels-idx1-ubyte", 1.0).build(context));
+        assertTrue(missing.getMessage().contains(dir.resolve("nope-idx3-ubyte").toString()), missing.getMessage());
     }
 }
