@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.DType;
@@ -62,6 +63,11 @@ public final class Safetensors {
 
     private static final List<String> SUPPORTED = List.of("F32", "F64", "I64");
     private static final Set<String> ENTRY_KEYS = Set.of("dtype", "shape", "data_offsets");
+    /** Immutable and thread-safe (an ObjectReader, not a mapper): building a mapper per file cost more than reading it. */
+    private static final ObjectReader HEADER_READER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .reader();
 
     private Safetensors() {
     }
@@ -233,12 +239,9 @@ public final class Safetensors {
     }
 
     private static List<Entry> parseHeader(Path file, String text, Map<String, String> metadata) throws SafetensorsFormatException {
-        ObjectMapper json = new ObjectMapper()
-                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         JsonNode root;
         try {
-            root = json.readTree(text);
+            root = HEADER_READER.readTree(text);
         } catch (JsonProcessingException e) {
             throw new SafetensorsFormatException(file, "the header is not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -61,8 +61,8 @@ public final class MemoryMeter {
     void call(String op) {
         kernelCalls++;
         if (kernelCalls > maxKernelCalls) {
-            throw new LimitExceededException("one step issues more than " + maxKernelCalls + " kernel calls (at " + op
-                    + "); an inner loop or sequence length is far larger than a step can run", this, null, null);
+            throw new LimitExceededException("it issues more than " + maxKernelCalls + " kernel calls (the last was " + op
+                    + "): an inner loop, an evaluation or a sequence is far longer than a step can run", this, null, null);
         }
     }
 
@@ -156,6 +156,11 @@ public final class MemoryMeter {
             this.shape = shape;
             this.dtype = dtype;
             this.liveBytes = meter.liveBytes;
+        }
+
+        /** True when the limit on kernel calls was hit, false for the memory budget. */
+        public boolean kernelCalls() {
+            return shape == null && dtype == null && getMessage().startsWith("it issues more than");
         }
 
         /** The array that did not fit, or null when the limit was on kernel calls. */

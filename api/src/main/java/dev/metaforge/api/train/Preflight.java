@@ -50,6 +50,15 @@ public final class Preflight {
      */
     public static PreflightReport check(TrainSpec spec, SpecRegistry specs, Path baseDir, Backend backend, MemoryBudget budget,
                                         String source) {
+        return check(spec, specs, baseDir, backend, budget, source, MAX_KERNEL_CALLS_PER_PASS);
+    }
+
+    /**
+     * {@link #check(TrainSpec, SpecRegistry, Path, Backend, MemoryBudget, String)} with another limit on the
+     * kernel calls of the whole pass (build, initialisation, one step and one evaluation).
+     */
+    public static PreflightReport check(TrainSpec spec, SpecRegistry specs, Path baseDir, Backend backend, MemoryBudget budget,
+                                        String source, long maxKernelCalls) {
         requireNonNull(spec, "spec is null");
         requireNonNull(specs, "specs is null");
         requireNonNull(baseDir, "baseDir is null");
@@ -57,7 +66,7 @@ public final class Preflight {
         requireNonNull(budget, "budget is null");
         requireNonNull(source, "source is null");
         SpecValidation.check(spec, source);
-        MemoryMeter meter = new MemoryMeter(budget.bytes(), MAX_KERNEL_CALLS_PER_PASS);
+        MemoryMeter meter = new MemoryMeter(budget.bytes(), maxKernelCalls);
         ShapeBackend shapes = ShapeBackend.mirroring(backend, meter);
         Engine engine = Engine.of(shapes, spec.engineDType());
         Phase phase = Phase.BUILD;
@@ -92,6 +101,10 @@ public final class Preflight {
                         evalBytes, meter.largestShape(), meter.largestDType(), meter.largestBytes(), calls, budget);
             }
         } catch (MemoryMeter.LimitExceededException e) {
+            if (e.kernelCalls()) {
+                throw new PreflightException(source + " at " + phase.path + ": " + phase.doing + " is too long to run: "
+                        + e.getMessage() + "; " + phase.memoryAdvice, phase.path, e);
+            }
             throw new PreflightException(source + " at " + phase.path + ": " + phase.doing + " needs more than the memory budget of "
                     + budget + ": " + e.getMessage() + "; " + phase.memoryAdvice + ", or raise the budget with --memory-budget"
                     + " (e.g. --memory-budget 80%)", phase.path, e);
