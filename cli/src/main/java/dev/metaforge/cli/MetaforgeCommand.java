@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = MetaforgeCommand.Version.class,
         description = "Hypernetworks, metanetworks, mixture-of-experts and meta-learners over pluggable backends.",
-        subcommands = {BackendsCommand.class, TckCommand.class, TrainCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BackendsCommand.class, TckCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class MetaforgeCommand implements Runnable {
     /** Exit code for an unknown or unusable backend. */
     public static final int EXIT_BACKEND_NOT_FOUND = 2;

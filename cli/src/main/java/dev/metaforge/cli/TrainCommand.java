@@ -4,9 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metaforge.api.preflight.MemoryBudget;
 import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.train.PreflightReport;
 import dev.metaforge.api.train.TrainResult;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
@@ -30,8 +32,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code metaforge train SPEC.json [--backend NAME] [--out DIR] [--steps N] [--resume]}: trains a
- * {@link TrainSpec} with the {@link Trainer}. Progress goes to standard error (a live line on a
+ * {@code metaforge train SPEC.json [--backend NAME] [--out DIR] [--steps N] [--resume | --overwrite]
+ * [--memory-budget SIZE] [--dry-run]}: trains a {@link TrainSpec} with the {@link Trainer}, after the
+ * pre-flight check (the spec's first step run on a shape-only backend and measured against the
+ * memory budget; {@code --dry-run} prints its summary and stops there). Progress goes to standard error (a live line on a
  * terminal); the run's files go to {@code --out} (default {@code runs/<spec name>}); a JSON summary
  * is printed on standard output. A bad spec, a missing file, an unusable backend or a run that
  * cannot go on prints one line and exits with 2.
@@ -69,6 +73,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Start afresh, replacing the run files already in the output directory.")
     boolean overwrite;
 
+    @Option(names = "--dry-run", description = "Only the pre-flight check: build the spec, run one step's shapes on a shape-only "
+            + "backend, print the parameters per module and the memory estimate, and exit; nothing is written.")
+    boolean dryRun;
+
+    @Option(names = "--memory-budget", paramLabel = "SIZE", description = "Memory one training step may need, checked before the "
+            + "run starts: e.g. 8g, 512m, 40% (of physical memory). Default: " + "50% of physical memory.")
+    String memoryBudget;
+
     @Override
     public Integer call() {
         PrintWriter err = command.commandLine().getErr();
@@ -76,30 +88,36 @@ public final class TrainCommand implements Callable<Integer> {
             if (steps != null && steps <= 0) {
                 return fail(err, "--steps must be a positive number of steps, got " + steps);
             }
+            if (overwrite && resume) {
+                return fail(err, "--overwrite and --resume contradict each other; choose one");
+            }
+            MemoryBudget budget;
+            try {
+                budget = memoryBudget == null ? MemoryBudget.defaultBudget() : MemoryBudget.parse(memoryBudget);
+            } catch (IllegalArgumentException e) {
+                return fail(err, "--memory-budget: " + e.getMessage());
+            }
             SpecRegistry specs = SpecRegistry.load(root.context().classLoader());
             TrainSpec spec = readSpec(specs, specFile);
             if (steps != null) {
                 spec = spec.withSteps(steps);
             }
             Path outDir = out != null ? out : Path.of("runs", specName(specFile));
-            if (overwrite && resume) {
-                return fail(err, "--overwrite and --resume contradict each other; choose one");
-            }
-            if (overwrite) {
-                // Only the files a run writes: anything else the user keeps there stays.
-                for (String name : new String[] {Trainer.CHECKPOINT_FILE, Trainer.METRICS_FILE, Trainer.PLOT_FILE, Trainer.SPEC_FILE}) {
-                    java.nio.file.Files.deleteIfExists(outDir.resolve(name));
-                }
-            }
-            TrainResult result;
+            PrintWriter stdout = command.commandLine().getOut();
             try (Backend chosen = openBackend(root.context(), backend)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
-                result = new Trainer(engine, specs, err, root.context().terminal())
-                        .train(spec, baseDir(specFile), outDir, resume);
+                Trainer trainer = new Trainer(engine, specs, err, root.context().terminal()).withMemoryBudget(budget);
+                if (dryRun) {
+                    PreflightReport report = trainer.preflight(spec, baseDir(specFile), specFile.toString());
+                    stdout.println(report.summary());
+                    stdout.flush();
+                    return 0;
+                }
+                Trainer.Start start = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH;
+                TrainResult result = trainer.train(spec, specFile.toString(), baseDir(specFile), outDir, start);
+                stdout.println(summary(result));
+                stdout.flush();
             }
-            PrintWriter stdout = command.commandLine().getOut();
-            stdout.println(summary(result));
-            stdout.flush();
             return 0;
         } catch (SpecException | TrainingException | BackendNotFoundException | UnsupportedCapabilityException e) {
             return fail(err, e.getMessage());

@@ -111,11 +111,11 @@ class TrainCommandTest {
         Path typo = dir.resolve("typo.json");
         Files.writeString(typo, SPEC.replace("\"seed\"", "\"sead\""));
         assertOneLineError(run("train", typo.toString(), "--backend", "reference", "--out", dir.resolve("t").toString()),
-                "at $.sead: unknown field 'sead' in TrainSpec; known fields: [");
+                "at $.sead: unknown field 'sead' in the training spec; known fields: [");
 
         Path unknownType = dir.resolve("type.json");
         Files.writeString(unknownType, SPEC.replace("cli-test-sgd", "sgdd"));
-        assertOneLineError(run("train", unknownType.toString(), "--backend", "reference"), "unknown type 'sgdd' for OptimizerSpec; known types: [");
+        assertOneLineError(run("train", unknownType.toString(), "--backend", "reference"), "unknown type 'sgdd' for optimizer; known types: [");
 
         Path notJson = dir.resolve("broken.json");
         Files.writeString(notJson, "{\"steps\": ");

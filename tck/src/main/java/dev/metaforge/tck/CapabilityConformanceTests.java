@@ -56,11 +56,13 @@ class CapabilityConformanceTests {
     }
 
     @TckRule(id = "CAPABILITY-3")
-    @DisplayName("CAPABILITY-3 without the GPU capability, creating the backend on a GPU fails with a Java exception (UnsupportedCapabilityException or IllegalArgumentException), never a silent CPU fallback")
+    @DisplayName("CAPABILITY-3 a backend declaring GPU creates on gpu:0 a backend that computes there and agrees with the reference;"
+            + " without the GPU capability, creating it on a GPU fails with a Java exception (UnsupportedCapabilityException or"
+            + " IllegalArgumentException), never a silent CPU fallback")
     @TestFactory
-    Stream<DynamicTest> undeclaredGpu(TckContext tck) {
+    Stream<DynamicTest> gpuAsDeclared(TckContext tck) {
         if (tck.supports(Capability.GPU)) {
-            return Stream.of(dynamicTest("GPU is declared", () -> { }));
+            return Stream.of(dynamicTest("GPU is declared: create on gpu:0, compute there", () -> declaredGpu(tck)));
         }
         return Stream.of(dynamicTest("create on gpu:0", () -> {
             Backend created;
@@ -78,5 +80,53 @@ class CapabilityConformanceTests {
             throw new AssertionFailedError("backend '" + tck.provider().name() + "' does not declare GPU but create() on gpu:0"
                     + " returned a backend computing on " + device);
         }));
+    }
+
+    /**
+     * The backend declares GPU: it must list a GPU device, create a backend on gpu:0 that says it
+     * computes there, whose arrays live there, and whose matmul agrees with the reference.
+     */
+    private static void declaredGpu(TckContext tck) {
+        if (tck.backend().devices().stream().noneMatch(Device::isGpu)) {
+            throw new AssertionFailedError("backend '" + tck.provider().name() + "' declares GPU but devices() lists none: "
+                    + tck.backend().devices());
+        }
+        Backend gpu;
+        try {
+            gpu = tck.provider().create(new BackendConfig(new Device("gpu", 0), Map.of()));
+        } catch (RuntimeException | LinkageError e) {
+            throw new AssertionFailedError("backend '" + tck.provider().name() + "' declares GPU but cannot be created on gpu:0: "
+                    + e, e);
+        }
+        try (gpu) {
+            if (!gpu.device().isGpu()) {
+                throw new AssertionFailedError("backend '" + tck.provider().name() + "' declares GPU but create() on gpu:0 returned a"
+                        + " backend computing on " + gpu.device() + " (a silent CPU fallback)");
+            }
+            tck.compare("matmul [3,4]@[4,2] on " + gpu.device(), tck.referenceKernels(), dev.metaforge.spi.DType.FLOAT64,
+                    new DeviceChecked(gpu.kernels(), gpu.device()), dev.metaforge.spi.DType.FLOAT32,
+                    Tolerance.of(dev.metaforge.spi.DType.FLOAT32), (k, dt, in) -> k.matmul(in[0], in[1]),
+                    Operand.random(dev.metaforge.spi.Shape.of(3, 4), 1), Operand.random(dev.metaforge.spi.Shape.of(4, 2), 2));
+        }
+    }
+
+    /** Kernels whose every result must live on {@code device}. */
+    private static final class DeviceChecked extends ForwardingKernels {
+        private final Device device;
+
+        DeviceChecked(dev.metaforge.spi.Kernels delegate, Device device) {
+            super(delegate);
+            this.device = device;
+        }
+
+        @Override
+        public dev.metaforge.spi.NativeArray matmul(dev.metaforge.spi.NativeArray a, dev.metaforge.spi.NativeArray b) {
+            dev.metaforge.spi.NativeArray out = super.matmul(a, b);
+            if (!out.device().equals(device)) {
+                out.close();
+                throw new AssertionFailedError("matmul on the gpu:0 backend returned an array on " + out.device());
+            }
+            return out;
+        }
     }
 }

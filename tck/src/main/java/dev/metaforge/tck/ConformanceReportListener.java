@@ -228,6 +228,9 @@ public final class ConformanceReportListener implements TestExecutionListener {
                     owner.unsupportedMessage = message;
                 } else {
                     owner.skippedCases++;
+                    if (owner.skippedMessage == null) {
+                        owner.skippedMessage = message;
+                    }
                 }
             }
         }
@@ -253,7 +256,8 @@ public final class ConformanceReportListener implements TestExecutionListener {
                     if (node.unsupportedCases > 0) {
                         finish(node, RuleStatus.UNSUPPORTED, node.unsupportedMessage);
                     } else {
-                        finish(node, RuleStatus.SKIPPED, "all " + node.cases + " cases were skipped");
+                        finish(node, RuleStatus.SKIPPED, "all " + node.cases + " cases were skipped"
+                                + (node.skippedMessage == null ? "" : ": " + node.skippedMessage));
                     }
                 } else {
                     if (node.cases == 0 && node.isTest) {
@@ -414,6 +418,7 @@ public final class ConformanceReportListener implements TestExecutionListener {
         int passedCases;
         int failedCases;
         int skippedCases;
+        String skippedMessage;
         int unsupportedCases;
         String unsupportedMessage;
         final List<String> caseFailures = new ArrayList<>();

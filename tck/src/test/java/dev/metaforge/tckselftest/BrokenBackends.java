@@ -46,16 +46,18 @@ final class BrokenBackends {
     static final String SERVICE = "META-INF/services/" + BackendProvider.class.getName();
 
     /** The test providers by backend name. */
-    static final Map<String, Class<? extends BackendProvider>> BY_NAME = Map.of(
-            "broken-matmul", BrokenMatmul.class,
-            "broken-softmax", BrokenSoftmax.class,
-            "broken-sum", BrokenSum.class,
-            "broken-linear", BrokenLinear.class,
-            "broken-conv-weight", BrokenConvWeight.class,
-            "unstable-argsort", UnstableArgsort.class,
-            "lying-float64", LyingFloat64.class,
-            "no-float64", NoFloat64.class,
-            "failing-create", FailingCreate.class);
+    static final Map<String, Class<? extends BackendProvider>> BY_NAME = Map.ofEntries(
+            Map.entry("broken-matmul", BrokenMatmul.class),
+            Map.entry("broken-softmax", BrokenSoftmax.class),
+            Map.entry("broken-sum", BrokenSum.class),
+            Map.entry("broken-linear", BrokenLinear.class),
+            Map.entry("broken-conv-weight", BrokenConvWeight.class),
+            Map.entry("unstable-argsort", UnstableArgsort.class),
+            Map.entry("lying-float64", LyingFloat64.class),
+            Map.entry("no-float64", NoFloat64.class),
+            Map.entry("failing-create", FailingCreate.class),
+            Map.entry("broken-float64-exp", BrokenFloat64Exp.class),
+            Map.entry("cpu-posing-as-gpu", CpuPosingAsGpu.class));
 
     /**
      * A class loader through which ServiceLoader finds exactly {@code providers} (none: only the
@@ -99,8 +101,8 @@ final class BrokenBackends {
     static final Map<String, AtomicInteger> CREATED = new ConcurrentHashMap<>();
     static final Map<String, AtomicInteger> CLOSED = new ConcurrentHashMap<>();
 
-    /** The reference backend named {@code name}, with the given kernels and capabilities. */
-    static final class TestBackend extends ForwardingBackend {
+    /** The reference backend named {@code name}, with the given kernels and capabilities (subclassed to fake devices). */
+    static class TestBackend extends ForwardingBackend {
         private final String name;
         private final Kernels kernels;
         private final Set<Capability> capabilities;
@@ -378,6 +380,58 @@ final class BrokenBackends {
             super("failing-create", (name, config) -> {
                 throw new IllegalStateException("native library libnothing.so not found");
             });
+        }
+    }
+
+    /** exp is right in FLOAT32 but off by a relative 1e-9 in FLOAT64: only the FLOAT64 rule can see it. */
+    public static final class BrokenFloat64Exp extends TestProvider {
+        public BrokenFloat64Exp() {
+            super("broken-float64-exp", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray unary(dev.metaforge.spi.UnaryOp op, NativeArray x) {
+                    NativeArray y = super.unary(op, x);
+                    if (op != dev.metaforge.spi.UnaryOp.EXP || x.dtype() != DType.FLOAT64) {
+                        return y;
+                    }
+                    try (y) {
+                        return binaryScalar(dev.metaforge.spi.BinaryOp.MUL, y, 1 + 1e-9);
+                    }
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * Declares GPU and lists a gpu:0 device, but create() on gpu:0 quietly returns a backend computing
+     * on the CPU: CAPABILITY-3 must catch the silent fallback (it passed with an empty body before).
+     */
+    public static final class CpuPosingAsGpu implements BackendProvider {
+        static final Set<Capability> WITH_GPU = EnumSet.of(Capability.FLOAT32, Capability.FLOAT64, Capability.INT64,
+                Capability.CONVOLUTION, Capability.GPU);
+
+        @Override
+        public String name() {
+            return "cpu-posing-as-gpu";
+        }
+
+        @Override
+        public int priority() {
+            return -100;
+        }
+
+        @Override
+        public ProbeResult probe() {
+            return ProbeResult.usable("test backend claiming a GPU");
+        }
+
+        @Override
+        public Backend create(BackendConfig config) {
+            return new TestBackend(name(), new Renamed(name()), WITH_GPU) {
+                @Override
+                public List<Device> devices() {
+                    return List.of(Device.CPU, new Device("gpu", 0));
+                }
+            };
         }
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A training run's state at a step, stored as one safetensors file: trainable parameters under
@@ -34,7 +35,11 @@ public record Checkpoint(long step, long seed, String specHash, String backend,
     static final String PARAMS = "params/";
     static final String OPTIMIZER = "optimizer/";
     static final String OBJECTIVE = "objective/";
-    private static final java.util.Set<String> RESERVED = java.util.Set.of("format", "format_version", "step", "seed", "spec_hash", "backend");
+    /** The metadata key of the SHA-256 (hex) of the data section, written with every checkpoint and verified on load. */
+    public static final String DATA_SHA256 = "data_sha256";
+
+    private static final java.util.Set<String> RESERVED = java.util.Set.of("format", "format_version", "step", "seed", "spec_hash",
+            "backend", DATA_SHA256);
 
     public Checkpoint {
         if (step < 0) {
@@ -71,13 +76,38 @@ public record Checkpoint(long step, long seed, String specHash, String backend,
         metadata.put("spec_hash", specHash);
         metadata.put("backend", backend);
         metadata.putAll(extra);
+        metadata.put(DATA_SHA256, Safetensors.dataSha256(tensors));
         Safetensors.write(file, tensors, metadata);
     }
 
-    /** Reads a checkpoint written by {@link #save}, checking its format and metadata. */
+    /**
+     * Reads a checkpoint written by {@link #save}, checking its format, its metadata and the SHA-256
+     * of its data section; a checkpoint without a hash (written before hashes were) loads with a
+     * warning logged.
+     *
+     * @throws SafetensorsFormatException naming the file when anything is wrong, including a data
+     *         section whose hash does not match (a corrupted file)
+     */
     public static Checkpoint load(Path file) throws IOException {
+        return load(file, warning -> System.getLogger(Checkpoint.class.getName()).log(System.Logger.Level.WARNING, warning));
+    }
+
+    /**
+     * {@link #load(Path)}, handing warnings (a checkpoint without a content hash) to {@code warnings}.
+     */
+    public static Checkpoint load(Path file, Consumer<String> warnings) throws IOException {
+        requireNonNull(file, "file is null");
+        requireNonNull(warnings, "warnings is null");
         SafetensorsFile content = Safetensors.read(file);
         Map<String, String> metadata = content.metadata();
+        String expectedHash = metadata.get(DATA_SHA256);
+        if (expectedHash == null) {
+            warnings.accept("checkpoint " + file + " has no content hash (written by an older Metaforge): it is loaded unverified");
+        } else if (!expectedHash.equalsIgnoreCase(content.dataSha256())) {
+            throw new SafetensorsFormatException(file, "the data section does not match its SHA-256: the metadata says "
+                    + abbreviate(expectedHash) + " but the data hashes to " + abbreviate(content.dataSha256())
+                    + "; the file is corrupted (a changed or truncated byte): restore it from a copy or train again");
+        }
         if (!FORMAT.equals(metadata.get("format"))) {
             throw new SafetensorsFormatException(file, "not a Metaforge checkpoint: metadata 'format' is "
                     + (metadata.containsKey("format") ? "'" + metadata.get("format") + "'" : "missing") + ", expected '" + FORMAT + "'");
@@ -109,7 +139,15 @@ public record Checkpoint(long step, long seed, String specHash, String backend,
         }
         Map<String, String> extra = new LinkedHashMap<>(metadata);
         extra.keySet().removeAll(RESERVED);
-        return new Checkpoint(step, seed, hash, backend, params, optimizer, objective, extra);
+        try {
+            return new Checkpoint(step, seed, hash, backend, params, optimizer, objective, extra);
+        } catch (IllegalArgumentException e) {
+            throw new SafetensorsFormatException(file, "invalid checkpoint metadata: " + e.getMessage(), e);
+        }
+    }
+
+    private static String abbreviate(String hash) {
+        return hash.length() > 16 ? hash.substring(0, 16) + "..." : hash;
     }
 
     private static String required(Path file, Map<String, String> metadata, String key) throws SafetensorsFormatException {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.DType;
@@ -22,8 +23,11 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,6 +63,11 @@ public final class Safetensors {
 
     private static final List<String> SUPPORTED = List.of("F32", "F64", "I64");
     private static final Set<String> ENTRY_KEYS = Set.of("dtype", "shape", "data_offsets");
+    /** Immutable and thread-safe (an ObjectReader, not a mapper): building a mapper per file cost more than reading it. */
+    private static final ObjectReader HEADER_READER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .reader();
 
     private Safetensors() {
     }
@@ -149,6 +158,33 @@ public final class Safetensors {
         return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
     }
 
+    /**
+     * SHA-256 (lower-case hex) of the data section {@link #write} produces for {@code tensors}: their
+     * little-endian values in iteration order. {@link Checkpoint} keeps it in the metadata, and
+     * {@link SafetensorsFile#dataSha256()} gives the same digest of a file as read, so any changed
+     * byte of the data is detected.
+     */
+    public static String dataSha256(Map<String, TensorData> tensors) {
+        requireNonNull(tensors, "tensors is null");
+        MessageDigest digest = sha256();
+        for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+            TensorData t = requireNonNull(e.getValue(), "tensor '" + e.getKey() + "' is null");
+            ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(t.byteSize()));
+            t.writeLittleEndian(buffer);
+            buffer.flip();
+            digest.update(buffer);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
     /** One tensor's header entry, before its data is read. */
     private record Entry(String name, DType dtype, Shape shape, long begin, long end) {
     }
@@ -180,11 +216,13 @@ public final class Safetensors {
             List<Entry> entries = parseHeader(file, headerText, metadata);
             checkLayout(file, entries, dataLength);
             Map<String, TensorData> tensors = new LinkedHashMap<>();
-            for (Entry e : entries) {
+            MessageDigest digest = sha256();
+            for (Entry e : entries) { // sorted by offset and tiling the data section: the digest covers it in order
                 ByteBuffer bytes = readFully(channel, dataStart + e.begin(), (int) (e.end() - e.begin()));
+                digest.update(bytes.duplicate());
                 tensors.put(e.name(), TensorData.readLittleEndian(bytes, e.dtype(), e.shape()));
             }
-            return new SafetensorsFile(tensors, metadata);
+            return new SafetensorsFile(tensors, metadata, HexFormat.of().formatHex(digest.digest()));
         }
     }
 
@@ -201,12 +239,9 @@ public final class Safetensors {
     }
 
     private static List<Entry> parseHeader(Path file, String text, Map<String, String> metadata) throws SafetensorsFormatException {
-        ObjectMapper json = new ObjectMapper()
-                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         JsonNode root;
         try {
-            root = json.readTree(text);
+            root = HEADER_READER.readTree(text);
         } catch (JsonProcessingException e) {
             throw new SafetensorsFormatException(file, "the header is not valid JSON: " + e.getOriginalMessage(), e);
         }

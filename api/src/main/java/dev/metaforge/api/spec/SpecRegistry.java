@@ -2,16 +2,37 @@ package dev.metaforge.api.spec;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.NamedType;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,10 +41,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The type names every plugin registered, and an {@link ObjectMapper} that reads specs strictly:
- * unknown fields and unknown type names are errors naming the JSON path and the known names.
+ * unknown fields and unknown type names are errors naming the JSON path and the known names;
+ * duplicate keys, content after the spec, and scalar coercion ({@code "600"} or {@code 600.7} for
+ * an integer, a number for a string) are errors; a UTF-8 byte-order mark is skipped; every
+ * numeric field's declared {@link Range} is checked ({@link SpecValidation}). Messages name the
+ * source, the JSON path, the line and column of syntax errors, and types by their JSON names
+ * ("a 'linear' module", "an integer"), never Java class names.
  * Two plugins claiming one name in one family fail at start-up.
  *
  * <pre>{@code
@@ -32,21 +60,68 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class SpecRegistry {
+    /** The largest spec accepted, in bytes (and characters): 4 MiB. */
+    public static final int MAX_BYTES = 4 << 20;
+    /** The deepest nesting of JSON objects and arrays accepted. */
+    public static final int MAX_NESTING = 64;
+    private static final Pattern SOURCE_IN_MESSAGE = Pattern.compile("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]");
+    private static final Pattern FIELD_IN_MESSAGE = Pattern.compile("field '([A-Za-z_][A-Za-z0-9_]*)'");
+    private static final Pattern FOUND_IN_MESSAGE = Pattern.compile(
+            "(String|Array|Object|Boolean|Integer|Floating-point) value(?: \\(([^)]*)\\))?");
+    private static final java.util.regex.Pattern JAVA_TYPE = java.util.regex.Pattern.compile("`([a-zA-Z_$][\\w$]*(?:\\.[\\w$]+)+(?:<[^`]*>)?)`");
+
     private final Map<Class<? extends Spec>, Map<String, SpecType>> byFamily;
     private final ObjectMapper mapper;
 
     private SpecRegistry(Map<Class<? extends Spec>, Map<String, SpecType>> byFamily) {
         this.byFamily = byFamily;
-        this.mapper = new ObjectMapper()
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-                .enable(SerializationFeature.INDENT_OUTPUT);
+        this.mapper = strictMapper();
         for (Map<String, SpecType> names : byFamily.values()) {
             for (SpecType t : names.values()) {
                 mapper.registerSubtypes(new NamedType(t.type(), t.name()));
             }
         }
+    }
+
+    /**
+     * Strict reading: duplicate keys, trailing content and scalar coercion (a string or a fraction
+     * where an integer is expected, a number where a string or boolean is expected) are errors;
+     * nesting and sizes are bounded so a hostile document cannot exhaust the stack or the heap.
+     */
+    private static ObjectMapper strictMapper() {
+        JsonFactory factory = JsonFactory.builder()
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING)
+                        .maxStringLength(MAX_BYTES)
+                        .maxNumberLength(100)
+                        .maxNameLength(10_000)
+                        .maxDocumentLength(MAX_BYTES)
+                        .build())
+                .build();
+        JsonMapper mapper = JsonMapper.builder(factory)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .build();
+        for (LogicalType type : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean, LogicalType.Textual,
+                LogicalType.Enum}) {
+            mapper.coercionConfigFor(type)
+                    .setCoercion(CoercionInputShape.String, type == LogicalType.Textual || type == LogicalType.Enum
+                            ? CoercionAction.TryConvert : CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Integer, type == LogicalType.Integer || type == LogicalType.Float
+                            ? CoercionAction.TryConvert : CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, type == LogicalType.Float ? CoercionAction.TryConvert : CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, type == LogicalType.Boolean ? CoercionAction.TryConvert : CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        }
+        return mapper;
     }
 
     /** Registers the spec types of every {@link MetaforgePlugin} visible to {@code loader}. */
@@ -87,25 +162,59 @@ public final class SpecRegistry {
         return mapper;
     }
 
-    /** Reads {@code file} as {@code type}, with errors naming the file and JSON path. */
+    /**
+     * Reads {@code file} as {@code type}, strictly (see the class comment), and checks the declared
+     * {@link Range}s; errors name the file and JSON path, and for syntax errors the line and column.
+     * The file must be UTF-8; a byte-order mark is skipped.
+     */
     public <T> T read(Path file, Class<T> type) {
         requireNonNull(file, "file is null");
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file);
+            long size = Files.size(file);
+            if (size > MAX_BYTES) {
+                throw new SpecException("spec file " + file + " has " + size + " bytes, more than the " + MAX_BYTES
+                        + " a spec may have; is it really a spec?", "$", null);
+            }
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new SpecException("cannot read spec file " + file + ": " + e.getMessage(), "$", e);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new SpecException(file + ": the spec is not UTF-8 text (" + e.getMessage() + "); save it as UTF-8", "$", e);
         }
         return read(text, type, file.toString());
     }
 
-    /** Reads JSON text as {@code type}; {@code source} names it in errors. */
+    /** Reads JSON text as {@code type}, like {@link #read(Path, Class)}; {@code source} names it in errors. */
     public <T> T read(String json, Class<T> type, String source) {
+        requireNonNull(json, "json is null");
+        requireNonNull(type, "type is null");
+        requireNonNull(source, "source is null");
+        String text = json.startsWith("\uFEFF") ? json.substring(1) : json;
+        if (text.length() > MAX_BYTES) {
+            throw new SpecException(source + " has " + text.length() + " characters, more than the " + MAX_BYTES
+                    + " a spec may have", "$", null);
+        }
+        T value;
         try {
-            return mapper.readValue(json, type);
+            value = mapper.readValue(text, type);
         } catch (JsonProcessingException e) {
             throw translate(e, source);
+        } catch (StackOverflowError e) {
+            throw new SpecException(source + ": the spec nests too deeply to read", "$", null);
         }
+        if (value == null) {
+            throw new SpecException(source + " at $: expected " + describeType(type) + ", found null", "$", null);
+        }
+        SpecValidation.check(value, source);
+        return value;
     }
 
     /** Writes a spec back to JSON (the resolved form saved next to a run's results). */
@@ -118,14 +227,15 @@ public final class SpecRegistry {
     }
 
     private SpecException translate(JsonProcessingException e, String source) {
-        String path = e instanceof JsonMappingException m ? jsonPath(m.getPath()) : "$";
+        String path = e instanceof JsonMappingException m ? jsonPath(m.getPath()) : parserPath(e);
         String where = source + " at " + path;
+        String location = location(e);
         if (e instanceof InvalidTypeIdException t) {
             Class<?> base = t.getBaseType() == null ? null : t.getBaseType().getRawClass();
             List<String> known = base == null ? List.of() : knownNamesFor(base);
             String id = t.getTypeId();
             String what = id == null ? "missing \"type\"" : "unknown type '" + id + "'";
-            return new SpecException(where + ": " + what + (base == null ? "" : " for " + base.getSimpleName())
+            return new SpecException(where + ": " + what + (base == null ? "" : " for " + familyName(base))
                     + "; known types: " + known, path, e);
         }
         if (e instanceof UnrecognizedPropertyException u) {
@@ -133,10 +243,235 @@ public final class SpecRegistry {
             if (u.getKnownPropertyIds() != null) {
                 u.getKnownPropertyIds().forEach(o -> known.add(String.valueOf(o)));
             }
-            return new SpecException(where + ": unknown field '" + u.getPropertyName() + "' in "
-                    + u.getReferringClass().getSimpleName() + "; known fields: " + known, path, e);
+            java.util.Collections.sort(known);
+            String field = u.getPropertyName();
+            String fieldPath = path.endsWith("." + field) ? path : path + "." + field;
+            return new SpecException(source + " at " + fieldPath + ": unknown field '" + field + "' in "
+                    + describeType(u.getReferringClass()) + "; known fields: " + known, fieldPath, e);
         }
-        return new SpecException(where + ": " + e.getOriginalMessage(), path, e);
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (original.startsWith("Duplicate field '")) {
+            String field = original.substring("Duplicate field '".length(), Math.max("Duplicate field '".length(), original.lastIndexOf('\'')));
+            String fieldPath = path.endsWith("." + field) ? path : path + "." + field;
+            return new SpecException(source + " at " + fieldPath + ": duplicate key '" + field + "'" + location
+                    + "; each key may appear once in an object", fieldPath, e);
+        }
+        if (e instanceof ValueInstantiationException v) {
+            Throwable cause = v.getCause() == null ? v : v.getCause();
+            String problem = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            Matcher field = FIELD_IN_MESSAGE.matcher(problem);
+            String fieldPath = field.find() ? path + "." + field.group(1) : path;
+            Class<?> raw = v.getType() == null ? null : v.getType().getRawClass();
+            String what = raw == null || raw.getSimpleName().equals("TrainSpec") ? "" : " (in " + describeType(raw) + ")";
+            return new SpecException(source + " at " + fieldPath + what + ": " + sanitize(problem), fieldPath, e);
+        }
+        if (e instanceof MismatchedInputException && original.startsWith("No content to map")) {
+            return new SpecException(source + ": the spec is empty; it must be one JSON object", "$", e);
+        }
+        if (e instanceof InvalidFormatException f) {
+            return new SpecException(where + ": expected " + describeType(f.getTargetType()) + ", found "
+                    + describeValue(f.getValue()) + location, path, e);
+        }
+        if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+            String found = currentToken(m);
+            if (found.isEmpty()) {
+                found = foundInMessage(original);
+            }
+            String message = sanitize(m.getOriginalMessage());
+            if (message.startsWith("Trailing token")) {
+                return new SpecException(source + ": content after the end of the spec" + location
+                        + "; a spec file holds one JSON object", "$", e);
+            }
+            return new SpecException(where + ": expected " + describeType(m.getTargetType())
+                    + (found.isEmpty() ? "" : ", found " + found) + location, path, e);
+        }
+        if (e instanceof StreamReadException || e instanceof JsonParseException) {
+            return new SpecException(where + ": not valid JSON" + location + ": " + sanitize(e.getOriginalMessage()), path, e);
+        }
+        return new SpecException(where + ": " + sanitize(e.getOriginalMessage()) + location, path, e);
+    }
+
+    /** ", line 3, column 14" (1-based) when Jackson knows where in the text the problem is. */
+    private static String location(JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        if (at == null || at.getLineNr() <= 0) {
+            return "";
+        }
+        return " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+    }
+
+    /** The JSON path of a syntax error, from the parser's context. */
+    private static String parserPath(JsonProcessingException e) {
+        if (e.getProcessor() instanceof JsonParser parser) {
+            try {
+                JsonPointer pointer = parser.getParsingContext().pathAsPointer();
+                StringBuilder sb = new StringBuilder("$");
+                for (JsonPointer p = pointer; p != null && !p.matches(); p = p.tail()) {
+                    if (p.mayMatchElement()) {
+                        sb.append('[').append(p.getMatchingIndex()).append(']');
+                    } else {
+                        sb.append('.').append(p.getMatchingProperty());
+                    }
+                }
+                return sb.toString();
+            } catch (RuntimeException ignored) {
+                return "$";
+            }
+        }
+        return "$";
+    }
+
+    private static String currentToken(MismatchedInputException e) {
+        if (e.getProcessor() instanceof JsonParser parser) {
+            try {
+                JsonToken token = parser.currentToken();
+                if (token == null) {
+                    return "";
+                }
+                return switch (token) {
+                    case VALUE_STRING -> "the string " + quoteShort(parser.getText());
+                    case VALUE_NUMBER_INT -> "the integer " + shorten(parser.getText());
+                    case VALUE_NUMBER_FLOAT -> "the number " + shorten(parser.getText());
+                    case VALUE_TRUE, VALUE_FALSE -> parser.getText();
+                    case VALUE_NULL -> "null";
+                    case START_ARRAY -> "an array";
+                    case START_OBJECT, FIELD_NAME -> "an object";
+                    default -> "";
+                };
+            } catch (IOException | RuntimeException ignored) {
+                return "";
+            }
+        }
+        return "";
+    }
+
+    /** What Jackson says it found, from its message: 'from String value ("600")' gives the string "600". */
+    private static String foundInMessage(String message) {
+        Matcher m = FOUND_IN_MESSAGE.matcher(message);
+        if (!m.find()) {
+            return "";
+        }
+        String kind = m.group(1);
+        String text = m.group(2);
+        return switch (kind) {
+            case "String" -> text == null ? "a string" : "the string " + quoteShort(text.length() >= 2 && text.startsWith("\"")
+                    ? text.substring(1, text.length() - 1) : text);
+            case "Array" -> "an array";
+            case "Object" -> "an object";
+            case "Boolean" -> text == null ? "true or false" : text;
+            case "Integer" -> text == null ? "an integer" : "the integer " + shorten(text);
+            default -> text == null ? "a number" : "the number " + shorten(text);
+        };
+    }
+
+    private static String describeValue(Object value) {
+        if (value instanceof String s) {
+            return "the string " + quoteShort(s);
+        }
+        return value == null ? "null" : shorten(String.valueOf(value));
+    }
+
+    private static String quoteShort(String s) {
+        return "\"" + shorten(s) + "\"";
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+
+    /**
+     * What a Java type is in JSON terms: "an integer", "a string", "a 'linear' module", "the
+     * training spec" - never a Java class name.
+     */
+    private String describeType(Class<?> type) {
+        if (type == null) {
+            return "a value";
+        }
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class
+                || type == short.class || type == Short.class || type == byte.class || type == Byte.class
+                || type == java.math.BigInteger.class) {
+            return "an integer";
+        }
+        if (type == double.class || type == Double.class || type == float.class || type == Float.class
+                || type == java.math.BigDecimal.class) {
+            return "a number";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class || type.isEnum()) {
+            return "a string";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "an array";
+        }
+        if (Map.class.isAssignableFrom(type)) {
+            return "an object";
+        }
+        for (Map<String, SpecType> names : byFamily.values()) {
+            for (SpecType t : names.values()) {
+                if (t.type() == type) {
+                    return "a '" + t.name() + "' " + familyName(t.family());
+                }
+            }
+        }
+        if (Spec.class.isAssignableFrom(type) && type.isInterface()) {
+            return "a " + familyName(type) + " object with a \"type\" (known: " + knownNamesFor(type) + ")";
+        }
+        if (type.getSimpleName().equals("TrainSpec")) {
+            return "the training spec";
+        }
+        return "an object";
+    }
+
+    /** "ModuleSpec" -> "module", "HyperNetworkSpec" -> "hypernetwork", "TaskSamplerSpec" -> "task sampler". */
+    static String familyName(Class<?> family) {
+        String simple = family.getSimpleName();
+        if (simple.endsWith("Spec")) {
+            simple = simple.substring(0, simple.length() - 4);
+        }
+        if (simple.equals("HyperNetwork")) {
+            return "hypernetwork";
+        }
+        return simple.replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Replaces Java type names Jackson puts in its messages ({@code `java.lang.Integer`},
+     * {@code `dev.metaforge.plugins.core.LinearSpec`}) by their JSON description.
+     */
+    private String sanitize(String message) {
+        if (message == null) {
+            return "";
+        }
+        message = SOURCE_IN_MESSAGE.matcher(message).replaceAll("line $1, column $2");
+        java.util.regex.Matcher m = JAVA_TYPE.matcher(message);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            int generic = name.indexOf('<');
+            String raw = generic >= 0 ? name.substring(0, generic) : name;
+            String replacement;
+            try {
+                replacement = describeType(Class.forName(raw, false, getClass().getClassLoader()));
+            } catch (ClassNotFoundException | LinkageError ex) {
+                replacement = describeByName(raw);
+            }
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private String describeByName(String raw) {
+        for (Map<String, SpecType> names : byFamily.values()) {
+            for (SpecType t : names.values()) {
+                if (t.type().getName().equals(raw)) {
+                    return describeType(t.type());
+                }
+            }
+        }
+        return "a value";
     }
 
     private List<String> knownNamesFor(Class<?> base) {

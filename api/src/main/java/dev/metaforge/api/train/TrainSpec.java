@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.optim.OptimizerSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.spi.DType;
 import java.nio.charset.StandardCharsets;
@@ -38,8 +40,13 @@ import java.util.Locale;
  * @param evalEvery       steps between evaluations (0: only at the end)
  * @param checkpointEvery steps between checkpoints (0: only at the end)
  */
-public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer, int steps, long seed, String dtype,
-                        int logEvery, int evalEvery, int checkpointEvery) {
+public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
+                        @Range(min = 1, max = Limits.MAX_STEPS, what = "number of training steps") int steps,
+                        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed (an integer)") long seed,
+                        String dtype,
+                        @Range(min = 1, max = Limits.MAX_STEPS, what = "steps between metrics lines") int logEvery,
+                        @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between evaluations (0: only at the end)") int evalEvery,
+                        @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between checkpoints (0: only at the end)") int checkpointEvery) {
     /** Default of {@code logEvery}. */
     public static final int DEFAULT_LOG_EVERY = 100;
 

@@ -6,6 +6,7 @@ import dev.metaforge.api.checkpoint.AtomicFiles;
 import dev.metaforge.api.checkpoint.Checkpoint;
 import dev.metaforge.api.checkpoint.TensorData;
 import dev.metaforge.api.optim.Optimizer;
+import dev.metaforge.api.preflight.MemoryBudget;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
@@ -51,6 +52,17 @@ public final class Trainer {
     private final SpecRegistry specs;
     private final PrintWriter progressOut;
     private final boolean liveProgress;
+    private final MemoryBudget budget;
+
+    /** How a run treats an output directory that already holds one. */
+    public enum Start {
+        /** A new run; an output directory that already holds a checkpoint is an error. */
+        FRESH,
+        /** Continue from the output directory's checkpoint. */
+        RESUME,
+        /** A new run replacing the run files ({@value #CHECKPOINT_FILE}, ...) already in the output directory. */
+        OVERWRITE
+    }
 
     /**
      * @param engine       the backend to train on (its default dtype is replaced by the spec's)
@@ -59,10 +71,30 @@ public final class Trainer {
      * @param liveProgress true on a terminal: one line rewritten in place; false: a line per logged step
      */
     public Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress) {
+        this(engine, specs, progressOut, liveProgress, MemoryBudget.defaultBudget());
+    }
+
+    private Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress, MemoryBudget budget) {
         this.engine = requireNonNull(engine, "engine is null");
         this.specs = requireNonNull(specs, "specs is null");
         this.progressOut = requireNonNull(progressOut, "progressOut is null");
         this.liveProgress = liveProgress;
+        this.budget = requireNonNull(budget, "budget is null");
+    }
+
+    /** The same trainer checking specs against another memory budget (default: {@link MemoryBudget#defaultBudget()}). */
+    public Trainer withMemoryBudget(MemoryBudget newBudget) {
+        return new Trainer(engine, specs, progressOut, liveProgress, newBudget);
+    }
+
+    /**
+     * The pre-flight check alone ({@link Preflight}): builds the spec on a shape-only backend
+     * mirroring this trainer's and runs one step and one evaluation; touches no file.
+     *
+     * @param source the spec's file name, for messages
+     */
+    public PreflightReport preflight(TrainSpec spec, Path baseDir, String source) {
+        return Preflight.check(spec, specs, baseDir, engine.backend(), budget, source);
     }
 
     /**
@@ -74,20 +106,75 @@ public final class Trainer {
      *         is false), when the checkpoint does not belong to this spec, or when training diverges
      */
     public TrainResult train(TrainSpec spec, Path baseDir, Path outDir, boolean resume) throws IOException {
+        return train(spec, "spec", baseDir, outDir, resume ? Start.RESUME : Start.FRESH);
+    }
+
+    /**
+     * Trains {@code spec}, writing into {@code outDir}. First the pre-flight check ({@link #preflight});
+     * only a spec that passes it gets a directory: {@code outDir} is created and locked for the run
+     * ({@link RunDirectory}; a second run into it fails naming this one's PID), and if the run fails
+     * before its first step, whatever it created there is removed again.
+     *
+     * @param source  the spec's file name, for messages
+     * @param baseDir directory relative paths in the spec are resolved against (the spec file's)
+     * @throws PreflightException when the spec does not fit its shapes or the memory budget
+     * @throws TrainingException  when the output directory already holds a run (and {@code start} is
+     *         {@link Start#FRESH}) or is in use, when the checkpoint does not belong to this spec or
+     *         fails its hash, or when training diverges
+     */
+    public TrainResult train(TrainSpec spec, String source, Path baseDir, Path outDir, Start start) throws IOException {
         requireNonNull(spec, "spec is null");
+        requireNonNull(source, "source is null");
         requireNonNull(baseDir, "baseDir is null");
         requireNonNull(outDir, "outDir is null");
-        Engine runEngine = engine.withDefaultDType(spec.engineDType());
-        String hash = spec.trajectoryHash(specs);
+        requireNonNull(start, "start is null");
+        boolean resume = start == Start.RESUME;
         Path checkpointFile = outDir.resolve(CHECKPOINT_FILE);
         if (resume && !Files.exists(checkpointFile)) {
             throw new TrainingException("cannot resume: " + checkpointFile + " does not exist; start the run without --resume");
         }
-        if (!resume && Files.exists(checkpointFile)) {
-            throw new TrainingException(outDir + " already holds a run (" + CHECKPOINT_FILE
-                    + "); continue it with --resume, or choose another output directory");
+        PreflightReport report = preflight(spec, baseDir, source);
+        RunDirectory runDir = RunDirectory.acquire(outDir);
+        boolean stepped = false;
+        try {
+            if (start == Start.OVERWRITE) {
+                // Only the files a run writes, under the lock: anything else the user keeps there stays.
+                for (String name : new String[] {CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, SPEC_FILE}) {
+                    Files.deleteIfExists(outDir.resolve(name));
+                }
+            }
+            if (!resume && Files.exists(checkpointFile)) {
+                throw new TrainingException(outDir + " already holds a run (" + CHECKPOINT_FILE
+                        + "); continue it with --resume, or choose another output directory");
+            }
+            TrainingLoop[] loop = new TrainingLoop[1];
+            try {
+                return prepareAndRun(spec, baseDir, outDir, resume, checkpointFile, report, runDir, loop);
+            } finally {
+                stepped = loop[0] != null && loop[0].stepsRunHere() > 0;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            if (!stepped) {
+                try {
+                    runDir.abandon();
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
+        } finally {
+            runDir.close();
         }
-        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile) : null;
+    }
+
+    private TrainResult prepareAndRun(TrainSpec spec, Path baseDir, Path outDir, boolean resume, Path checkpointFile,
+                                      PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
+        Engine runEngine = engine.withDefaultDType(spec.engineDType());
+        String hash = spec.trajectoryHash(specs);
+        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> {
+            progressOut.println("warning: " + warning);
+            progressOut.flush();
+        }) : null;
         if (checkpoint != null) {
             if (!checkpoint.specHash().equals(hash)) {
                 throw new TrainingException("cannot resume from " + checkpointFile + ": it was written by a different spec "
@@ -103,26 +190,33 @@ public final class Trainer {
         // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
         Objective objective = RunSupport.buildObjective(spec, context);
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
-        Files.createDirectories(outDir);
+        for (String name : new String[] {METRICS_FILE, PLOT_FILE, SPEC_FILE}) {
+            if (!Files.exists(outDir.resolve(name))) {
+                runDir.created(outDir.resolve(name));
+            }
+        }
         MetricsLog metrics = new MetricsLog(outDir.resolve(METRICS_FILE));
         double elapsedBefore = 0;
         TrainingLoop loop;
         if (checkpoint == null) {
+            runDir.created(checkpointFile);
             loop = TrainingLoop.start(objective, optimizer, spec.seed());
         } else {
             loop = restore(checkpoint, checkpointFile, objective, optimizer, runEngine, spec.seed());
             metrics.loadForResume(checkpoint.step(), spec.steps(), spec.logEvery(), spec.evalEvery());
             elapsedBefore = elapsedSeconds(checkpoint);
         }
+        loopOut[0] = loop;
         try (loop) {
             AtomicFiles.writeString(outDir.resolve(SPEC_FILE), specs.write(spec) + "\n");
-            return run(spec, hash, loop, metrics, outDir, elapsedBefore, checkpoint);
+            return run(spec, hash, loop, metrics, outDir, elapsedBefore, checkpoint, report);
         }
     }
 
     private TrainResult run(TrainSpec spec, String hash, TrainingLoop loop, MetricsLog metrics, Path outDir,
-                            double elapsedBefore, Checkpoint resumedFrom) throws IOException {
+                            double elapsedBefore, Checkpoint resumedFrom, PreflightReport report) throws IOException {
         Progress progress = new Progress(progressOut, liveProgress, spec.steps());
+        progress.message(report.oneLine());
         String backendName = engine.backend().name();
         long parameterCount = loop.params().count();
         progress.message("training " + outDir.getFileName() + " on " + backendName + " (" + spec.dtype() + "): "

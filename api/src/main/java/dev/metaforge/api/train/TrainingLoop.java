@@ -40,6 +40,7 @@ public final class TrainingLoop implements AutoCloseable {
     private final long seed;
     private Params params;
     private long completedSteps;
+    private final long startSteps;
     private boolean closed;
     private Map<String, Double> lastTerms = Map.of();
 
@@ -49,6 +50,7 @@ public final class TrainingLoop implements AutoCloseable {
         this.seed = seed;
         this.params = params;
         this.completedSteps = completedSteps;
+        this.startSteps = completedSteps;
     }
 
     /**
@@ -149,6 +151,11 @@ public final class TrainingLoop implements AutoCloseable {
     /** The named loss parts and statistics of the last step (see {@link LossTerms}); empty before the first. */
     public Map<String, Double> lastTerms() {
         return lastTerms;
+    }
+
+    /** Steps run by this loop (not counting those before a resume). */
+    public long stepsRunHere() {
+        return completedSteps - startSteps;
     }
 
     /** Steps run so far (including those before a resume). */

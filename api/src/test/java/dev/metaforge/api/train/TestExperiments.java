@@ -120,7 +120,9 @@ final class TestExperiments {
 
         @Override
         public Tensor loss(Params params, long step, RandomStream rng) {
-            if (spec.crashAtStep() != null && step == spec.crashAtStep()) {
+            // A crash of the real run only: the pre-flight pass (shape-only backend) gets through.
+            if (spec.crashAtStep() != null && step == spec.crashAtStep()
+                    && !(engine.backend() instanceof dev.metaforge.api.preflight.ShapeBackend)) {
                 throw new IllegalStateException("simulated crash at step " + step);
             }
             Tensor[] xy = batch(rng, spec.batch());

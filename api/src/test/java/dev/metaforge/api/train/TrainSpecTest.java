@@ -49,7 +49,7 @@ class TrainSpecTest {
         "bad logEvery         | \"steps\": 5, \"logEvery\": 0                | field 'logEvery' must be > 0",
         "negative evalEvery   | \"steps\": 5, \"evalEvery\": -1              | field 'evalEvery' must be >= 0",
         "negative checkpoints | \"steps\": 5, \"checkpointEvery\": -2        | field 'checkpointEvery' must be >= 0",
-        "unknown field        | \"steps\": 5, \"stepz\": 5                   | unknown field 'stepz' in TrainSpec; known fields: [",
+        "unknown field        | \"steps\": 5, \"stepz\": 5                   | unknown field 'stepz' in the training spec",
         "steps not a number   | \"steps\": \"many\"                          | $.steps"})
     void invalidTopLevelFieldsAreNamed(String name, String fields, String expected) {
         SpecException e = assertThrows(SpecException.class,

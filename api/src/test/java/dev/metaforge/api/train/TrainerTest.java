@@ -95,7 +95,7 @@ class TrainerTest {
         assertEquals(spec(30, 10, 15, 0), reread);
 
         try (var files = Files.list(out)) {
-            assertEquals(List.of("checkpoint.safetensors", "loss.png", "metrics.jsonl", "spec.json"),
+            assertEquals(List.of(RunDirectory.LOCK_FILE, "checkpoint.safetensors", "loss.png", "metrics.jsonl", "spec.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left behind");
         }
         String progress = progressText.toString();

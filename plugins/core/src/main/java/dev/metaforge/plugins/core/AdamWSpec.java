@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.optim.Adam;
 import dev.metaforge.api.optim.Optimizer;
 import dev.metaforge.api.optim.OptimizerSpec;
+import dev.metaforge.api.spec.Range;
 
 /**
  * {@code {"type": "adamw", "learningRate": 0.001, "weightDecay": 0.01, ...}}: AdamW as in
@@ -16,7 +17,12 @@ import dev.metaforge.api.optim.OptimizerSpec;
  * @param epsilon      default 1e-8
  * @param weightDecay  default 0.01 (PyTorch's)
  */
-public record AdamWSpec(double learningRate, double beta1, double beta2, double epsilon, double weightDecay) implements OptimizerSpec {
+public record AdamWSpec(
+        @Range(min = 0, max = 1000, minExclusive = true, what = "learning rate") double learningRate,
+        @Range(min = 0, max = 1, maxExclusive = true, what = "first-moment decay") double beta1,
+        @Range(min = 0, max = 1, maxExclusive = true, what = "second-moment decay") double beta2,
+        @Range(min = 0, max = 1, what = "epsilon") double epsilon,
+        @Range(min = 0, max = 1000, what = "weight decay") double weightDecay) implements OptimizerSpec {
     public AdamWSpec {
         Fields.positive(learningRate, "learningRate");
         Fields.inUnitInterval(beta1, "beta1");

@@ -3,6 +3,8 @@ package dev.metaforge.plugins.core;
 import dev.metaforge.api.data.GaussianClusters;
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.LabelledDatasetSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 
 /**
@@ -18,8 +20,15 @@ import dev.metaforge.api.train.BuildContext;
  * @param clusterStd       spread of a class around its centre (default 0.3)
  * @param noiseStd         scale of the noise dimensions (default 2)
  */
-public record GaussianClustersSpec(Long seed, Integer fromClass, Integer toClass, Integer examplesPerClass,
-        Integer informativeDims, Integer noiseDims, Double clusterStd, Double noiseStd) implements LabelledDatasetSpec {
+public record GaussianClustersSpec(
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed") Long seed,
+        @Range(min = 0, max = Limits.MAX_COUNT, what = "first class") Integer fromClass,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "end class (exclusive)") Integer toClass,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "examples per class") Integer examplesPerClass,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "informative dimensions") Integer informativeDims,
+        @Range(min = 0, max = Limits.MAX_WIDTH, what = "noise dimensions") Integer noiseDims,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "cluster standard deviation") Double clusterStd,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "noise standard deviation") Double noiseStd) implements LabelledDatasetSpec {
     public GaussianClustersSpec {
         seed = seed == null ? 7L : seed;
         fromClass = fromClass == null ? 0 : fromClass;
@@ -29,7 +38,17 @@ public record GaussianClustersSpec(Long seed, Integer fromClass, Integer toClass
         noiseDims = noiseDims == null ? 12 : noiseDims;
         clusterStd = clusterStd == null ? 0.3 : clusterStd;
         noiseStd = noiseStd == null ? 2.0 : noiseStd;
+        // The whole dataset is generated in memory at build time.
+        long values = Math.max(0L, (long) toClass - fromClass) * examplesPerClass * ((long) informativeDims + noiseDims);
+        if (values > MAX_VALUES) {
+            throw new IllegalArgumentException("gaussian-clusters: field 'examplesPerClass' with " + (toClass - fromClass)
+                    + " classes of " + (informativeDims + noiseDims) + " dimensions makes " + values + " values, more than "
+                    + MAX_VALUES + "; lower the class range, examplesPerClass or the dimensions");
+        }
     }
+
+    /** The most values a generated dataset may hold: 2^26 (256 MiB as floats). */
+    static final long MAX_VALUES = 1L << 26;
 
     @Override
     public LabelledDataset build(BuildContext context) {

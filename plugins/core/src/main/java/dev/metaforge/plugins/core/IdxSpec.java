@@ -3,6 +3,8 @@ package dev.metaforge.plugins.core;
 import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.LabelledDatasetSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +28,12 @@ import java.util.Locale;
  * @param split    "train" (default) or "test": which Fashion-MNIST files, when {@code images} and {@code labels} are omitted
  * @param maxBytes refuse a file whose header declares more data bytes than this (default: half the Java heap, at most 1 GiB)
  */
-public record IdxSpec(String images, String labels, Double scale, String split, Long maxBytes) implements LabelledDatasetSpec {
+public record IdxSpec(
+        String images,
+        String labels,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "pixel scale") Double scale,
+        String split,
+        @Range(min = 1, max = Long.MAX_VALUE, what = "bytes") Long maxBytes) implements LabelledDatasetSpec {
     /** Where Debian's {@code dataset-fashion-mnist} installs the files. */
     public static final String FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 

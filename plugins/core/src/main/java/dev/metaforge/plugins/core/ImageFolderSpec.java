@@ -6,6 +6,7 @@ import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.data.ImageFolderDataset;
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.LabelledDatasetSpec;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 
 /**
@@ -17,7 +18,11 @@ import dev.metaforge.api.train.BuildContext;
  * @param invert   map grey v to 1 - v (default false)
  * @param maxBytes refuse a folder whose examples would take more bytes than this (default: half the Java heap, at most 1 GiB)
  */
-public record ImageFolderSpec(String root, Integer size, Boolean invert, Long maxBytes) implements LabelledDatasetSpec {
+public record ImageFolderSpec(
+        String root,
+        @Range(min = 1, max = 4096, what = "image side in pixels") Integer size,
+        Boolean invert,
+        @Range(min = 1, max = Long.MAX_VALUE, what = "bytes") Long maxBytes) implements LabelledDatasetSpec {
     public ImageFolderSpec {
         requireNonNull(root, "image-folder: \"root\" is required");
         size = size == null ? 28 : size;

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Linear;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 
 /**
  * {@code {"type": "linear", "in": 3, "out": 8, "bias": true, "init": "torch"}}: {@code y = x W + b}
@@ -15,7 +17,11 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param bias whether there is a bias (default true)
  * @param init weight initialisation (default "torch"): torch, kaiming_uniform_fan_in, kaiming_uniform_fan_out, xavier
  */
-public record LinearSpec(int in, int out, boolean bias, String init) implements ModuleSpec {
+public record LinearSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "input features") int in,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "output features") int out,
+        boolean bias,
+        String init) implements ModuleSpec {
     public LinearSpec {
         Fields.positive(in, "in");
         Fields.positive(out, "out");

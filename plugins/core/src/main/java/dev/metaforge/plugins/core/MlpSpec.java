@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -16,7 +18,11 @@ import java.util.List;
  * @param outputActivation after the last layer (default "identity")
  * @param init             weight initialisation (default "torch"): torch, kaiming_uniform_fan_in, kaiming_uniform_fan_out, xavier
  */
-public record MlpSpec(List<Integer> sizes, String activation, String outputActivation, String init) implements ModuleSpec {
+public record MlpSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "layer width") List<Integer> sizes,
+        String activation,
+        String outputActivation,
+        String init) implements ModuleSpec {
     public MlpSpec {
         Fields.required(sizes, "sizes", "layer widths including input and output, e.g. [1, 40, 40, 1]");
         sizes = List.copyOf(sizes);

@@ -2,6 +2,8 @@ package dev.metaforge.plugins.core;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 
 /**
  * The data of a {@code regression} experiment:
@@ -15,7 +17,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param batch      training examples per step, default 64
  * @param evalPoints evaluation grid size, default 256 (at least 2)
  */
-public record RegressionTask(String function, double xMin, double xMax, int batch, int evalPoints) {
+public record RegressionTask(
+        String function,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "input range bound") double xMin,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "input range bound") double xMax,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "training examples per step") int batch,
+        @Range(min = 2, max = Limits.MAX_BATCH, what = "evaluation points") int evalPoints) {
     public RegressionTask {
         function = TargetFunction.parse(Fields.required(function, "function", "one of " + TargetFunction.names())).jsonName();
         if (!Double.isFinite(xMin) || !Double.isFinite(xMax) || !(xMin < xMax)) {

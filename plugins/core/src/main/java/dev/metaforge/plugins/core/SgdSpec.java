@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.optim.Optimizer;
 import dev.metaforge.api.optim.OptimizerSpec;
 import dev.metaforge.api.optim.Sgd;
+import dev.metaforge.api.spec.Range;
 
 /**
  * {@code {"type": "sgd", "learningRate": 0.1, "momentum": 0.9, "weightDecay": 0}}: SGD as in
@@ -14,7 +15,10 @@ import dev.metaforge.api.optim.Sgd;
  * @param momentum     default 0
  * @param weightDecay  default 0 (L2, added to the gradient)
  */
-public record SgdSpec(double learningRate, double momentum, double weightDecay) implements OptimizerSpec {
+public record SgdSpec(
+        @Range(min = 0, max = 1000, minExclusive = true, what = "learning rate") double learningRate,
+        @Range(min = 0, max = 1, maxExclusive = true, what = "momentum") double momentum,
+        @Range(min = 0, max = 1000, what = "weight decay") double weightDecay) implements OptimizerSpec {
     public SgdSpec {
         Fields.positive(learningRate, "learningRate");
         Fields.nonNegative(momentum, "momentum");

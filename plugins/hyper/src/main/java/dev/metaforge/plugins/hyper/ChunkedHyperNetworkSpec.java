@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -18,8 +20,13 @@ import java.util.List;
  * @param activation         generator activation (default relu)
  * @param init               generator weight init (default kaiming-fan-out; zero biases)
  */
-public record ChunkedHyperNetworkSpec(Integer contextSize, Integer chunkSize, Integer chunkEmbeddingSize, List<Integer> hidden,
-                                      String activation, String init) implements HyperNetworkSpec {
+public record ChunkedHyperNetworkSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "context size") Integer contextSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "chunk size") Integer chunkSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "chunk embedding size") Integer chunkEmbeddingSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
+        String activation,
+        String init) implements HyperNetworkSpec {
     static final String TYPE = "chunked";
 
     public ChunkedHyperNetworkSpec {

@@ -8,6 +8,8 @@ import dev.metaforge.api.hyper.TaskConditionedHyperNetwork;
 import dev.metaforge.api.hyper.TaskSequence;
 import dev.metaforge.api.hyper.TaskSequenceSpec;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
@@ -34,9 +36,15 @@ import dev.metaforge.api.train.Objective;
  * @param regularization  β of the output regularizer (default 0.01; 0 disables it)
  * @param midpointWeight  κ for hyperinterval: midpoint loss weight against the worst case (default 0.5)
  */
-public record ContinualExperimentSpec(ModuleSpec target, ParamSelection generate, HyperNetworkSpec hypernetwork,
-                                      TaskSequenceSpec tasks, Integer stepsPerTask, Integer batchSize, Double regularization,
-                                      Double midpointWeight) implements ExperimentSpec {
+public record ContinualExperimentSpec(
+        ModuleSpec target,
+        ParamSelection generate,
+        HyperNetworkSpec hypernetwork,
+        TaskSequenceSpec tasks,
+        @Range(min = 1, max = Limits.MAX_STEPS, what = "steps per task") Integer stepsPerTask,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "batch size") Integer batchSize,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "output regularization weight") Double regularization,
+        @Range(min = 0, max = 1, what = "midpoint weight") Double midpointWeight) implements ExperimentSpec {
     static final String TYPE = "continual";
 
     public ContinualExperimentSpec {

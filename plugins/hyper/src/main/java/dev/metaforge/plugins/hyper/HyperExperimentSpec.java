@@ -11,13 +11,15 @@ import dev.metaforge.api.hyper.HyperTarget;
 import dev.metaforge.api.hyper.ParamSelection;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,8 +47,14 @@ import java.util.Map;
  * @param pointsPerContext inputs per condition (default 64)
  * @param theta0           optional safetensors file with the target's pretrained weights, for MIP's θ0
  */
-public record HyperExperimentSpec(ModuleSpec target, ParamSelection generate, HyperNetworkSpec hypernetwork, ConditionedTaskSpec task,
-                                  Integer contextsPerStep, Integer pointsPerContext, String theta0) implements ExperimentSpec {
+public record HyperExperimentSpec(
+        ModuleSpec target,
+        ParamSelection generate,
+        HyperNetworkSpec hypernetwork,
+        ConditionedTaskSpec task,
+        @Range(min = 1, max = 65536, what = "contexts per step") Integer contextsPerStep,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "points per context") Integer pointsPerContext,
+        String theta0) implements ExperimentSpec {
     static final String TYPE = "hypernetwork";
 
     public HyperExperimentSpec {
@@ -55,7 +63,16 @@ public record HyperExperimentSpec(ModuleSpec target, ParamSelection generate, Hy
         generate = generate == null ? ParamSelection.all() : generate;
         contextsPerStep = contextsPerStep == null ? 16 : SpecChecks.positive(contextsPerStep, TYPE, "contextsPerStep");
         pointsPerContext = pointsPerContext == null ? 64 : SpecChecks.positive(pointsPerContext, TYPE, "pointsPerContext");
+        // Each step's points are drawn into one Java array before they reach the backend.
+        if ((long) contextsPerStep * pointsPerContext > MAX_POINTS_PER_STEP) {
+            throw new IllegalArgumentException("spec 'hypernetwork': field 'contextsPerStep' (" + contextsPerStep
+                    + ") times pointsPerContext (" + pointsPerContext + ") is " + ((long) contextsPerStep * pointsPerContext)
+                    + " points per step, more than " + MAX_POINTS_PER_STEP + "; lower one of them");
+        }
     }
+
+    /** The most points (contexts times points per context) one step may draw: 2^24. */
+    static final long MAX_POINTS_PER_STEP = 1L << 24;
 
     @Override
     public Objective build(BuildContext context) {
@@ -72,7 +89,10 @@ public record HyperExperimentSpec(ModuleSpec target, ParamSelection generate, Hy
         try {
             read = Safetensors.read(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("hypernetwork experiment: cannot read θ0 weights from " + file + ": " + e.getMessage(), e);
+            // A missing or invalid file is the spec's problem: a SpecException naming the field, like any bad value.
+            String problem = e instanceof java.nio.file.NoSuchFileException ? file + " does not exist" : e.getMessage();
+            throw new SpecException("hypernetwork experiment: cannot read the θ0 weights of field 'theta0' (" + file + "): " + problem,
+                    "$.experiment.theta0", e);
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         read.tensors().forEach((name, data) -> out.put(name, toTensor(context, data)));

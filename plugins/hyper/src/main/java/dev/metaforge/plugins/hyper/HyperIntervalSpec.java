@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -18,7 +20,12 @@ import java.util.List;
  * @param activation    a monotone activation (default relu)
  * @param perturbation  ε, the total radius of every embedding interval (default 1.0)
  */
-public record HyperIntervalSpec(Integer tasks, Integer embeddingSize, List<Integer> hidden, String activation, Double perturbation)
+public record HyperIntervalSpec(
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "number of tasks") Integer tasks,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "embedding size") Integer embeddingSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
+        String activation,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "perturbation radius") Double perturbation)
         implements HyperNetworkSpec {
     static final String TYPE = "hyperinterval";
 

@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -18,7 +20,11 @@ import java.util.List;
  * @param activation H's activation when no generator is given (default relu)
  * @param generator  optional inner hypernetwork H (its contextSize must be 2k)
  */
-public record MipHyperNetworkSpec(Integer inputs, List<Integer> hidden, String activation, HyperNetworkSpec generator)
+public record MipHyperNetworkSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "conditions per context") Integer inputs,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
+        String activation,
+        HyperNetworkSpec generator)
         implements HyperNetworkSpec {
     static final String TYPE = "mip";
 

@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 
 /**
  * {@code "recurrent"}: {@link RecurrentHyperNetwork}, a GRU that generates the target parameter
@@ -15,7 +17,11 @@ import dev.metaforge.api.hyper.HyperTarget;
  * @param layerEmbeddingSize size of each parameter's step embedding (default 8)
  * @param headInit           init of the output heads (default kaiming-fan-out; zero biases)
  */
-public record RecurrentHyperNetworkSpec(Integer contextSize, Integer hiddenSize, Integer layerEmbeddingSize, String headInit)
+public record RecurrentHyperNetworkSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "context size") Integer contextSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "GRU state size") Integer hiddenSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "step embedding size") Integer layerEmbeddingSize,
+        String headInit)
         implements HyperNetworkSpec {
     static final String TYPE = "recurrent";
 

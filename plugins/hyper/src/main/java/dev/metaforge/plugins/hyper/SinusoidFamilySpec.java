@@ -2,6 +2,8 @@ package dev.metaforge.plugins.hyper;
 
 import dev.metaforge.api.hyper.ConditionedTask;
 import dev.metaforge.api.hyper.ConditionedTaskSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 
 /**
  * {@code "sinusoid"}: {@link SinusoidFamilyTask}, sinusoid regression conditioned on (amplitude, phase).
@@ -13,7 +15,11 @@ import dev.metaforge.api.hyper.ConditionedTaskSpec;
  * @param maxPhase     largest phase (default π)
  * @param inputRange   x ∈ [−inputRange, inputRange] (default 5.0)
  */
-public record SinusoidFamilySpec(Double minAmplitude, Double maxAmplitude, Double maxPhase, Double inputRange)
+public record SinusoidFamilySpec(
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "amplitude bound") Double minAmplitude,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "amplitude bound") Double maxAmplitude,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, minExclusive = true, what = "largest phase") Double maxPhase,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, minExclusive = true, what = "input range") Double inputRange)
         implements ConditionedTaskSpec {
     public SinusoidFamilySpec {
         minAmplitude = minAmplitude == null ? 0.1 : minAmplitude;

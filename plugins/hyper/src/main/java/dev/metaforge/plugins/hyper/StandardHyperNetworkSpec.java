@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -16,7 +18,11 @@ import java.util.List;
  * @param activation  hidden activation (default relu)
  * @param init        weight initializer (default kaiming-fan-out; biases are zero)
  */
-public record StandardHyperNetworkSpec(Integer contextSize, List<Integer> hidden, String activation, String init)
+public record StandardHyperNetworkSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "context size") Integer contextSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
+        String activation,
+        String init)
         implements HyperNetworkSpec {
     static final String TYPE = "standard";
 

@@ -3,6 +3,8 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.HyperNetwork;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.HyperTarget;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
@@ -18,8 +20,12 @@ import java.util.List;
  * @param activation    MLP generator activation when no generator is given (default relu)
  * @param generator     optional generator hypernetwork taking the embedding
  */
-public record TaskConditionedHyperNetworkSpec(Integer tasks, Integer embeddingSize, List<Integer> hidden, String activation,
-                                              HyperNetworkSpec generator) implements HyperNetworkSpec {
+public record TaskConditionedHyperNetworkSpec(
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "number of tasks") Integer tasks,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "embedding size") Integer embeddingSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
+        String activation,
+        HyperNetworkSpec generator) implements HyperNetworkSpec {
     static final String TYPE = "task-conditioned";
 
     public TaskConditionedHyperNetworkSpec {

@@ -162,6 +162,18 @@ class HyperSpecTest {
         for (String name : pretrained.names()) {
             assertArrayEquals(pretrained.get(name).toDoubles(), init.get("hyper.theta0." + name).toDoubles(), 0.0);
         }
+
+        // Issue 13: a missing or invalid θ0 file was an untranslated UncheckedIOException; now a SpecException naming field and file.
+        ExperimentSpec missing = specs.read(json.replace("\"contextsPerStep\"", "\"theta0\": \"nope.safetensors\", \"contextsPerStep\""),
+                ExperimentSpec.class, "experiment.json");
+        SpecException absent = assertThrows(SpecException.class, () -> missing.build(new BuildContext(engine, specs, dir, 0)));
+        assertEquals("$.experiment.theta0", absent.jsonPath());
+        assertTrue(absent.getMessage().contains(dir.resolve("nope.safetensors") + " does not exist"), absent.getMessage());
+        java.nio.file.Files.writeString(dir.resolve("bad.safetensors"), "not safetensors");
+        ExperimentSpec bad = specs.read(json.replace("\"contextsPerStep\"", "\"theta0\": \"bad.safetensors\", \"contextsPerStep\""),
+                ExperimentSpec.class, "experiment.json");
+        SpecException invalid = assertThrows(SpecException.class, () -> bad.build(new BuildContext(engine, specs, dir, 0)));
+        assertTrue(invalid.getMessage().contains("invalid safetensors file " + dir.resolve("bad.safetensors")), invalid.getMessage());
     }
 
     @Test

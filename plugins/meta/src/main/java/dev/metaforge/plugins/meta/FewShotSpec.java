@@ -6,6 +6,7 @@ import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.meta.TaskSamplerSpec;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.spi.Shape;
 import java.util.HashSet;
@@ -30,8 +31,15 @@ import java.util.List;
  * @param inputShape the layout of one example for the network, e.g. [1, 28, 28] for a convolution
  *                   (the example's size; instead of {@code flatten})
  */
-public record FewShotSpec(LabelledDatasetSpec dataset, Integer ways, Integer shots, Integer queries, Boolean flatten,
-        List<Integer> classes, List<Integer> inputShape) implements TaskSamplerSpec {
+public record FewShotSpec(
+        LabelledDatasetSpec dataset,
+        @Range(min = 2, max = 4096, what = "classes per episode") Integer ways,
+        @Range(min = 1, max = 65536, what = "support examples per class") Integer shots,
+        @Range(min = 1, max = 65536, what = "query examples per class") Integer queries,
+        Boolean flatten,
+        List<Integer> classes,
+        List<Integer> inputShape)
+        implements TaskSamplerSpec {
     public FewShotSpec {
         requireNonNull(dataset, "few-shot: \"dataset\" is required");
         ways = ways == null ? 5 : ways;

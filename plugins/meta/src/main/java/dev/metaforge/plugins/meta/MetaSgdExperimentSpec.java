@@ -2,6 +2,8 @@ package dev.metaforge.plugins.meta;
 
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
@@ -27,8 +29,17 @@ import java.util.List;
  * @param evalSteps   inner steps after which evaluation reports the query loss (default [1, 10])
  * @param evalSeed    seed of the held-out tasks
  */
-public record MetaSgdExperimentSpec(ModuleSpec model, TaskSamplerSpec tasks, TaskSamplerSpec evalSampler, Integer innerSteps,
-        Double innerLr, Boolean firstOrder, Integer metaBatch, Integer evalTasks, List<Integer> evalSteps, Long evalSeed)
+public record MetaSgdExperimentSpec(
+        ModuleSpec model,
+        TaskSamplerSpec tasks,
+        TaskSamplerSpec evalSampler,
+        @Range(min = 0, max = Limits.MAX_INNER_STEPS, what = "inner-loop steps") Integer innerSteps,
+        @Range(min = 0, max = 1000, minExclusive = true, what = "inner learning rate") Double innerLr,
+        Boolean firstOrder,
+        @Range(min = 1, max = 65536, what = "tasks per meta-batch") Integer metaBatch,
+        @Range(min = 0, max = Limits.MAX_BATCH, what = "evaluation tasks") Integer evalTasks,
+        @Range(min = 0, max = Limits.MAX_INNER_STEPS, what = "inner steps at evaluation") List<Integer> evalSteps,
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed") Long evalSeed)
         implements ExperimentSpec {
     public MetaSgdExperimentSpec {
         Experiments.requireModel(model, "meta-sgd");

@@ -3,6 +3,8 @@ package dev.metaforge.plugins.meta;
 import dev.metaforge.api.loss.TaskLoss;
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
@@ -28,8 +30,13 @@ import java.util.List;
  * @param evalTasks   held-out episodes for evaluation (default 1000)
  * @param evalSeed    seed of the held-out episodes
  */
-public record ProtoNetExperimentSpec(ModuleSpec model, TaskSamplerSpec tasks, TaskSamplerSpec evalSampler, Integer metaBatch,
-        Integer evalTasks, Long evalSeed) implements ExperimentSpec {
+public record ProtoNetExperimentSpec(
+        ModuleSpec model,
+        TaskSamplerSpec tasks,
+        TaskSamplerSpec evalSampler,
+        @Range(min = 1, max = 65536, what = "tasks per meta-batch") Integer metaBatch,
+        @Range(min = 0, max = Limits.MAX_BATCH, what = "evaluation tasks") Integer evalTasks,
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed") Long evalSeed) implements ExperimentSpec {
     public ProtoNetExperimentSpec {
         Experiments.requireModel(model, "protonet");
         Experiments.requireTasks(tasks, "protonet");

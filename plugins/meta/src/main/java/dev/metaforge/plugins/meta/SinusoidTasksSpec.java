@@ -2,6 +2,8 @@ package dev.metaforge.plugins.meta;
 
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.meta.TaskSamplerSpec;
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 
 /**
@@ -16,8 +18,14 @@ import dev.metaforge.api.train.BuildContext;
  * @param minX         lower bound of x
  * @param maxX         upper bound of x
  */
-public record SinusoidTasksSpec(Integer k, Integer queryK, Double minAmplitude, Double maxAmplitude, Double maxPhase,
-        Double minX, Double maxX) implements TaskSamplerSpec {
+public record SinusoidTasksSpec(
+        @Range(min = 1, max = 65536, what = "support examples per task") Integer k,
+        @Range(min = 1, max = 65536, what = "query examples per task") Integer queryK,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "amplitude bound") Double minAmplitude,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "amplitude bound") Double maxAmplitude,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "largest phase") Double maxPhase,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "input bound") Double minX,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "input bound") Double maxX) implements TaskSamplerSpec {
     public SinusoidTasksSpec {
         k = k == null ? 10 : k;
         queryK = queryK == null ? k : queryK;
