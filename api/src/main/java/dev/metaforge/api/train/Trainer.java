@@ -48,6 +48,7 @@ public final class Trainer {
     private final SpecRegistry specs;
     private final PrintWriter progressOut;
     private final boolean liveProgress;
+    private final ObjectiveDecorator decorator;
 
     /**
      * @param engine       the backend to train on (its default dtype is replaced by the spec's)
@@ -60,6 +61,24 @@ public final class Trainer {
         this.specs = requireNonNull(specs, "specs is null");
         this.progressOut = requireNonNull(progressOut, "progressOut is null");
         this.liveProgress = liveProgress;
+        this.decorator = null;
+    }
+
+    private Trainer(Trainer base, ObjectiveDecorator decorator) {
+        this.engine = base.engine;
+        this.specs = base.specs;
+        this.progressOut = base.progressOut;
+        this.liveProgress = base.liveProgress;
+        this.decorator = requireNonNull(decorator, "decorator is null");
+    }
+
+    /**
+     * This trainer, training the objective {@code decorator} makes of the one built from the spec
+     * (e.g. one whose gradients a cluster computes, see {@link TrainingCluster}); files, progress
+     * and resumption are unchanged.
+     */
+    public Trainer withObjectiveDecorator(ObjectiveDecorator decorator) {
+        return new Trainer(this, decorator);
     }
 
     /**
@@ -98,7 +117,8 @@ public final class Trainer {
         }
         Files.createDirectories(outDir);
         BuildContext context = new BuildContext(runEngine, specs, baseDir, spec.seed());
-        Objective objective = RunSupport.buildObjective(spec, context);
+        Objective built = RunSupport.buildObjective(spec, context);
+        Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         MetricsLog metrics = new MetricsLog(outDir.resolve(METRICS_FILE));
         double elapsedBefore = 0;
