@@ -10,6 +10,7 @@ import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.train.TrainResult;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
+import dev.metaforge.api.train.TrainingCluster;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.spi.Backend;
@@ -21,6 +22,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,8 +34,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code metaforge train SPEC.json [--backend NAME] [--out DIR] [--steps N] [--resume]}: trains a
- * {@link TrainSpec} with the {@link Trainer}. Progress goes to standard error (a live line on a
+ * {@code metaforge train SPEC.json [--backend NAME] [--out DIR] [--steps N] [--resume] [--spark MASTER]}: trains a
+ * {@link TrainSpec} with the {@link Trainer}. With {@code --spark}, each step's gradient is computed
+ * on a Spark cluster by the {@link TrainingCluster} named "spark", found through
+ * {@link ServiceLoader} (the {@code metaforge-spark} module; the CLI itself never depends on Spark). Progress goes to standard error (a live line on a
  * terminal); the run's files go to {@code --out} (default {@code runs/<spec name>}); a JSON summary
  * is printed on standard output. A bad spec, a missing file, an unusable backend or a run that
  * cannot go on prints one line and exits with 2.
@@ -69,6 +75,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Start afresh, replacing the run files already in the output directory.")
     boolean overwrite;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Compute each step on Apache Spark: local[N] (N threads here) or spark://HOST:PORT. Needs the"
+                    + " metaforge-spark module (./mvnw -q -pl spark -am -DskipTests package). Same run directory and results.")
+    String spark;
+
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting (spark.*) or one of Metaforge's (metaforge.spark.*); repeatable.")
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+
+    @Option(names = "--shards", paramLabel = "N",
+            description = "With --spark: split each step's batch into N shards (default: Spark's default parallelism).")
+    Integer shards;
+
     @Override
     public Integer call() {
         PrintWriter err = command.commandLine().getErr();
@@ -91,11 +110,21 @@ public final class TrainCommand implements Callable<Integer> {
                     java.nio.file.Files.deleteIfExists(outDir.resolve(name));
                 }
             }
+            if (spark == null && (shards != null || !sparkConf.isEmpty())) {
+                return fail(err, "--shards and --spark-conf need --spark MASTER");
+            }
+            if (shards != null && shards <= 0) {
+                return fail(err, "--shards must be a positive number of shards, got " + shards);
+            }
             TrainResult result;
-            try (Backend chosen = openBackend(root.context(), backend)) {
+            try (Backend chosen = openBackend(root.context(), backend);
+                 TrainingCluster.Session session = spark == null ? null : connect(root.context(), err)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
-                result = new Trainer(engine, specs, err, root.context().terminal())
-                        .train(spec, baseDir(specFile), outDir, resume);
+                Trainer trainer = new Trainer(engine, specs, err, root.context().terminal());
+                if (session != null) {
+                    trainer = trainer.withObjectiveDecorator(session);
+                }
+                result = trainer.train(spec, baseDir(specFile), outDir, resume);
             }
             PrintWriter stdout = command.commandLine().getOut();
             stdout.println(summary(result));
@@ -145,6 +174,18 @@ public final class TrainCommand implements Callable<Integer> {
             return new ReferenceBackend();
         }
         return BackendDiscovery.scan(context.classLoader()).select(wanted).chosen().create(BackendConfig.defaults());
+    }
+
+    /** The "spark" cluster service: present only when the metaforge-spark module is on the classpath. */
+    private TrainingCluster.Session connect(CliContext context, PrintWriter err) {
+        for (TrainingCluster cluster : ServiceLoader.load(TrainingCluster.class, context.classLoader())) {
+            if (cluster.name().equals("spark")) {
+                return cluster.connect(new TrainingCluster.Config(spark, sparkConf, shards == null ? 0 : shards, backend, err));
+            }
+        }
+        throw new TrainingException("--spark needs the metaforge-spark module, which is not on the classpath: build it with"
+                + " ./mvnw -q -pl spark -am -DskipTests package; the metaforge launcher then adds spark/target/metaforge-spark.jar"
+                + " and spark/target/lib when --spark is given");
     }
 
     static String describe(IOException e) {
