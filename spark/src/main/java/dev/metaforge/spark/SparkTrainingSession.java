@@ -55,7 +55,8 @@ final class SparkTrainingSession implements TrainingCluster.Session {
         if (!(objective instanceof ShardedObjective sharded)) {
             throw new TrainingException("this experiment cannot run on Spark: its objective (" + objective.getClass().getSimpleName()
                     + ") does not split its loss over the examples or tasks of a step (ShardedObjective). Experiments that can:"
-                    + " maml, meta-sgd, anil, reptile, protonet, regression. Run it without --spark. Experiment: " + abbreviate(type));
+                    + " maml, meta-sgd, anil, reptile, protonet, regression, hypernetwork. Run it without --spark. Experiment: "
+                    + abbreviate(type));
         }
         int units = sharded.shardUnits(0);
         int wanted = settings.shards() > 0 ? settings.shards() : spark.defaultParallelism();

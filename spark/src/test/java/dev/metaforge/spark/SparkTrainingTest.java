@@ -123,8 +123,23 @@ class SparkTrainingTest {
     }
 
     @Test
+    void aMipHypernetworkSplitsItsConditionsOverExecutors(@TempDir Path dir) {
+        Path spec = SparkTestRuns.spec(dir, "mip-loss-weighting.json", root -> {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) SparkTestRuns.experiment(root).get("task")).put("evaluationConditions", 3);
+            root.put("logEvery", 10).put("evalEvery", 0).put("checkpointEvery", 0);
+        });
+        int steps = 30;
+        SparkTestRuns.train(engine, spec, dir.resolve("local"), null, false, steps);
+        Map<String, TensorData> distributed = run(spec, dir.resolve("spark"), 3, Map.of(), false, steps);
+        double[] diff = SparkTestRuns.difference(distributed, SparkTestRuns.params(dir.resolve("local")));
+        System.err.printf("MIP hypernetwork, %d steps, 3 shards vs single process: max abs %.3g%n", steps, diff[0]);
+        assertTrue(diff[0] <= TOLERANCE, "max abs difference " + diff[0]);
+    }
+
+    @Test
     void anExperimentThatCannotShardIsRefusedWithTheOnesThatCan(@TempDir Path dir) {
-        Path spec = SparkTestRuns.spec(dir, "mip-loss-weighting.json", root -> { });
+        // The continual experiment keeps task snapshots between steps (objective state): it stays in one process.
+        Path spec = SparkTestRuns.spec(dir, "continual-split-blobs.json", root -> { });
         TrainingException e = assertThrows(TrainingException.class, () -> run(spec, dir.resolve("x"), 2, Map.of(), false, 5));
         assertTrue(e.getMessage().contains("cannot run on Spark") && e.getMessage().contains("maml"), e.getMessage());
     }
