@@ -77,11 +77,12 @@ final class DistributedObjective implements Objective {
         long start = System.nanoTime();
         int units = local.shardUnits(step);
         int n = Math.min(shards, units);
+        List<ShardRange> partition = ShardRange.partition(units, n);
         byte[] bytes = ParamBytes.encode(params);
         Broadcast<byte[]> broadcast = spark.broadcast(bytes);
         List<ShardResult> results;
         try {
-            JavaRDD<ShardRange> ranges = spark.parallelize(ShardRange.partition(units, n), n);
+            JavaRDD<ShardRange> ranges = spark.parallelize(partition, n);
             results = SparkJobs.await(spark, "step " + step, jobTimeoutMillis,
                     () -> ranges.map(new ShardTask(blueprint, broadcast, step)).collect());
         } catch (SparkException e) {
@@ -104,7 +105,7 @@ final class DistributedObjective implements Objective {
             gradients.add(ParamBytes.decode(r.gradient(), "gradient of shard " + i + " at step " + step));
             lossSum += r.loss();
             r.parts().forEach((k, v) -> parts.merge(k, v, Double::sum));
-            ShardRange range = ShardRange.partition(units, n).get(i);
+            ShardRange range = partition.get(i);
             double weight = (range.to() - range.from()) / (double) units;
             r.metrics().forEach((k, v) -> metrics.merge(k, v * weight, Double::sum));
             resultBytes += r.gradient().length;

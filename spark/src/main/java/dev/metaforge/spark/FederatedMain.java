@@ -16,14 +16,14 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * {@code metaforge federated [--spark local[2]] [--clients 4] [--rounds 5] [--classes-per-round 4]
- * [--pretrain-steps 300] [--seed 0] [--backend NAME] [--out runs/federated]}: runs
+ * {@code metaforge federated [--spark local[2]] [--dataset clusters|fashion-mnist] [--data-dir DIR] [--clients 4]
+ * [--rounds 5] [--classes-per-round 4] [--pretrain-steps 300] [--seed 0] [--backend NAME] [--out runs/federated]}: runs
  * {@link FederatedReconnaissance} with each round's clients as Spark tasks, prints the accuracy
  * table and writes it to {@code OUT/federated.md} and {@code OUT/federated.json}.
  */
 public final class FederatedMain {
-    private static final List<String> OPTIONS = List.of("--spark", "--spark-conf", "--clients", "--rounds", "--classes-per-round",
-            "--pretrain-steps", "--seed", "--backend", "--out");
+    private static final List<String> OPTIONS = List.of("--spark", "--spark-conf", "--dataset", "--data-dir", "--clients", "--rounds",
+            "--classes-per-round", "--pretrain-steps", "--seed", "--backend", "--out");
 
     private FederatedMain() {
     }
@@ -43,8 +43,9 @@ public final class FederatedMain {
         Map<String, String> sparkConf = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--help") || args[i].equals("-h")) {
-                out.println("usage: metaforge federated [--spark MASTER] [--spark-conf K=V] [--clients N] [--rounds N]"
-                        + " [--classes-per-round N] [--pretrain-steps N] [--seed N] [--backend NAME] [--out DIR]");
+                out.println("usage: metaforge federated [--spark MASTER] [--spark-conf K=V] [--dataset fashion-mnist|clusters]"
+                        + " [--data-dir DIR] [--clients N] [--rounds N] [--classes-per-round N] [--pretrain-steps N] [--seed N]"
+                        + " [--backend NAME] [--out DIR]");
                 return 0;
             }
             if (!OPTIONS.contains(args[i]) || i + 1 >= args.length) {
@@ -64,12 +65,12 @@ public final class FederatedMain {
         FederatedReconnaissance.Config d = FederatedReconnaissance.Config.defaults();
         String backend = options.get("--backend");
         FederatedReconnaissance.Config config = new FederatedReconnaissance.Config(
-                Long.parseLong(options.getOrDefault("--seed", Long.toString(d.seed()))), d.baseClasses(),
+                Long.parseLong(options.getOrDefault("--seed", Long.toString(d.seed()))), options.getOrDefault("--dataset", d.dataset()),
+                Path.of(options.getOrDefault("--data-dir", d.dataDir().toString())),
                 Integer.parseInt(options.getOrDefault("--rounds", Integer.toString(d.rounds()))),
                 Integer.parseInt(options.getOrDefault("--classes-per-round", Integer.toString(d.classesPerRound()))),
-                Integer.parseInt(options.getOrDefault("--clients", Integer.toString(d.clients()))), d.examplesPerClass(),
-                d.testPerClass(), Integer.parseInt(options.getOrDefault("--pretrain-steps", Integer.toString(d.pretrainSteps()))),
-                d.sizes(), backend);
+                Integer.parseInt(options.getOrDefault("--clients", Integer.toString(d.clients()))),
+                Integer.parseInt(options.getOrDefault("--pretrain-steps", Integer.toString(d.pretrainSteps()))), backend);
         Path outDir = Path.of(options.getOrDefault("--out", "runs/federated"));
         TrainingCluster.Config clusterConfig = new TrainingCluster.Config(options.getOrDefault("--spark", "local[2]"), sparkConf, 0,
                 backend, err);
@@ -78,8 +79,8 @@ public final class FederatedMain {
         FederatedReconnaissance.Result result;
         JavaSparkContext spark = new JavaSparkContext(settings.toSparkConf());
         try (Engine engine = Engine.create(backend)) {
-            err.println("federated reconnaissance on spark " + spark.master() + ": " + config.clients() + " clients, " + config.rounds()
-                    + " rounds of " + config.classesPerRound() + " new classes, backend " + engine.backend().name());
+            err.println("federated reconnaissance on spark " + spark.master() + ": " + config.dataset() + ", " + config.clients()
+                    + " clients, backend " + engine.backend().name());
             result = FederatedReconnaissance.run(spark, engine, config, err);
         } finally {
             spark.stop();

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.checkpoint.Safetensors;
 import dev.metaforge.api.checkpoint.TensorData;
+import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.meta.LabelledDataset;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
@@ -14,6 +15,7 @@ import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.TrainingLoop;
+import dev.metaforge.plugins.meta.DatasetAdapter;
 import dev.metaforge.plugins.meta.FewShotEpisodes;
 import dev.metaforge.plugins.meta.GaussianClusters;
 import dev.metaforge.plugins.meta.MetaObjective;
@@ -38,46 +40,132 @@ import org.apache.spark.broadcast.Broadcast;
  *
  * <p>Each round reports accuracy on held-out examples of every class seen so far, of the round's
  * new classes and of the first round's classes, and how far the merged prototypes are from the
- * centralised ones (all of a class's examples embedded in one place on the driver: the reference).
- * Data: generated Gaussian clusters with loud noise dimensions ({@link GaussianClusters}), so the
- * meta-trained embedding matters (the table states the untrained embedding's accuracy too).
+ * centralised ones (all of a class's examples embedded in one place on the driver: the reference),
+ * with the untrained embedding's final accuracy for comparison. Data: Fashion-MNIST (IDX files;
+ * the embedding is meta-trained on classes 0-4, classes 5-9 arrive one per round) or generated
+ * Gaussian clusters with loud noise dimensions ({@link GaussianClusters}).
  */
 final class FederatedReconnaissance {
     /**
      * The experiment.
      *
      * @param seed              every random choice follows from it
-     * @param baseClasses       classes the embedding is meta-trained on (disjoint from the new ones)
-     * @param rounds            rounds of new classes
-     * @param classesPerRound   new classes per round
+     * @param dataset           "clusters" (generated) or "fashion-mnist" (IDX files in {@code dataDir})
+     * @param dataDir           directory of the Fashion-MNIST IDX files (train/t10k images and labels, gzipped or not)
+     * @param rounds            rounds of new classes (clusters; Fashion-MNIST has 1 + 5)
+     * @param classesPerRound   new classes per round (clusters)
      * @param clients           clients (Spark tasks) per round
-     * @param examplesPerClass  examples generated per class
-     * @param testPerClass      of which held out for evaluation
-     * @param pretrainSteps     meta-training steps of the embedding (5-way 1-shot episodes)
-     * @param sizes             the embedding MLP's layer sizes (input 16: 4 informative + 12 noise dimensions)
+     * @param pretrainSteps     meta-training steps of the embedding (prototypical network episodes)
      * @param backendName       backend of the clients (null: the selection rule)
      */
-    record Config(long seed, int baseClasses, int rounds, int classesPerRound, int clients, int examplesPerClass, int testPerClass,
-                  int pretrainSteps, List<Integer> sizes, String backendName) {
-        static final int INFORMATIVE = 4;
-        static final int NOISE = 12;
-
+    record Config(long seed, String dataset, java.nio.file.Path dataDir, int rounds, int classesPerRound, int clients,
+                  int pretrainSteps, String backendName) {
         Config {
-            if (baseClasses < 5 || rounds < 1 || classesPerRound < 1 || clients < 1 || testPerClass < 1
-                    || examplesPerClass < testPerClass + 2 || pretrainSteps < 0) {
-                throw new IllegalArgumentException("federated reconnaissance: need at least 5 base classes, 1 round, 1 class per round,"
-                        + " 1 client, 1 test and 2 training examples per class; got " + baseClasses + " base classes, " + rounds
-                        + " rounds, " + classesPerRound + " classes per round, " + clients + " clients, " + examplesPerClass
-                        + " examples with " + testPerClass + " held out");
+            if (!dataset.equals("clusters") && !dataset.equals("fashion-mnist")) {
+                throw new IllegalArgumentException("dataset must be clusters or fashion-mnist, got " + dataset);
             }
-            sizes = List.copyOf(sizes);
-            if (sizes.get(0) != INFORMATIVE + NOISE) {
-                throw new IllegalArgumentException("the embedding takes " + (INFORMATIVE + NOISE) + " features, got sizes " + sizes);
+            if (rounds < 1 || classesPerRound < 1 || clients < 1 || pretrainSteps < 0) {
+                throw new IllegalArgumentException("federated reconnaissance: need at least 1 round, 1 class per round and 1 client,"
+                        + " and non-negative pre-training steps; got " + rounds + " rounds, " + classesPerRound + " classes per round, "
+                        + clients + " clients, " + pretrainSteps + " steps");
             }
         }
 
         static Config defaults() {
-            return new Config(0, 64, 5, 4, 4, 40, 20, 300, List.of(16, 64, 16), null);
+            return new Config(0, "clusters", java.nio.file.Path.of("/usr/share/datasets/fashion-mnist"), 5, 4, 4, 300, null);
+        }
+    }
+
+    /**
+     * Where the examples come from: the embedding's meta-training set and its episodes, the pool new
+     * classes' training examples are drawn from, the held-out set, and which classes arrive when.
+     */
+    private record Source(String description, LabelledDataset pretrain, int ways, int shots, int queries, int metaBatch,
+                          LabelledDataset pool, LabelledDataset test, List<List<Integer>> rounds, int trainPerClass,
+                          int testPerClass, List<Integer> sizes) {
+    }
+
+    /** Generated clusters: 64 base classes, then {@code rounds × classesPerRound} new ones (4 informative + 12 noise dims). */
+    private static Source clusters(Config config) {
+        int base = 64;
+        LabelledDataset pretrain = GaussianClusters.generate(config.seed() + 7, 0, base, 20, 4, 12, 0.3, 2.0);
+        int novel = config.rounds() * config.classesPerRound();
+        LabelledDataset pool = GaussianClusters.generate(config.seed() + 7, base, base + novel, 40, 4, 12, 0.3, 2.0);
+        List<List<Integer>> rounds = new ArrayList<>();
+        for (int r = 0; r < config.rounds(); r++) {
+            List<Integer> classes = new ArrayList<>();
+            for (int c = 0; c < config.classesPerRound(); c++) {
+                classes.add(base + r * config.classesPerRound() + c);
+            }
+            rounds.add(classes);
+        }
+        return new Source("generated Gaussian clusters (64 base classes)", pretrain, 5, 1, 5, 8, pool, pool, rounds, 20, 20,
+                List.of(16, 64, 16));
+    }
+
+    /**
+     * Fashion-MNIST: the embedding is meta-trained on classes 0-4 (t-shirt, trouser, pullover,
+     * dress, coat) of the training set; round 1 brings those classes' prototypes, rounds 2-6 one
+     * unseen class each (sandal, shirt, sneaker, bag, ankle boot); held-out examples come from t10k.
+     */
+    private static Source fashionMnist(Config config) {
+        java.nio.file.Path dir = config.dataDir();
+        LabelledDataset train = idx(dir, "train");
+        LabelledDataset test = idx(dir, "t10k");
+        List<Integer> baseClasses = List.of(0, 1, 2, 3, 4);
+        List<List<Integer>> rounds = new ArrayList<>();
+        rounds.add(baseClasses);
+        for (int c = 5; c < 10; c++) {
+            rounds.add(List.of(c));
+        }
+        return new Source("Fashion-MNIST (" + dir + ")", new Subset(train, baseClasses), 5, 5, 10, 4, train, test, rounds, 200, 200,
+                List.of(784, 256, 64));
+    }
+
+    private static LabelledDataset idx(java.nio.file.Path dir, String prefix) {
+        java.nio.file.Path images = pick(dir, prefix + "-images-idx3-ubyte");
+        java.nio.file.Path labels = pick(dir, prefix + "-labels-idx1-ubyte");
+        try {
+            return new DatasetAdapter(Idx.readDataset(images, labels, 1.0 / 255));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read Fashion-MNIST from " + dir + ": " + e.getMessage()
+                    + " (apt-get install dataset-fashion-mnist puts the files in /usr/share/datasets/fashion-mnist)", e);
+        }
+    }
+
+    private static java.nio.file.Path pick(java.nio.file.Path dir, String name) {
+        java.nio.file.Path plain = dir.resolve(name);
+        return java.nio.file.Files.exists(plain) ? plain : dir.resolve(name + ".gz");
+    }
+
+    /** The examples of some classes of a dataset (a view). */
+    private static final class Subset implements LabelledDataset {
+        private final LabelledDataset all;
+        private final int[] rows;
+
+        Subset(LabelledDataset all, List<Integer> classes) {
+            this.all = all;
+            this.rows = java.util.stream.IntStream.range(0, all.size()).filter(i -> classes.contains(all.label(i))).toArray();
+        }
+
+        @Override
+        public int size() {
+            return rows.length;
+        }
+
+        @Override
+        public dev.metaforge.spi.Shape exampleShape() {
+            return all.exampleShape();
+        }
+
+        @Override
+        public int label(int index) {
+            return all.label(rows[index]);
+        }
+
+        @Override
+        public void copyExample(int index, float[] destination, int offset) {
+            all.copyExample(rows[index], destination, offset);
         }
     }
 
@@ -101,14 +189,16 @@ final class FederatedReconnaissance {
     /**
      * The experiment's outcome.
      *
+     * @param data               what the examples are
      * @param rounds             one line per round
      * @param untrainedAccuracy  final-round accuracy on all classes with the untrained embedding
      * @param pretrainLoss       the embedding's last meta-training loss
      */
-    record Result(List<Round> rounds, double untrainedAccuracy, double pretrainLoss) {
+    record Result(String data, List<Round> rounds, double untrainedAccuracy, double pretrainLoss) {
         /** The table in Markdown. */
         String markdown() {
             StringBuilder s = new StringBuilder();
+            s.append("Federated reconnaissance on ").append(data).append("\n\n");
             s.append("| round | new classes | classes seen | clients | examples merged | accuracy, all seen | accuracy, new |"
                     + " accuracy, round-1 classes | max abs merged - centralised |\n");
             s.append("|---|---|---|---|---|---|---|---|---|\n");
@@ -134,14 +224,15 @@ final class FederatedReconnaissance {
     /** Runs the experiment: pre-training here, each round's clients as Spark tasks on {@code spark}. */
     static Result run(JavaSparkContext spark, Engine engine, Config config, PrintWriter log) {
         requireNonNull(spark, "spark is null");
+        Source source = config.dataset().equals("clusters") ? clusters(config) : fashionMnist(config);
         Engine f32 = engine.withDefaultDType(DType.FLOAT32);
-        Mlp mlp = Mlp.of(config.sizes(), Activation.RELU);
+        Mlp mlp = Mlp.of(source.sizes(), Activation.RELU);
         Map<String, TensorData> untrained;
         Map<String, TensorData> trained;
         double pretrainLoss;
-        LabelledDataset base = GaussianClusters.generate(config.seed() + 7, 0, config.baseClasses(), 20, Config.INFORMATIVE, Config.NOISE, 0.3, 2.0);
-        FewShotEpisodes episodes = new FewShotEpisodes(base, 5, 1, 5, true);
-        MetaObjective objective = new MetaObjective(f32, new PrototypicalNetwork(mlp), episodes, episodes, 8, 0, List.of(0), 0);
+        FewShotEpisodes episodes = new FewShotEpisodes(source.pretrain(), source.ways(), source.shots(), source.queries(), true);
+        MetaObjective objective = new MetaObjective(f32, new PrototypicalNetwork(mlp), episodes, episodes, source.metaBatch(), 0,
+                List.of(0), 0);
         try (TrainingLoop loop = TrainingLoop.start(objective, Adam.adam(1e-3), config.seed())) {
             untrained = hostCopy(loop.params());
             double loss = Double.NaN;
@@ -151,35 +242,25 @@ final class FederatedReconnaissance {
             pretrainLoss = loss;
             trained = hostCopy(loop.params());
         }
-        log.printf(Locale.ROOT, "embedding meta-trained on %d base classes for %d steps (prototypical network, 5-way 1-shot): loss %.3f%n",
-                config.baseClasses(), config.pretrainSteps(), pretrainLoss);
+        log.printf(Locale.ROOT, "embedding %s meta-trained on %s for %d steps (prototypical network, %d-way %d-shot): loss %.3f%n",
+                source.sizes(), source.description(), config.pretrainSteps(), source.ways(), source.shots(), pretrainLoss);
 
-        int first = config.baseClasses();
-        int novel = config.rounds() * config.classesPerRound();
-        LabelledDataset data = GaussianClusters.generate(config.seed() + 7, first, first + novel, config.examplesPerClass(),
-                Config.INFORMATIVE, Config.NOISE, 0.3, 2.0);
+        LabelledDataset data = source.pool();
         int dims = data.exampleShape().sizeAsInt();
-        Split split = split(data, config);
+        Split split = split(source, config);
 
-        byte[] trainedBytes = Safetensors.toBytes(trained, Map.of());
-        Broadcast<byte[]> broadcast = spark.broadcast(trainedBytes);
+        Broadcast<byte[]> broadcast = spark.broadcast(Safetensors.toBytes(trained, Map.of()));
         PrototypeBank bank = new PrototypeBank();
         List<Round> rows = new ArrayList<>();
         List<Integer> seen = new ArrayList<>();
-        List<Integer> firstRound = null;
+        List<Integer> firstRound = source.rounds().get(0);
         try {
-            for (int r = 0; r < config.rounds(); r++) {
-                List<Integer> arriving = new ArrayList<>();
-                for (int c = 0; c < config.classesPerRound(); c++) {
-                    arriving.add(first + r * config.classesPerRound() + c);
-                }
-                if (firstRound == null) {
-                    firstRound = arriving;
-                }
+            for (int r = 0; r < source.rounds().size(); r++) {
+                List<Integer> arriving = source.rounds().get(r);
                 seen.addAll(arriving);
                 List<ClientData> clients = clientData(data, split, arriving, config.clients(), dims);
                 List<ClientPrototypes> reports = spark.parallelize(clients, clients.size())
-                        .map(new ClientTask(broadcast, config.sizes(), "relu", config.backendName())).collect();
+                        .map(new ClientTask(broadcast, source.sizes(), "relu", config.backendName())).collect();
                 int examples = 0;
                 for (ClientPrototypes report : reports) {
                     bank.merge(report);
@@ -195,8 +276,9 @@ final class FederatedReconnaissance {
                     }
                 }
                 rows.add(new Round(r + 1, arriving, bank.classes(), reports.size(), examples,
-                        accuracy(bank, mlp, trained, data, split, seen, f32), accuracy(bank, mlp, trained, data, split, arriving, f32),
-                        accuracy(bank, mlp, trained, data, split, firstRound, f32), maxDifference));
+                        accuracy(bank, mlp, trained, source.test(), split, seen, f32),
+                        accuracy(bank, mlp, trained, source.test(), split, arriving, f32),
+                        accuracy(bank, mlp, trained, source.test(), split, firstRound, f32), maxDifference));
                 log.printf(Locale.ROOT, "round %d: classes %s from %d clients, accuracy on all %d seen %.3f%n", r + 1, arriving,
                         reports.size(), bank.classes(), rows.get(rows.size() - 1).accuracyAll());
             }
@@ -204,8 +286,8 @@ final class FederatedReconnaissance {
             broadcast.destroy();
         }
         PrototypeBank untrainedBank = centralised(mlp, untrained, data, split, seen, f32);
-        double untrainedAccuracy = accuracy(untrainedBank, mlp, untrained, data, split, seen, f32);
-        return new Result(rows, untrainedAccuracy, pretrainLoss);
+        double untrainedAccuracy = accuracy(untrainedBank, mlp, untrained, source.test(), split, seen, f32);
+        return new Result(source.description(), rows, untrainedAccuracy, pretrainLoss);
     }
 
     /** Held-out and training examples of each class, and which client holds which training example. */
@@ -213,31 +295,61 @@ final class FederatedReconnaissance {
     }
 
     /**
-     * Per class: the first {@code testPerClass} examples are held out; the rest go to two clients
-     * (one when there is one) with an uneven random cut, so clients hold different numbers of a
-     * class's examples and count-weighting matters.
+     * Per class, in a seeded random order: held-out examples (the first {@code testPerClass} of the
+     * pool when the pool is also the test set, else of the test set) and up to
+     * {@code trainPerClass} training examples, which go to two clients (one when there is one)
+     * with an uneven random cut, so clients hold different numbers of a class's examples and
+     * count-weighting matters.
      */
-    private static Split split(LabelledDataset data, Config config) {
-        Map<Integer, List<Integer>> byClass = new LinkedHashMap<>();
-        for (int i = 0; i < data.size(); i++) {
-            byClass.computeIfAbsent(data.label(i), l -> new ArrayList<>()).add(i);
-        }
+    private static Split split(Source source, Config config) {
+        Map<Integer, List<Integer>> poolByClass = byClass(source.pool());
+        Map<Integer, List<Integer>> testByClass = source.test() == source.pool() ? poolByClass : byClass(source.test());
         RandomStream rng = RandomStream.of(config.seed() * 31 + 11);
         Map<Integer, List<Integer>> test = new LinkedHashMap<>();
         Map<Integer, List<Integer>> train = new LinkedHashMap<>();
         Map<Integer, Integer> clientOf = new LinkedHashMap<>();
-        byClass.forEach((label, members) -> {
-            test.put(label, members.subList(0, config.testPerClass()));
-            List<Integer> rest = members.subList(config.testPerClass(), members.size());
-            train.put(label, rest);
-            int a = rng.nextInt(config.clients());
-            int b = config.clients() == 1 ? a : (a + 1 + rng.nextInt(config.clients() - 1)) % config.clients();
-            int cut = 1 + rng.nextInt(rest.size() - 1);
-            for (int j = 0; j < rest.size(); j++) {
-                clientOf.put(rest.get(j), j < cut ? a : b);
+        for (List<Integer> round : source.rounds()) {
+            for (int label : round) {
+                List<Integer> members = shuffled(poolByClass.get(label), rng);
+                List<Integer> rest;
+                if (source.test() == source.pool()) {
+                    test.put(label, members.subList(0, source.testPerClass()));
+                    rest = members.subList(source.testPerClass(), members.size());
+                } else {
+                    List<Integer> held = shuffled(testByClass.get(label), rng);
+                    test.put(label, held.subList(0, Math.min(source.testPerClass(), held.size())));
+                    rest = members;
+                }
+                rest = rest.subList(0, Math.min(source.trainPerClass(), rest.size()));
+                train.put(label, rest);
+                int a = rng.nextInt(config.clients());
+                int b = config.clients() == 1 ? a : (a + 1 + rng.nextInt(config.clients() - 1)) % config.clients();
+                int cut = 1 + rng.nextInt(rest.size() - 1);
+                for (int j = 0; j < rest.size(); j++) {
+                    clientOf.put(rest.get(j), j < cut ? a : b);
+                }
             }
-        });
+        }
         return new Split(test, train, clientOf);
+    }
+
+    private static Map<Integer, List<Integer>> byClass(LabelledDataset data) {
+        Map<Integer, List<Integer>> out = new LinkedHashMap<>();
+        for (int i = 0; i < data.size(); i++) {
+            out.computeIfAbsent(data.label(i), l -> new ArrayList<>()).add(i);
+        }
+        return out;
+    }
+
+    private static List<Integer> shuffled(List<Integer> members, RandomStream rng) {
+        if (members == null || members.size() < 3) {
+            throw new IllegalArgumentException("a class needs at least 3 examples, got " + members);
+        }
+        List<Integer> out = new ArrayList<>(members);
+        for (int i = out.size() - 1; i > 0; i--) {
+            java.util.Collections.swap(out, i, rng.nextInt(i + 1));
+        }
+        return out;
     }
 
     private static List<ClientData> clientData(LabelledDataset data, Split split, List<Integer> classes, int clients, int dims) {

@@ -35,16 +35,25 @@ public final class SparkBenchmark {
     private SparkBenchmark() {
     }
 
-    /** One configuration's measurements of one round. */
-    private record Sample(String config, double stepsPerSecond, double stepMillis, double jobMillis, double shardMillis,
-                          double broadcastBytes, double resultBytes) {
+    /** Per-step measurements of one configuration, all rounds together. */
+    private static final class Series {
+        final String config;
+        final List<Double> stepMillis = new ArrayList<>();
+        final List<Double> jobMillis = new ArrayList<>();
+        final List<Double> shardMillis = new ArrayList<>();
+        double broadcastBytes;
+        double resultBytes;
+
+        Series(String config) {
+            this.config = config;
+        }
     }
 
     public static void main(String[] args) throws IOException {
         Map<String, String> options = options(args);
         int metaBatch = Integer.parseInt(options.getOrDefault("--meta-batch", "100"));
         int steps = Integer.parseInt(options.getOrDefault("--steps", "30"));
-        int warmup = Integer.parseInt(options.getOrDefault("--warmup", "5"));
+        int warmup = Integer.parseInt(options.getOrDefault("--warmup", "20"));
         int rounds = Integer.parseInt(options.getOrDefault("--rounds", "3"));
         int[] locals = Arrays.stream(options.getOrDefault("--locals", "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
         Path specFile = Path.of(options.getOrDefault("--spec", "examples/maml-sinusoid.json"));
@@ -57,71 +66,83 @@ public final class SparkBenchmark {
         TrainSpec spec = specs.read(json.writeValueAsString(root), TrainSpec.class, specFile.toString());
         Path baseDir = specFile.toAbsolutePath().getParent();
 
-        List<Sample> samples = new ArrayList<>();
+        Map<String, Series> series = new LinkedHashMap<>();
         try (Engine base = Engine.create()) {
             Engine engine = base.withDefaultDType(spec.engineDType());
-            out.printf(Locale.ROOT, "MAML sinusoid, meta-batch %d, %d timed steps after %d warm-up, %d rounds, backend %s, %d cores%n",
-                    metaBatch, steps, warmup, rounds, base.backend().name(), Runtime.getRuntime().availableProcessors());
+            out.printf(Locale.ROOT, "MAML sinusoid, meta-batch %d, %d timed steps after %d warm-up per configuration and round, %d rounds,"
+                    + " backend %s, %d cores%n", metaBatch, steps, warmup, rounds, base.backend().name(),
+                    Runtime.getRuntime().availableProcessors());
             for (int round = 0; round < rounds; round++) {
-                samples.add(inProcess(spec, specs, engine, baseDir, steps, warmup));
+                inProcess(series.computeIfAbsent("in-process", Series::new), spec, specs, engine, baseDir, steps, warmup);
                 for (int n : locals) {
-                    samples.add(onSpark(spec, specs, engine, baseDir, n, steps, warmup));
+                    onSpark(series.computeIfAbsent("local[" + n + "], " + n + " shard(s)", Series::new), spec, specs, engine, baseDir, n,
+                            steps, warmup);
                 }
-                out.println("round " + (round + 1) + ": " + samples.subList(samples.size() - 1 - locals.length, samples.size()));
+                out.println("round " + (round + 1) + " done");
             }
         }
         out.println();
-        out.println("| configuration | meta-iterations/s | ms/iteration | Spark job ms | slowest shard ms | bytes broadcast/it | bytes returned/it |");
-        out.println("|---|---|---|---|---|---|---|");
-        List<String> configs = samples.stream().map(Sample::config).distinct().toList();
-        for (String c : configs) {
-            List<Sample> s = samples.stream().filter(x -> x.config().equals(c)).toList();
-            out.printf(Locale.ROOT, "| %s | %.2f | %.1f | %s | %s | %.0f | %.0f |%n", c, median(s, Sample::stepsPerSecond),
-                    median(s, Sample::stepMillis), c.equals("in-process") ? "-" : String.format(Locale.ROOT, "%.1f", median(s, Sample::jobMillis)),
-                    c.equals("in-process") ? "-" : String.format(Locale.ROOT, "%.1f", median(s, Sample::shardMillis)),
-                    median(s, Sample::broadcastBytes), median(s, Sample::resultBytes));
+        out.println("| configuration | meta-iterations/s (median step) | median ms/iteration | 10th percentile ms | Spark job ms | slowest shard ms"
+                + " | bytes broadcast/it | bytes returned/it |");
+        out.println("|---|---|---|---|---|---|---|---|");
+        for (Series s : series.values()) {
+            boolean local = s.config.equals("in-process");
+            double median = quantile(s.stepMillis, 0.5);
+            out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f |%n", s.config, 1000 / median, median,
+                    quantile(s.stepMillis, 0.1), local ? "-" : String.format(Locale.ROOT, "%.1f", quantile(s.jobMillis, 0.5)),
+                    local ? "-" : String.format(Locale.ROOT, "%.1f", quantile(s.shardMillis, 0.5)), s.broadcastBytes, s.resultBytes);
         }
     }
 
-    private static Sample inProcess(TrainSpec spec, SpecRegistry specs, Engine engine, Path baseDir, int steps, int warmup) {
+    private static void inProcess(Series into, TrainSpec spec, SpecRegistry specs, Engine engine, Path baseDir, int steps, int warmup) {
         Objective objective = spec.experiment().build(new BuildContext(engine, specs, baseDir, spec.seed()));
-        double seconds = time(objective, spec, steps, warmup);
-        return new Sample("in-process", steps / seconds, 1000 * seconds / steps, 0, 0, 0, 0);
+        into.stepMillis.addAll(time(objective, spec, steps, warmup, null));
     }
 
-    private static Sample onSpark(TrainSpec spec, SpecRegistry specs, Engine engine, Path baseDir, int threads, int steps, int warmup) {
+    private static void onSpark(Series into, TrainSpec spec, SpecRegistry specs, Engine engine, Path baseDir, int threads, int steps,
+            int warmup) {
         TrainingCluster.Config config = new TrainingCluster.Config("local[" + threads + "]", Map.of(), threads, null,
                 new PrintWriter(System.err, true));
         SparkSettings settings = SparkSettings.parse(config);
         JavaSparkContext spark = new JavaSparkContext(settings.toSparkConf());
         try (SparkTrainingSession session = new SparkTrainingSession(spark, true, settings, config.log())) {
             BuildContext context = new BuildContext(engine, specs, baseDir, spec.seed());
-            Objective objective = session.decorate(spec.experiment().build(context), spec, context);
-            // Warm-up steps are not counted: measure the stats of the timed steps only.
-            double seconds = time(objective, spec, steps, warmup);
-            SparkStats all = session.objectives().get(0).stats();
-            return new Sample("local[" + threads + "], " + threads + " shard(s)", steps / seconds, 1000 * seconds / steps,
-                    all.jobMillisPerStep(), all.slowestShardMillis(), all.broadcastBytesPerStep(), all.resultBytesPerStep());
+            DistributedObjective objective = (DistributedObjective) session.decorate(spec.experiment().build(context), spec, context);
+            into.stepMillis.addAll(time(objective, spec, steps, warmup, objective.stats()));
+            SparkStats stats = objective.stats();
+            into.jobMillis.add(stats.jobMillis());
+            into.shardMillis.add(stats.slowestShardMillis());
+            into.broadcastBytes = stats.broadcastBytesPerStep();
+            into.resultBytes = stats.resultBytesPerStep();
         }
     }
 
-    private static double time(Objective objective, TrainSpec spec, int steps, int warmup) {
+    /** Per-step wall times after {@code warmup} untimed steps (which also clear {@code stats}). */
+    private static List<Double> time(Objective objective, TrainSpec spec, int steps, int warmup, SparkStats stats) {
         Optimizer optimizer = spec.optimizer().build();
+        List<Double> out = new ArrayList<>();
         try (TrainingLoop loop = TrainingLoop.start(objective, optimizer, spec.seed())) {
             for (int i = 0; i < warmup; i++) {
                 loop.step();
             }
-            long start = System.nanoTime();
-            for (int i = 0; i < steps; i++) {
-                loop.step();
+            if (stats != null) {
+                stats.reset();
             }
-            return (System.nanoTime() - start) / 1e9;
+            for (int i = 0; i < steps; i++) {
+                long start = System.nanoTime();
+                loop.step();
+                out.add((System.nanoTime() - start) / 1e6);
+            }
         }
+        return out;
     }
 
-    private static double median(List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
-        double[] v = samples.stream().mapToDouble(f).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    private static double quantile(List<Double> values, double q) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v[(int) Math.min(v.length - 1, Math.floor(q * v.length))];
     }
 
     private static Map<String, String> options(String[] args) {

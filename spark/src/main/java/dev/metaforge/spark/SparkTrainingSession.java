@@ -51,8 +51,8 @@ final class SparkTrainingSession implements TrainingCluster.Session {
     @Override
     public Objective decorate(Objective objective, TrainSpec spec, BuildContext context) {
         requireNonNull(objective, "objective is null");
-        String type = context.specs().write(spec.experiment());
         if (!(objective instanceof ShardedObjective sharded)) {
+            String type = context.specs().write(spec.experiment());
             throw new TrainingException("this experiment cannot run on Spark: its objective (" + objective.getClass().getSimpleName()
                     + ") does not split its loss over the examples or tasks of a step (ShardedObjective). Experiments that can:"
                     + " maml, meta-sgd, anil, reptile, protonet, regression, hypernetwork. Run it without --spark. Experiment: "

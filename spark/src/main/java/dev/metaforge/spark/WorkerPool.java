@@ -1,18 +1,17 @@
 package dev.metaforge.spark;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.ArrayDeque;
+import java.util.Deque;
 
 /**
  * The {@link ExecutorWorker}s of one run in one JVM: a task borrows one (opening a new one when
- * all are busy, so a JVM running N tasks at once holds N) and gives it back. Workers are never
- * shared by two threads at once.
+ * all are busy, so a JVM running N tasks at once holds N) and gives it back. A worker is never
+ * used by two threads at once. Closing the pool closes the idle workers at once and busy ones
+ * when they are given back.
  */
 final class WorkerPool implements AutoCloseable {
     private final RunBlueprint blueprint;
-    private final ConcurrentLinkedDeque<ExecutorWorker> idle = new ConcurrentLinkedDeque<>();
-    private final List<ExecutorWorker> all = new ArrayList<>();
+    private final Deque<ExecutorWorker> idle = new ArrayDeque<>();
     private boolean closed;
 
     WorkerPool(RunBlueprint blueprint) {
@@ -20,39 +19,36 @@ final class WorkerPool implements AutoCloseable {
     }
 
     ExecutorWorker borrow() {
-        ExecutorWorker w = idle.pollFirst();
-        if (w != null) {
-            return w;
-        }
-        ExecutorWorker fresh = ExecutorWorker.open(blueprint);
         synchronized (this) {
             if (closed) {
-                fresh.close();
                 throw new IllegalStateException("run " + blueprint.runId() + " is over; its workers are closed");
             }
-            all.add(fresh);
+            ExecutorWorker w = idle.pollFirst();
+            if (w != null) {
+                return w;
+            }
         }
-        return fresh;
+        return ExecutorWorker.open(blueprint);   // outside the lock: opening a backend takes a while
     }
 
     void giveBack(ExecutorWorker worker) {
         synchronized (this) {
-            if (closed) {
+            if (!closed) {
+                idle.addFirst(worker);
                 return;
             }
         }
-        idle.addFirst(worker);
+        worker.close();
     }
 
     @Override
     public void close() {
-        List<ExecutorWorker> toClose;
+        Deque<ExecutorWorker> toClose;
         synchronized (this) {
             closed = true;
-            toClose = new ArrayList<>(all);
-            all.clear();
+            toClose = new ArrayDeque<>(idle);
+            idle.clear();
         }
-        idle.clear();
         for (ExecutorWorker w : toClose) {
             w.close();
         }

@@ -11,6 +11,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +72,25 @@ class FederatedReconnaissanceTest {
         assertTrue(last > 0.6, "9-way accuracy after the last round (chance 0.11): " + last);
         assertTrue(last > result.get("untrainedAccuracy").asDouble(), "the meta-trained embedding beats the untrained one: " + result);
         assertTrue(Files.readString(dir.resolve("federated.md")).contains("untrained embedding"));
+    }
+
+    /** Fashion-MNIST (Debian's dataset-fashion-mnist), when installed: slow (reads 60,000 images), run with -Dgroups=slow. */
+    @Test
+    @Tag("slow")
+    void fashionMnistClassesArriveOneByOne(@TempDir Path dir) throws Exception {
+        Path data = Path.of("/usr/share/datasets/fashion-mnist");
+        Assumptions.assumeTrue(Files.isDirectory(data), "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        StringWriter err = new StringWriter();
+        StringWriter out = new StringWriter();
+        int code = FederatedMain.run(new String[] {"--spark", "local[2]", "--dataset", "fashion-mnist", "--data-dir", data.toString(),
+                "--pretrain-steps", "200", "--out", dir.toString()}, new PrintWriter(err, true), new PrintWriter(out, true));
+        assertEquals(0, code, err.toString());
+        JsonNode rounds = new ObjectMapper().readTree(dir.resolve("federated.json").toFile()).get("rounds");
+        assertEquals(6, rounds.size());
+        assertEquals(10, rounds.get(5).get("classesSeen").asInt());
+        for (JsonNode row : rounds) {
+            assertTrue(row.get("maxDifference").asDouble() < 1e-5, row.toString());
+        }
+        assertTrue(rounds.get(5).get("accuracyAll").asDouble() > 0.5, "10-way accuracy (chance 0.1): " + rounds.get(5));
     }
 }
