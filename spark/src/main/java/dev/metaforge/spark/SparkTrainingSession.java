@@ -52,11 +52,10 @@ final class SparkTrainingSession implements TrainingCluster.Session {
     public Objective decorate(Objective objective, TrainSpec spec, BuildContext context) {
         requireNonNull(objective, "objective is null");
         if (!(objective instanceof ShardedObjective sharded)) {
-            String type = context.specs().write(spec.experiment());
-            throw new TrainingException("this experiment cannot run on Spark: its objective (" + objective.getClass().getSimpleName()
-                    + ") does not split its loss over the examples or tasks of a step (ShardedObjective). Experiments that can:"
-                    + " maml, meta-sgd, anil, reptile, protonet, regression, hypernetwork. Run it without --spark. Experiment: "
-                    + abbreviate(type));
+            throw new TrainingException("experiment '" + experimentType(spec, context) + "' cannot run on Spark: its objective ("
+                    + objective.getClass().getSimpleName() + ") does not split a step's loss over examples, tasks or conditions"
+                    + " (ShardedObjective). Experiments that can: maml, meta-sgd, anil, reptile, protonet, regression, hypernetwork."
+                    + " Run it without --spark");
         }
         int units = sharded.shardUnits(0);
         int wanted = settings.shards() > 0 ? settings.shards() : spark.defaultParallelism();
@@ -103,8 +102,12 @@ final class SparkTrainingSession implements TrainingCluster.Session {
         }
         for (ProbeTask.Report r : reports) {
             if (r.problem() != null) {
+                String problem = r.problem().strip();
+                if (problem.endsWith(".")) {
+                    problem = problem.substring(0, problem.length() - 1);
+                }
                 throw new TrainingException("a Spark executor on " + r.host() + " could not set up shard " + r.shard() + ": "
-                        + r.problem() + ". Executors need a Metaforge backend on their classpath (metaforge-backend-djl or"
+                        + problem + ". Executors need a Metaforge backend on their classpath (metaforge-backend-djl or"
                         + " metaforge-backend-dl4j with its natives, through spark.jars or spark.executor.extraClassPath), or name"
                         + " an available one with --spark-conf " + SparkSettings.EXECUTOR_BACKEND + "=NAME; data files named in the"
                         + " spec must be readable on every executor");
@@ -144,7 +147,12 @@ final class SparkTrainingSession implements TrainingCluster.Session {
         }
     }
 
-    private static String abbreviate(String s) {
-        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    /** The experiment's "type" as written in the spec. */
+    private static String experimentType(TrainSpec spec, BuildContext context) {
+        try {
+            return context.specs().mapper().readTree(context.specs().write(spec.experiment())).path("type").asText("?");
+        } catch (java.io.IOException | RuntimeException e) {
+            return spec.experiment().getClass().getSimpleName();
+        }
     }
 }
