@@ -12,6 +12,7 @@ import dev.metaforge.api.train.PreflightReport;
 import dev.metaforge.api.train.TrainResult;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
+import dev.metaforge.api.train.TrainingCluster;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
@@ -23,6 +24,9 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,9 +37,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code metaforge train SPEC.json [--backend NAME] [--out DIR] [--steps N] [--resume | --overwrite]
- * [--memory-budget SIZE] [--dry-run]}: trains a {@link TrainSpec} with the {@link Trainer}, after the
- * pre-flight check (the spec's first step run on a shape-only backend and measured against the
- * memory budget; {@code --dry-run} prints its summary and stops there). Progress goes to standard error (a live line on a
+ * [--memory-budget SIZE] [--dry-run] [--spark MASTER]}: trains a {@link TrainSpec} with the {@link Trainer},
+ * after the pre-flight check (the spec's first step run on a shape-only backend and measured against the
+ * memory budget; {@code --dry-run} prints its summary and stops there). With {@code --spark}, each step's
+ * gradient is computed on a Spark cluster by the {@link TrainingCluster} named "spark", found through
+ * {@link ServiceLoader} (the {@code metaforge-spark} module; the CLI itself never depends on Spark). Progress goes to standard error (a live line on a
  * terminal); the run's files go to {@code --out} (default {@code runs/<spec name>}); a JSON summary
  * is printed on standard output. A bad spec, a missing file, an unusable backend or a run that
  * cannot go on prints one line and exits with 2.
@@ -81,6 +87,19 @@ public final class TrainCommand implements Callable<Integer> {
             + "run starts: e.g. 8g, 512m, 40% (of physical memory). Default: " + "50% of physical memory.")
     String memoryBudget;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Compute each step on Apache Spark: local[N] (N threads here) or spark://HOST:PORT. Needs the"
+                    + " metaforge-spark module (./mvnw -q -pl spark -am -DskipTests package). Same run directory and results.")
+    String spark;
+
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting (spark.*) or one of Metaforge's (metaforge.spark.*); repeatable.")
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+
+    @Option(names = "--shards", paramLabel = "N",
+            description = "With --spark: split each step's batch into N shards (default: Spark's default parallelism).")
+    Integer shards;
+
     @Override
     public Integer call() {
         PrintWriter err = command.commandLine().getErr();
@@ -103,8 +122,15 @@ public final class TrainCommand implements Callable<Integer> {
                 spec = spec.withSteps(steps);
             }
             Path outDir = out != null ? out : Path.of("runs", specName(specFile));
+            if (spark == null && (shards != null || !sparkConf.isEmpty())) {
+                return fail(err, "--shards and --spark-conf need --spark MASTER");
+            }
+            if (shards != null && shards <= 0) {
+                return fail(err, "--shards must be a positive number of shards, got " + shards);
+            }
             PrintWriter stdout = command.commandLine().getOut();
-            try (Backend chosen = openBackend(root.context(), backend)) {
+            try (Backend chosen = openBackend(root.context(), backend);
+                 TrainingCluster.Session session = spark == null || dryRun ? null : connect(root.context(), err)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
                 Trainer trainer = new Trainer(engine, specs, err, root.context().terminal()).withMemoryBudget(budget);
                 if (dryRun) {
@@ -112,6 +138,9 @@ public final class TrainCommand implements Callable<Integer> {
                     stdout.println(report.summary());
                     stdout.flush();
                     return 0;
+                }
+                if (session != null) {
+                    trainer = trainer.withObjectiveDecorator(session);
                 }
                 Trainer.Start start = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH;
                 TrainResult result = trainer.train(spec, specFile.toString(), baseDir(specFile), outDir, start);
@@ -164,6 +193,18 @@ public final class TrainCommand implements Callable<Integer> {
         // The kit's resolver is the one selection rule, plus the float64 reference oracle by explicit name.
         return TckBackends.resolve(name, context.classLoader(), context.environment(), context.systemProperties())
                 .create(BackendConfig.defaults());
+    }
+
+    /** The "spark" cluster service: present only when the metaforge-spark module is on the classpath. */
+    private TrainingCluster.Session connect(CliContext context, PrintWriter err) {
+        for (TrainingCluster cluster : ServiceLoader.load(TrainingCluster.class, context.classLoader())) {
+            if (cluster.name().equals("spark")) {
+                return cluster.connect(new TrainingCluster.Config(spark, sparkConf, shards == null ? 0 : shards, backend, err));
+            }
+        }
+        throw new TrainingException("--spark needs the metaforge-spark module, which is not on the classpath: build it with"
+                + " ./mvnw -q -pl spark -am -DskipTests package; the metaforge launcher then adds spark/target/metaforge-spark.jar"
+                + " and spark/target/lib when --spark is given");
     }
 
     static String describe(IOException e) {

@@ -372,6 +372,60 @@ public final class Safetensors {
         }
     }
 
+    /**
+     * The bytes of a safetensors file holding {@code tensors} and {@code metadata}: what
+     * {@link #write} puts in a file, for sending over a network (e.g. parameters broadcast to a
+     * cluster's executors).
+     */
+    public static byte[] toBytes(Map<String, TensorData> tensors, Map<String, String> metadata) {
+        byte[] header = header(tensors, metadata);
+        long dataBytes = 0;
+        for (TensorData t : tensors.values()) {
+            dataBytes += t.byteSize();
+        }
+        long total = 8 + header.length + dataBytes;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("safetensors content of " + total + " bytes does not fit in one byte array; write a file");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(header.length);
+        out.put(header);
+        for (TensorData t : tensors.values()) {
+            t.writeLittleEndian(out);
+        }
+        return out.array();
+    }
+
+    /**
+     * Reads safetensors content from memory (what {@link #toBytes} gives), validated as strictly
+     * as {@link #read}; {@code source} names the bytes in error messages.
+     */
+    public static SafetensorsFile fromBytes(byte[] bytes, String source) throws SafetensorsFormatException {
+        requireNonNull(bytes, "bytes is null");
+        Path name = Path.of(requireNonNull(source, "source is null"));
+        if (bytes.length < 8) {
+            throw new SafetensorsFormatException(name, "the content has " + bytes.length
+                    + " bytes, fewer than the 8-byte header length that starts every safetensors file");
+        }
+        long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLength < 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) {
+            throw new SafetensorsFormatException(name, "header length " + Long.toUnsignedString(headerLength)
+                    + " does not fit the content's " + bytes.length + " bytes (not safetensors, or truncated)");
+        }
+        String headerText = decodeUtf8(name, ByteBuffer.wrap(bytes, 8, (int) headerLength));
+        int dataStart = 8 + (int) headerLength;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = parseHeader(name, headerText, metadata);
+        List<Entry> inOrder = new ArrayList<>(entries);
+        checkLayout(name, entries, bytes.length - dataStart);
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        for (Entry e : inOrder) {
+            ByteBuffer slice = ByteBuffer.wrap(bytes, dataStart + (int) e.begin(), (int) (e.end() - e.begin())).slice();
+            tensors.put(e.name(), TensorData.readLittleEndian(slice, e.dtype(), e.shape()));
+        }
+        return new SafetensorsFile(tensors, metadata);
+    }
+
     private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         long at = position;

@@ -16,4 +16,14 @@ public interface ConditionedBatch {
 
     /** Named metrics of {@code predictions} (e.g. "mse"); no gradients are taken. */
     Map<String, Double> metrics(Tensor predictions);
+
+    /**
+     * Conditions {@code [from, to)} of this batch with their inputs and targets, for tasks that
+     * {@link ConditionedTask#splitsOverContexts() split over contexts}: the slices' losses, each
+     * weighted by its share {@code (to - from) / B} of the conditions, sum to this batch's loss, and
+     * so do their gradients (data parallelism over conditions). Unsupported by default.
+     */
+    default ConditionedBatch slice(int from, int to) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot be split over its conditions");
+    }
 }

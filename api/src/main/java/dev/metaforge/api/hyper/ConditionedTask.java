@@ -26,4 +26,13 @@ public interface ConditionedTask {
 
     /** The fixed held-out grid the metrics are reported on. */
     ConditionedBatch evaluation(Engine engine);
+
+    /**
+     * True when every batch's loss is the mean over its conditions of per-condition terms (each a
+     * mean over the same number of points) and {@link ConditionedBatch#slice} is implemented, so a
+     * batch can be split over machines. False by default.
+     */
+    default boolean splitsOverContexts() {
+        return false;
+    }
 }

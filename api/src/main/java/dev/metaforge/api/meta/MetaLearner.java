@@ -93,6 +93,40 @@ public interface MetaLearner {
      */
     Tensor metaLoss(Params metaParams, TaskBatch batch);
 
+    /**
+     * True when {@link #metaLossPart} splits this learner's meta-loss over tasks, so a meta-batch
+     * can be spread over machines and the summed gradient is the exact meta-gradient. False by
+     * default: a learner opts in once its {@link #metaLoss} is a mean of per-task terms (or says
+     * otherwise through {@link #metaLossPart}).
+     */
+    default boolean splitsOverTasks() {
+        return false;
+    }
+
+    /**
+     * The share of {@link #metaLoss} contributed by {@code part}, tasks of a meta-batch of
+     * {@code batchTasks} tasks: for any partition of the batch, the gradients of the parts sum to
+     * the gradient of {@code metaLoss} on the whole batch, and (for mean-type meta-losses) the
+     * values sum to its value. The default is the summed query loss of the part divided by
+     * {@code batchTasks}, right for every learner whose meta-loss is the mean post-adaptation
+     * query loss; learners opt in with {@link #splitsOverTasks}.
+     */
+    default Tensor metaLossPart(Params metaParams, TaskBatch part, int batchTasks) {
+        if (batchTasks < part.tasks()) {
+            throw new IllegalArgumentException("a part of " + part.tasks() + " tasks cannot belong to a meta-batch of " + batchTasks);
+        }
+        return queryLoss(adapt(metaParams, part), part).sum().div(batchTasks);
+    }
+
+    /**
+     * The meta-loss value of a whole batch from the summed values of its {@link #metaLossPart}s
+     * and the summed meta-gradient. Default: the sum; learners whose meta-loss is not linear in
+     * the tasks (Reptile's surrogate) compute it from the gradient.
+     */
+    default double metaLossOfParts(double partSum, Params metaGradient) {
+        return partSum;
+    }
+
     /** The gradient of {@link #metaLoss} with respect to {@code metaParams} (constants). */
     default Params metaGradient(Params metaParams, TaskBatch batch) {
         Params tracked = metaParams.requiringGrad();

@@ -52,6 +52,22 @@ public record TaskBatch(Tensor supportInputs, Tensor supportTargets, Tensor quer
         }
     }
 
+    /**
+     * Tasks {@code [from, to)} of this batch, in order: a shard of a meta-batch whose
+     * meta-gradient is computed elsewhere (see {@link MetaLearner#metaLossPart}).
+     */
+    public TaskBatch slice(int from, int to) {
+        if (from < 0 || to > tasks() || from >= to) {
+            throw new IllegalArgumentException("TaskBatch.slice: [" + from + ", " + to + ") is not a non-empty range of the "
+                    + tasks() + " tasks");
+        }
+        if (from == 0 && to == tasks()) {
+            return this;
+        }
+        return new TaskBatch(supportInputs.slice(0, from, to), supportTargets.slice(0, from, to),
+                queryInputs.slice(0, from, to), queryTargets.slice(0, from, to));
+    }
+
     /** The number of tasks T. */
     public int tasks() {
         return supportInputs.dim(0);

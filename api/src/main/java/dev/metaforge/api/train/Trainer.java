@@ -63,6 +63,7 @@ public final class Trainer {
         /** A new run replacing the run files ({@value #CHECKPOINT_FILE}, ...) already in the output directory. */
         OVERWRITE
     }
+    private final ObjectiveDecorator decorator;
 
     /**
      * @param engine       the backend to train on (its default dtype is replaced by the spec's)
@@ -71,20 +72,22 @@ public final class Trainer {
      * @param liveProgress true on a terminal: one line rewritten in place; false: a line per logged step
      */
     public Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress) {
-        this(engine, specs, progressOut, liveProgress, MemoryBudget.defaultBudget());
+        this(engine, specs, progressOut, liveProgress, MemoryBudget.defaultBudget(), null);
     }
 
-    private Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress, MemoryBudget budget) {
+    private Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress, MemoryBudget budget,
+                    ObjectiveDecorator decorator) {
         this.engine = requireNonNull(engine, "engine is null");
         this.specs = requireNonNull(specs, "specs is null");
         this.progressOut = requireNonNull(progressOut, "progressOut is null");
         this.liveProgress = liveProgress;
         this.budget = requireNonNull(budget, "budget is null");
+        this.decorator = decorator;
     }
 
     /** The same trainer checking specs against another memory budget (default: {@link MemoryBudget#defaultBudget()}). */
     public Trainer withMemoryBudget(MemoryBudget newBudget) {
-        return new Trainer(engine, specs, progressOut, liveProgress, newBudget);
+        return new Trainer(engine, specs, progressOut, liveProgress, newBudget, decorator);
     }
 
     /**
@@ -95,6 +98,15 @@ public final class Trainer {
      */
     public PreflightReport preflight(TrainSpec spec, Path baseDir, String source) {
         return Preflight.check(spec, specs, baseDir, engine.backend(), budget, source);
+    }
+
+    /**
+     * This trainer, training the objective {@code decorator} makes of the one built from the spec
+     * (e.g. one whose gradients a cluster computes, see {@link TrainingCluster}); files, progress
+     * and resumption are unchanged.
+     */
+    public Trainer withObjectiveDecorator(ObjectiveDecorator decorator) {
+        return new Trainer(engine, specs, progressOut, liveProgress, budget, requireNonNull(decorator, "decorator is null"));
     }
 
     /**
@@ -188,7 +200,8 @@ public final class Trainer {
         }
         BuildContext context = new BuildContext(runEngine, specs, baseDir, spec.seed());
         // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
-        Objective objective = RunSupport.buildObjective(spec, context);
+        Objective built = RunSupport.buildObjective(spec, context);
+        Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         for (String name : new String[] {METRICS_FILE, PLOT_FILE, SPEC_FILE}) {
             if (!Files.exists(outDir.resolve(name))) {

@@ -8,7 +8,9 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.LossTerms;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.ShardedObjective;
 import dev.metaforge.spi.Shape;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,8 +18,12 @@ import java.util.Map;
 /**
  * Fits a module to a {@link TargetFunction} by mean squared error. Inputs are drawn in Java from
  * the step's random stream, so every backend sees the same data for the same seed.
+ *
+ * <p>Sharded over the batch's examples ({@link ShardedObjective}): a shard draws the whole
+ * batch's inputs and keeps examples {@code [from, to)}, its mean squared error weighted by its
+ * share of the batch; the weighted shard losses and their gradients sum to the batch's.
  */
-final class RegressionObjective implements Objective {
+final class RegressionObjective implements ShardedObjective {
     private final Engine engine;
     private final Module model;
     private final RegressionTask task;
@@ -37,11 +43,36 @@ final class RegressionObjective implements Objective {
 
     @Override
     public Tensor loss(Params params, long step, RandomStream rng) {
+        double[] x = inputs(rng);
+        return Losses.mse(predict(params, x), targets(x));
+    }
+
+    private double[] inputs(RandomStream rng) {
         double[] x = new double[task.batch()];
         for (int i = 0; i < x.length; i++) {
             x[i] = task.xMin() + (task.xMax() - task.xMin()) * rng.nextDouble();
         }
-        return Losses.mse(predict(params, x), targets(x));
+        return x;
+    }
+
+    @Override
+    public int shardUnits(long step) {
+        return task.batch();
+    }
+
+    @Override
+    public String unitName() {
+        return "examples";
+    }
+
+    @Override
+    public LossTerms shardLossTerms(Params params, long step, RandomStream rng, int from, int to) {
+        ShardedObjective.checkRange(this, step, from, to);
+        if (from == 0 && to == task.batch()) {
+            return LossTerms.of(loss(params, step, rng));
+        }
+        double[] x = java.util.Arrays.copyOfRange(inputs(rng), from, to);
+        return LossTerms.of(Losses.mse(predict(params, x), targets(x)).mul((to - from) / (double) task.batch()));
     }
 
     @Override

@@ -11,7 +11,9 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.LossTerms;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.ShardedObjective;
 import dev.metaforge.spi.Shape;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +24,13 @@ import java.util.Map;
  *
  * <p>Trainable parameters: the hypernetwork's under {@code hyper.} (for MIP this includes θ0 as
  * {@code hyper.theta0.<name>}) and the target's ordinary (non-generated) ones under {@code target.}.
+ *
+ * <p>Sharded over the batch's conditions ({@link ShardedObjective}) when the task
+ * {@link ConditionedTask#splitsOverContexts() splits over contexts}: a shard draws the whole batch
+ * and generates and applies only the networks of its conditions, its loss weighted by its share.
+ * The {@link Objective} contract is unchanged.
  */
-public final class HyperObjective implements Objective {
+public final class HyperObjective implements ShardedObjective {
     static final String HYPER = "hyper";
     static final String TARGET = "target";
 
@@ -84,6 +91,31 @@ public final class HyperObjective implements Objective {
     public Tensor loss(Params params, long step, RandomStream rng) {
         ConditionedBatch batch = task.sample(engine, rng, contexts, points);
         return batch.loss(predict(params, batch.context(), batch.inputs()));
+    }
+
+    @Override
+    public int shardUnits(long step) {
+        return contexts;
+    }
+
+    @Override
+    public String unitName() {
+        return "contexts";
+    }
+
+    @Override
+    public boolean shardable() {
+        return task.splitsOverContexts();
+    }
+
+    @Override
+    public LossTerms shardLossTerms(Params params, long step, RandomStream rng, int from, int to) {
+        ShardedObjective.checkRange(this, step, from, to);
+        if (from == 0 && to == contexts) {
+            return LossTerms.of(loss(params, step, rng));
+        }
+        ConditionedBatch slice = task.sample(engine, rng, contexts, points).slice(from, to);
+        return LossTerms.of(slice.loss(predict(params, slice.context(), slice.inputs())).mul((to - from) / (double) contexts));
     }
 
     @Override

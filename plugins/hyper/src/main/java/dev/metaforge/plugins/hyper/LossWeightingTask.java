@@ -130,7 +130,26 @@ public final class LossWeightingTask implements ConditionedTask {
                 out.put("loss", loss(predictions).item());
                 return out;
             }
+
+            @Override
+            public ConditionedBatch slice(int from, int to) {
+                checkSlice(from, to, contexts);
+                return batch(engine, java.util.Arrays.copyOfRange(gamma, from, to),
+                        java.util.Arrays.copyOfRange(x, from * points, to * points), to - from, points);
+            }
         };
+    }
+
+    /** The loss is a mean over conditions × points: batches split over conditions. */
+    @Override
+    public boolean splitsOverContexts() {
+        return true;
+    }
+
+    static void checkSlice(int from, int to, int contexts) {
+        if (from < 0 || to > contexts || from >= to) {
+            throw new IllegalArgumentException("[" + from + ", " + to + ") is not a non-empty range of the batch's " + contexts + " conditions");
+        }
     }
 
     static void checkShape(Tensor predictions, Tensor inputs) {

@@ -118,6 +118,19 @@ public final class SinusoidFamilyTask implements ConditionedTask {
                 out.put("mse", loss(predictions).item());
                 return out;
             }
+
+            @Override
+            public ConditionedBatch slice(int from, int to) {
+                LossWeightingTask.checkSlice(from, to, contexts);
+                return batch(engine, java.util.Arrays.copyOfRange(cond, 2 * from, 2 * to),
+                        java.util.Arrays.copyOfRange(x, from * points, to * points), to - from, points);
+            }
         };
+    }
+
+    /** The loss is a mean over conditions × points: batches split over conditions. */
+    @Override
+    public boolean splitsOverContexts() {
+        return true;
     }
 }

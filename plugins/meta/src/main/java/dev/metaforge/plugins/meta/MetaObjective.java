@@ -12,7 +12,9 @@ import dev.metaforge.api.tensor.EnableGrad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.LossTerms;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.ShardedObjective;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +26,14 @@ import java.util.Map;
  * loss after each number of inner steps: {@code mse_after_<k>} for regression,
  * {@code loss_after_<k>} and {@code accuracy_after_<k>} for classification (without the suffix
  * for learners that take no inner steps, such as prototypical networks).
+ *
+ * <p>Sharded ({@link ShardedObjective}): the meta-batch's tasks are the units. A shard draws the
+ * step's meta-batch from the step's random stream exactly as {@link #loss} does and keeps tasks
+ * {@code [from, to)}, so task {@code i} of step {@code s} is the same task in every shard and in the
+ * single-process run; its {@link MetaLearner#metaLossPart} gradients sum to the meta-gradient of the
+ * whole batch. Learners that do not split their meta-loss over tasks are not {@link #shardable()}.
  */
-public final class MetaObjective implements Objective {
+public final class MetaObjective implements ShardedObjective {
     /** Tasks adapted at once during evaluation (bounds memory for large evaluation sets). */
     static final int EVAL_CHUNK = 250;
 
@@ -84,6 +92,41 @@ public final class MetaObjective implements Objective {
     public Tensor loss(Params params, long step, RandomStream rng) {
         TaskBatch batch = sampler.sample(engine, metaBatch, rng);
         return learner.metaLoss(params, batch);
+    }
+
+    @Override
+    public int shardUnits(long step) {
+        return metaBatch;
+    }
+
+    @Override
+    public String unitName() {
+        return "tasks";
+    }
+
+    @Override
+    public boolean shardable() {
+        return learner.splitsOverTasks();
+    }
+
+    /** The whole range is {@link #loss} itself; a part is the learner's {@link MetaLearner#metaLossPart}. */
+    @Override
+    public LossTerms shardLossTerms(Params params, long step, RandomStream rng, int from, int to) {
+        ShardedObjective.checkRange(this, step, from, to);
+        TaskBatch batch = sampler.sample(engine, metaBatch, rng);
+        if (from == 0 && to == metaBatch) {
+            return LossTerms.of(learner.metaLoss(params, batch));
+        }
+        if (!learner.splitsOverTasks()) {
+            throw new UnsupportedOperationException(learner + " does not say how its meta-loss splits over tasks"
+                    + " (MetaLearner.splitsOverTasks); its meta-batch cannot be sharded");
+        }
+        return LossTerms.of(learner.metaLossPart(params, batch.slice(from, to), metaBatch));
+    }
+
+    @Override
+    public double combinedLoss(double shardLossSum, Params gradient) {
+        return learner.metaLossOfParts(shardLossSum, gradient);
     }
 
     /**

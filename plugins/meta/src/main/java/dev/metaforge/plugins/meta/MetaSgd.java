@@ -78,4 +78,10 @@ public record MetaSgd(Module module, TaskLoss loss, int innerSteps, double initi
     public Tensor metaLoss(Params metaParams, TaskBatch batch) {
         return queryLoss(adapt(metaParams, batch), batch).mean();
     }
+
+    /** The meta-loss is the mean query loss over tasks, so the default {@link #metaLossPart} splits it exactly. */
+    @Override
+    public boolean splitsOverTasks() {
+        return true;
+    }
 }

@@ -88,4 +88,10 @@ public record PrototypicalNetwork(Module module) implements MetaLearner {
     public Tensor metaLoss(Params metaParams, TaskBatch batch) {
         return queryLoss(adapt(metaParams, batch), batch).mean();
     }
+
+    /** The meta-loss is the mean query loss over tasks, so the default {@link #metaLossPart} splits it exactly. */
+    @Override
+    public boolean splitsOverTasks() {
+        return true;
+    }
 }

@@ -58,4 +58,41 @@ public record Reptile(Module module, TaskLoss loss, int innerSteps, double inner
         }
         return total;
     }
+
+    @Override
+    public boolean splitsOverTasks() {
+        return true;
+    }
+
+    /**
+     * {@code Σ_tasks ½||θ - stop_gradient(φ_t)||² / batchTasks}: its gradient {@code Σ_t (θ - φ_t) / batchTasks}
+     * summed over the parts of a batch is {@code θ - mean_T φ_T}, the gradient of {@link #metaLoss}.
+     * Its value is not the surrogate's ({@link #metaLossOfParts} recovers that).
+     */
+    @Override
+    public Tensor metaLossPart(Params metaParams, TaskBatch part, int batchTasks) {
+        if (batchTasks < part.tasks()) {
+            throw new IllegalArgumentException("a part of " + part.tasks() + " tasks cannot belong to a meta-batch of " + batchTasks);
+        }
+        Params theta = InnerLoop.moduleParams(module, metaParams);
+        Params adapted = adapt(theta, part);
+        Tensor total = null;
+        for (String name : theta.names()) {
+            Tensor term = theta.get(name).expandDims(0).sub(adapted.get(name).stopGradient()).square().sum().mul(0.5 / batchTasks);
+            total = total == null ? term : total.add(term);
+        }
+        return total;
+    }
+
+    /** The surrogate {@code ½ Σ ||θ - mean φ||²} is half the squared norm of its gradient {@code θ - mean φ}. */
+    @Override
+    public double metaLossOfParts(double partSum, Params metaGradient) {
+        double total = 0;
+        for (Tensor g : metaGradient.values()) {
+            for (double v : g.toDoubles()) {
+                total += v * v;
+            }
+        }
+        return 0.5 * total;
+    }
 }
