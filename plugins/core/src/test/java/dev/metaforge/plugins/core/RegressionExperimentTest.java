@@ -17,6 +17,7 @@ import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.EvalResult;
 import dev.metaforge.api.train.Evaluator;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.PreflightException;
 import dev.metaforge.api.train.TrainResult;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
@@ -127,9 +128,12 @@ class RegressionExperimentTest {
         TrainSpec spec = TrainSpec.of(new RegressionExperimentSpec(new MlpSpec(List.of(1, 4, 2), "relu", "identity", "torch"),
                 new RegressionTask("sin", -1, 1, 8, 4)), new SgdSpec(0.1, 0, 0), 3);
         Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT32);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        // Refused by the pre-flight check (the first step on the shape-only backend), before the run directory exists.
+        PreflightException e = assertThrows(PreflightException.class,
                 () -> trainer(engine).train(spec, dir, dir.resolve("wide"), false));
         assertTrue(e.getMessage().contains("must give [N, 1]") && e.getMessage().contains("[8, 2]"), e.getMessage());
+        assertEquals("$.experiment", e.jsonPath());
+        assertTrue(!Files.exists(dir.resolve("wide")), "nothing was created");
         SpecException input = assertThrows(SpecException.class, () -> specs.read("{\"type\": \"regression\", \"model\": {\"type\": \"mlp\","
                 + " \"sizes\": [1, 1]}, \"task\": {\"function\": \"sin\", \"batch\": 0}}", dev.metaforge.api.train.ExperimentSpec.class, "x"));
         assertTrue(input.getMessage().contains("field 'batch' must be > 0"), input.getMessage());
