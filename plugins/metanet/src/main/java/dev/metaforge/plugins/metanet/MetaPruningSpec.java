@@ -20,6 +20,11 @@ import java.util.List;
  * metanetwork's edit of them, then finetunes both the same way; it reports test accuracy before and
  * after finetuning ({@code magnitude@R}, {@code magnitude@R+ft}, {@code meta@R}, {@code meta@R+ft}).
  *
+ * <p>The paper's defining claim — pruning the metanetwork's edit of a network loses less accuracy than
+ * pruning the network itself at the same ratio — is measured by these metrics, not asserted by a test
+ * (it is an empirical result; the README gives this repository's numbers). {@code ExperimentsTest}
+ * checks the pipeline; {@code METANET-EQUIVARIANT-1} checks that the edit is equivariant.
+ *
  * @param zoo                  the networks (metanetwork training uses all but the targets)
  * @param metanetwork          a metanetwork with an equivariant head (gnn, or nfn for MLPs)
  * @param batch                networks per training step (default 16)

@@ -91,6 +91,14 @@ class ExperimentsTest {
     }
 
     @Test
+    void exampleSpecsAreValid() {
+        for (String name : new String[] {"accuracy-prediction.json", "meta-pruning.json"}) {
+            dev.metaforge.api.train.TrainSpec spec = specs.read(Path.of("..", "..", "examples", name), dev.metaforge.api.train.TrainSpec.class);
+            assertTrue(spec.steps() > 0, name);
+        }
+    }
+
+    @Test
     void kendallTauMatchesHandCountedPairs() {
         // Pairs of (1,2,3,4) against (1,3,2,4): 5 concordant, 1 discordant -> 4/6.
         assertEquals(4.0 / 6, Ranking.kendallTau(new double[] {1, 2, 3, 4}, new double[] {1, 3, 2, 4}), 1e-15);
