@@ -53,7 +53,7 @@ public final class KernelProfileMain {
                 case "--backend" -> backendName = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer, --backend NAME, --steps N");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|moe|moe-dropless, --backend NAME, --steps N");
             }
         }
         if (workload == null) {
@@ -99,6 +99,13 @@ public final class KernelProfileMain {
             }
             case "transformer" -> {
                 try (LayerSteps.TransformerStep step = new LayerSteps.TransformerStep(engine)) {
+                    return time(step::step, steps, counting);
+                }
+            }
+            case "moe", "moe-dropless" -> {
+                // the layer of MoeLayerMain: 4096 tokens, d 256, 8 experts, hidden 1024, top-2, capacity 1.25 (or dropless)
+                try (MoeLayerMain.Step step = new MoeLayerMain.Step(engine,
+                        MoeLayerMain.layer(8, 256, 1024, 2, workload.equals("moe") ? 1.25 : 0), 4096)) {
                     return time(step::step, steps, counting);
                 }
             }
