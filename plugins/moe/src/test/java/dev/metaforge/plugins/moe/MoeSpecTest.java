@@ -60,8 +60,9 @@ class MoeSpecTest {
     void kLargerThanTheExpertsIsRejectedWithTheJsonPath() {
         SpecException e = assertThrows(SpecException.class,
                 () -> specs().read(layer("{\"type\": \"topk\", \"k\": 5}", MLP8), ModuleSpec.class, "spec.json"));
-        assertEquals("$.layers[1]", e.jsonPath(), e.getMessage());
-        assertTrue(e.getMessage().contains("spec.json at $.layers[1]") && e.getMessage().contains("field 'router'")
+        // The strict reader names the field itself (the layer's router), not just the layer.
+        assertEquals("$.layers[1].router", e.jsonPath(), e.getMessage());
+        assertTrue(e.getMessage().contains("spec.json at $.layers[1].router") && e.getMessage().contains("field 'router'")
                 && e.getMessage().contains("field 'k' is 5 but the layer has only 4 experts"), e.getMessage());
     }
 
@@ -70,7 +71,7 @@ class MoeSpecTest {
         for (String router : List.of("{\"type\": \"topk\", \"capacityFactor\": 0}", "{\"type\": \"switch\", \"capacityFactor\": -1}",
                 "{\"type\": \"expert-choice\", \"capacityFactor\": 0}")) {
             SpecException e = assertThrows(SpecException.class, () -> specs().read(layer(router, MLP8), ModuleSpec.class, "spec.json"));
-            assertEquals("$.layers[1].router", e.jsonPath(), e.getMessage());
+            assertEquals("$.layers[1].router.capacityFactor", e.jsonPath(), e.getMessage());
             assertTrue(e.getMessage().contains("field 'capacityFactor' must be a finite number > 0"), e.getMessage());
         }
     }
@@ -79,7 +80,7 @@ class MoeSpecTest {
     void expertsThatDoNotReadTheRoutersWidthAreRejectedWithTheJsonPath() {
         SpecException e = assertThrows(SpecException.class, () -> specs().read(
                 layer("{\"type\": \"topk\"}", "{\"type\": \"mlp\", \"sizes\": [6, 16, 8]}"), ModuleSpec.class, "spec.json"));
-        assertEquals("$.layers[1]", e.jsonPath(), e.getMessage());
+        assertEquals("$.layers[1].expert", e.jsonPath(), e.getMessage());
         assertTrue(e.getMessage().contains("field 'expert' reads 6 features but field 'width' is 8"), e.getMessage());
         SpecException shared = assertThrows(SpecException.class, () -> specs().read(
                 "{\"type\": \"moe\", \"width\": 8, \"experts\": 2, \"expert\": " + MLP8
