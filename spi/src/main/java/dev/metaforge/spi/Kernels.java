@@ -299,6 +299,14 @@ public interface Kernels {
         }
     }
 
+    /**
+     * False for kernels that compute shapes and dtypes only (the pre-flight's shape-only backend): the
+     * API then skips work that only produces values on the host, such as portable random draws.
+     */
+    default boolean computesValues() {
+        return true;
+    }
+
     /** The name of the backend these kernels belong to, for error messages. */
     String backendName();
 

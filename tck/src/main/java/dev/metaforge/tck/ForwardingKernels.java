@@ -31,6 +31,11 @@ public class ForwardingKernels extends ComposedKernels {
         super(delegate);
     }
 
+    @Override
+    public boolean computesValues() {
+        return delegate.computesValues();
+    }
+
     // ---- fused kernels --------------------------------------------------------------------
 
     @Override

@@ -89,6 +89,11 @@ final class ShapeKernels implements Kernels {
     // ---- creation -------------------------------------------------------------------------
 
     @Override
+    public boolean computesValues() {
+        return false;
+    }
+
+    @Override
     public NativeArray fromDoubles(double[] data, Shape shape, DType dtype) {
         requireNonNull(data, "fromDoubles: data is null");
         meter.call("fromDoubles");

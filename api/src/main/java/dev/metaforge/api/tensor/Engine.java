@@ -140,6 +140,9 @@ public final class Engine implements AutoCloseable {
      * uses the backend's generator without a copy from the host.
      */
     public Tensor uniform(Shape shape, double low, double high, long seed) {
+        if (!kernels.computesValues()) {
+            return nativeUniform(shape, low, high, seed);   // a shape-only pass: allocate nothing on the host
+        }
         double[] u = Philox.uniform(seed, shape.sizeAsInt());
         double width = high - low;
         for (int i = 0; i < u.length; i++) {
@@ -155,6 +158,9 @@ public final class Engine implements AutoCloseable {
 
     /** Normal samples drawn in Java with {@link Philox}: the same on every backend for a seed. */
     public Tensor normal(Shape shape, double mean, double std, long seed) {
+        if (!kernels.computesValues()) {
+            return nativeNormal(shape, mean, std, seed);
+        }
         double[] z = Philox.normal(seed, shape.sizeAsInt());
         for (int i = 0; i < z.length; i++) {
             z[i] = mean + std * z[i];

@@ -190,6 +190,28 @@ class ClassificationExperimentTest {
         assertFalse(Files.exists(out), "nothing is created for a run that cannot start");
     }
 
+    /** Issue 8: convolution specs that cannot run are refused before training, naming the JSON path; no run directory is left. */
+    @Test
+    void convolutionalSpecsThatCannotRunAreRefusedBeforeTheRunDirectoryExists() throws IOException {
+        writeData();
+        String tooLarge = "{\"type\": \"sequential\", \"layers\": [{\"type\": \"conv2d\", \"inChannels\": 1, \"outChannels\": 2,"
+                + " \"kernel\": 7}, {\"type\": \"flatten\", \"startAxis\": -3}, {\"type\": \"linear\", \"in\": 2, \"out\": 3}]}";
+        String wrongChannels = "{\"type\": \"sequential\", \"layers\": [{\"type\": \"conv2d\", \"inChannels\": 3, \"outChannels\": 2,"
+                + " \"kernel\": 3}, {\"type\": \"flatten\", \"startAxis\": -3}, {\"type\": \"linear\", \"in\": 32, \"out\": 3}]}";
+        for (String model : List.of(tooLarge, wrongChannels)) {
+            Path out = dir.resolve("never");
+            TrainSpec spec = trainSpec(experiment(model, ", \"inputShape\": [1, 6, 6]"), 5, "float32");
+            SpecException e = assertThrows(SpecException.class, () -> trainer().train(spec, dir, out, false));
+            assertTrue(e.jsonPath().startsWith("$.experiment"), e.jsonPath() + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("[1, 6, 6]") || e.getMessage().contains("6x6") || e.getMessage().contains("channels"),
+                    e.getMessage());
+            assertFalse(Files.exists(out), "nothing is created for a spec that cannot run: " + e.getMessage());
+        }
+        SpecException heads = assertThrows(SpecException.class, () -> trainSpec(experiment(
+                "{\"type\": \"attention\", \"d\": 6, \"heads\": 4}", ""), 5, "float32"));
+        assertTrue(heads.getMessage().contains("field 'heads'") && heads.getMessage().contains("$.experiment.model"), heads.getMessage());
+    }
+
     @Test
     void aModelThatDoesNotFitTheDataIsRejectedWhenBuilt() throws IOException {
         writeData();
