@@ -9,11 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The IDX reader on arbitrary bytes, as a plain file and as the content of a {@code .gz} file (the
- * first input byte chooses): the only documented outcome of a bad file is an {@link IdxFormatException}
- * naming it; anything else thrown is a finding.
+ * The IDX reader on arbitrary bytes. The first input byte chooses how the rest is stored: as a plain
+ * file, as the raw content of a {@code .gz} file, or gzip-compressed into a {@code .gz} file (so the
+ * fuzzed IDX content also reaches the reader through a valid gzip stream). The only documented
+ * outcome of a bad file is an {@link IdxFormatException} naming it; anything else thrown is a finding.
  */
 class IdxFuzzTest {
+    private final Outcomes outcomes = new Outcomes("IDX reader");
     private final Path plain;
     private final Path gzip;
 
@@ -35,12 +37,22 @@ class IdxFuzzTest {
         if (input.length == 0) {
             return;
         }
-        Path file = (input[0] & 1) == 0 ? plain : gzip;
-        Files.write(file, java.util.Arrays.copyOfRange(input, 1, input.length));
+        byte[] content = java.util.Arrays.copyOfRange(input, 1, input.length);
+        int mode = Math.floorMod(input[0], 3);
+        Path file = mode == 0 ? plain : gzip;
+        if (mode == 2) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
+                out.write(content);
+            }
+            content = bytes.toByteArray();
+        }
+        Files.write(file, content);
         try {
             Idx.read(file);
+            outcomes.count("read");
         } catch (IdxFormatException expected) {
-            // documented
+            outcomes.count("refused");
         }
     }
 }

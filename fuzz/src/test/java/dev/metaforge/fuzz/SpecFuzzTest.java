@@ -32,6 +32,7 @@ class SpecFuzzTest {
     private final SpecRegistry specs = SpecRegistry.load(SpecFuzzTest.class.getClassLoader());
     private final ReferenceBackend backend = new ReferenceBackend();
     private final Path sandbox;
+    private final Outcomes outcomes = new Outcomes("spec reader through build");
 
     SpecFuzzTest() {
         try {
@@ -46,18 +47,22 @@ class SpecFuzzTest {
     void specThroughBuild(byte[] input) {
         String json = new String(input, StandardCharsets.UTF_8);
         if (json.indexOf('/') >= 0 || json.indexOf('\\') >= 0 || json.contains("..")) {
+            outcomes.count("skipped (names a path)");
             return;
         }
         TrainSpec spec;
         try {
             spec = specs.read(json, TrainSpec.class, "fuzz.json");
         } catch (SpecException expected) {
+            outcomes.count("refused when read");
             return;
         }
         try {
             Preflight.check(spec, specs, sandbox, backend, BUDGET, "fuzz.json", MAX_KERNEL_CALLS);
+            outcomes.count("built and ran a step");
         } catch (SpecException expected) {
             // a spec refused with its path: the documented outcome
+            outcomes.count("refused by the pre-flight (" + expected.getClass().getSimpleName() + ")");
         }
     }
 }
