@@ -3,7 +3,6 @@ package dev.metaforge.api.nn;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Average pooling over the last two axes (PyTorch's {@code nn.AvgPool2d} with its defaults:
@@ -25,7 +24,7 @@ import java.util.Map;
 public record AvgPool2d(int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight,
                         int paddingWidth) implements Module {
     public AvgPool2d {
-        windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
+        new PoolWindows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);   // checks the geometry
     }
 
     /** A square window with stride = kernel and no padding (PyTorch's default). */
@@ -51,24 +50,21 @@ public record AvgPool2d(int kernelHeight, int kernelWidth, int strideHeight, int
     /** Each channel maps to itself: the layer reads and writes its input group. */
     @Override
     public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
-        b.layer(prefix, kind(), input, input, Map.of(), Map.of("op", "avg", "kernel", kernelHeight + "x" + kernelWidth,
-                "stride", strideHeight + "x" + strideWidth, "padding", paddingHeight + "x" + paddingWidth));
-        return input;
+        return windows().describe(b, prefix, kind(), "avg", input);
     }
 
     @Override
     public Tensor apply(Params params, Tensor input) {
-        return windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth)
-                .pool(input, PoolWindows.Reduction.MEAN, toString());
+        return windows().pool(input, PoolWindows.Reduction.MEAN, toString());
     }
 
-    private static PoolWindows windows(int kh, int kw, int sh, int sw, int ph, int pw) {
-        return new PoolWindows(kh, kw, sh, sw, ph, pw);
+    /** The window geometry (checked when the layer is made). */
+    private PoolWindows windows() {
+        return new PoolWindows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
     }
 
     @Override
     public String toString() {
-        return "AvgPool2d(" + windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth)
-                .describeWindow() + ")";
+        return "AvgPool2d(" + windows().describeWindow() + ")";
     }
 }

@@ -3,7 +3,6 @@ package dev.metaforge.api.nn;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Max pooling over the last two axes (PyTorch's {@code nn.MaxPool2d}, without dilation or ceil mode):
@@ -29,7 +28,7 @@ import java.util.Map;
 public record MaxPool2d(int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int paddingHeight,
                         int paddingWidth) implements Module {
     public MaxPool2d {
-        windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
+        new PoolWindows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);   // checks the geometry
     }
 
     /** A square window with stride = kernel and no padding (PyTorch's default). */
@@ -55,24 +54,21 @@ public record MaxPool2d(int kernelHeight, int kernelWidth, int strideHeight, int
     /** Each channel maps to itself: the layer reads and writes its input group. */
     @Override
     public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
-        b.layer(prefix, kind(), input, input, Map.of(), Map.of("op", "max", "kernel", kernelHeight + "x" + kernelWidth,
-                "stride", strideHeight + "x" + strideWidth, "padding", paddingHeight + "x" + paddingWidth));
-        return input;
+        return windows().describe(b, prefix, kind(), "max", input);
     }
 
     @Override
     public Tensor apply(Params params, Tensor input) {
-        return windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth)
-                .pool(input, PoolWindows.Reduction.MAX, toString());
+        return windows().pool(input, PoolWindows.Reduction.MAX, toString());
     }
 
-    private static PoolWindows windows(int kh, int kw, int sh, int sw, int ph, int pw) {
-        return new PoolWindows(kh, kw, sh, sw, ph, pw);
+    /** The window geometry (checked when the layer is made). */
+    private PoolWindows windows() {
+        return new PoolWindows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
     }
 
     @Override
     public String toString() {
-        return "MaxPool2d(" + windows(kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth)
-                .describeWindow() + ")";
+        return "MaxPool2d(" + windows().describeWindow() + ")";
     }
 }

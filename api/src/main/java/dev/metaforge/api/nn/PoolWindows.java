@@ -128,6 +128,13 @@ record PoolWindows(int kernelHeight, int kernelWidth, int strideHeight, int stri
         return out;
     }
 
+    /** Records a pooling layer that maps each channel to itself ({@code op}: "max" or "avg"). */
+    NeuronGroup describe(StructureBuilder b, String prefix, String kind, String op, NeuronGroup input) {
+        b.layer(prefix, kind, input, input, java.util.Map.of(), java.util.Map.of("op", op, "kernel", kernelHeight + "x" + kernelWidth,
+                "stride", strideHeight + "x" + strideWidth, "padding", paddingHeight + "x" + paddingWidth));
+        return input;
+    }
+
     String describeWindow() {
         return kernelHeight + "x" + kernelWidth + ", stride " + strideHeight + "x" + strideWidth + ", padding "
                 + paddingHeight + "x" + paddingWidth;

@@ -39,7 +39,7 @@ public final class StatefulModel implements AutoCloseable {
         this.engine = requireNonNull(engine, "engine is null");
         this.weightBatch = weightBatch;
         Params initial = module.initState(engine, weightBatch);
-        this.state = unscoped(initial);
+        this.state = TrainingLoop.unscopedCopy(initial);
         initial.close();
     }
 
@@ -50,7 +50,7 @@ public final class StatefulModel implements AutoCloseable {
     /** A training call: the state moves on, the output carries the module's auxiliary losses. */
     public ModuleOutput train(Params params, Tensor input, RandomStream rng) {
         ModuleOutput out = module.forward(params, input, ModuleCall.train(state, rng));
-        Params next = unscoped(out.state().stopGradient());
+        Params next = TrainingLoop.unscopedCopy(out.state().stopGradient());
         state.close();
         state = next;
         return out;
@@ -97,7 +97,7 @@ public final class StatefulModel implements AutoCloseable {
         } finally {
             expected.close();
         }
-        Params next = unscoped(restored);
+        Params next = TrainingLoop.unscopedCopy(restored);
         state.close();
         state = next;
     }
@@ -105,9 +105,5 @@ public final class StatefulModel implements AutoCloseable {
     @Override
     public void close() {
         state.close();
-    }
-
-    private static Params unscoped(Params source) {
-        return source.map(t -> t.engine().wrapUnscoped(t.engine().kernels().cast(t.nativeArray(), t.dtype())));
     }
 }
