@@ -107,6 +107,15 @@ public final class Compare {
     }
 
     /** Asserts bit-for-bit equality of doubles (NaN payloads aside). */
+    /** The largest magnitude in {@code v} (0 for an empty array): the scale of absolute tolerances. */
+    public static double maxAbs(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+
     public static void assertIdentical(double[] expected, double[] actual, String what) {
         assertClose(null, expected, null, actual, Tolerance.EXACT, what);
     }

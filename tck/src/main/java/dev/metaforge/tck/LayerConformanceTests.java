@@ -102,7 +102,7 @@ class LayerConformanceTests {
                 }
                 for (String n : expected.gradient().keySet()) {
                     double[] e = expected.gradient().get(n);
-                    Compare.assertClose(e, actual.gradient().get(n), 2e-3, 1e-4 * Math.max(1e-2, maxAbs(e)),
+                    Compare.assertClose(e, actual.gradient().get(n), 2e-3, 1e-4 * Math.max(1e-2, Compare.maxAbs(e)),
                             c.name() + ": gradient of " + n);
                 }
             }
@@ -179,7 +179,7 @@ class LayerConformanceTests {
                 Params gm = gradient(net, shifted(point, v, -h));
                 for (String n : point.names()) {
                     double[] numeric = gp.get(n).sub(gm.get(n)).div(2 * h).toDoubles();
-                    Compare.assertClose(numeric, hv.get(n).toDoubles(), 1e-4, 1e-6 * Math.max(1, maxAbs(numeric)),
+                    Compare.assertClose(numeric, hv.get(n).toDoubles(), 1e-4, 1e-6 * Math.max(1, Compare.maxAbs(numeric)),
                             c.name() + ": Hessian-vector product, block " + n);
                 }
             }
@@ -296,11 +296,4 @@ class LayerConformanceTests {
         return Params.of(out);
     }
 
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
-    }
 }

@@ -103,7 +103,7 @@ class ModelConformanceTests {
                         c.getKey() + ": training loss");
                 for (String name : expected.gradient().keySet()) {
                     double[] e = expected.gradient().get(name);
-                    Compare.assertClose(e, actual.gradient().get(name), 2e-3, 1e-4 * Math.max(1e-3, maxAbs(e)),
+                    Compare.assertClose(e, actual.gradient().get(name), 2e-3, 1e-4 * Math.max(1e-3, Compare.maxAbs(e)),
                             c.getKey() + ": gradient of " + name);
                 }
             }
@@ -185,14 +185,6 @@ class ModelConformanceTests {
 
     private static Params shifted(Params params, Params direction, double h) {
         return params.zip(direction, (p, d) -> p.add(d.mul(h)));
-    }
-
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
     }
 
     private static ClassLoader loader() {

@@ -474,7 +474,7 @@ class MoeConformanceTests {
                         moe.initState(reference, 0), train);
                 for (String name : expected.keySet()) {
                     double[] e = expected.get(name);
-                    Compare.assertClose(e, actual.get(name), 2e-3, 1e-4 * Math.max(1e-3, maxAbs(e)), c.getKey() + ": gradient of " + name);
+                    Compare.assertClose(e, actual.get(name), 2e-3, 1e-4 * Math.max(1e-3, Compare.maxAbs(e)), c.getKey() + ": gradient of " + name);
                 }
             }
         }));
@@ -611,7 +611,7 @@ class MoeConformanceTests {
                         Params start = actual.init(RandomStream.of(2));
                         double[] a = lossAndGradient(actual, start);
                         double[] e = lossAndGradient(expected, copy(start, reference));
-                        Compare.assertClose(e, a, 2e-3, 1e-4 * Math.max(1e-3, maxAbs(e)), "loss (first) and gradient");
+                        Compare.assertClose(e, a, 2e-3, 1e-4 * Math.max(1e-3, Compare.maxAbs(e)), "loss (first) and gradient");
                     }
                 }));
     }
@@ -769,14 +769,6 @@ class MoeConformanceTests {
 
     private static Tensor copy(Tensor t, Engine engine) {
         return engine.tensor(t.toDoubles(), t.shape(), engine.defaultDType());
-    }
-
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
     }
 
     private static SpecRegistry specs() {

@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * ModuleOutput out = model.train(params, x, rng);
- * return model.lossTerms(Losses.crossEntropy(out.output(), labels), out);   // task loss + aux losses
+ * return StatefulModel.lossTerms(Losses.crossEntropyWithLabels(out.output(), labels), out);   // task + aux losses
  * }</pre>
  *
  * Not thread-safe: one objective, one thread.
