@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Module;
@@ -15,7 +18,11 @@ import dev.metaforge.api.nn.MultiHeadAttention;
  * @param causal whether position t attends only to positions up to t (default false)
  * @param bias   whether the projections have biases (default true)
  */
-public record AttentionSpec(int d, int heads, boolean causal, boolean bias) implements ModuleSpec {
+public record AttentionSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "model width") int d,
+        @Range(min = 1, max = 4096, what = "attention heads") int heads,
+        boolean causal,
+        boolean bias) implements ModuleSpec {
     public AttentionSpec {
         Fields.positive(d, "d");
         Fields.positive(heads, "heads");

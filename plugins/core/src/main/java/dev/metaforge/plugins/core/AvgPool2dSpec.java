@@ -1,5 +1,7 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -16,7 +18,10 @@ import java.util.List;
  * @param stride  step between windows (default: the kernel)
  * @param padding added on each side, at most half the kernel (default 0)
  */
-public record AvgPool2dSpec(List<Integer> kernel, List<Integer> stride, List<Integer> padding) implements ModuleSpec {
+public record AvgPool2dSpec(
+        @Range(min = 1, max = 4096, what = "window size") List<Integer> kernel,
+        @Range(min = 1, max = 4096, what = "stride") List<Integer> stride,
+        @Range(min = 0, max = 4096, what = "padding") List<Integer> padding) implements ModuleSpec {
     public AvgPool2dSpec {
         kernel = Fields.pair(Fields.required(kernel, "kernel", "the window size, e.g. 2 or [2, 2]"), "kernel", 1);
         stride = Fields.pair(stride, "stride", 1);

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.BatchNorm;
@@ -16,7 +19,11 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param momentum weight of each batch in the running statistics, in [0, 1] (default 0.1)
  * @param affine   whether there are {@code weight} and {@code bias} (default true)
  */
-public record BatchNormSpec(int features, double eps, double momentum, boolean affine) implements ModuleSpec {
+public record BatchNormSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "channels") int features,
+        @Range(min = 0, max = 1, minExclusive = true, what = "epsilon") double eps,
+        @Range(min = 0, max = 1, what = "running-statistics momentum") double momentum,
+        boolean affine) implements ModuleSpec {
     public BatchNormSpec {
         Fields.positive(features, "features");
         Fields.positive(eps, "eps");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.data.LabelledDataset;
@@ -40,8 +43,15 @@ import java.util.List;
  * @param mean          subtracted from every input value after the dataset's scale (default 0)
  * @param std           every input value is divided by it after subtracting the mean (default 1)
  */
-public record ClassificationExperimentSpec(ModuleSpec model, LabelledDatasetSpec train, LabelledDatasetSpec test, int batchSize,
-        int evalBatchSize, List<Integer> inputShape, double mean, double std) implements ExperimentSpec {
+public record ClassificationExperimentSpec(
+        ModuleSpec model,
+        LabelledDatasetSpec train,
+        LabelledDatasetSpec test,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "training batch size") int batchSize,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "evaluation batch size") int evalBatchSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "input dimension") List<Integer> inputShape,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "normalisation mean") double mean,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, minExclusive = true, what = "normalisation standard deviation") double std) implements ExperimentSpec {
     public ClassificationExperimentSpec {
         Fields.required(model, "model", "a module spec mapping examples to class logits, such as "
                 + "{\"type\": \"mlp\", \"sizes\": [784, 256, 10]}");

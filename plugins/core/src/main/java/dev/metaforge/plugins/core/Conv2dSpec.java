@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -25,8 +28,16 @@ import java.util.List;
  * @param bias        whether there is a bias (default true)
  * @param init        weight initialisation (default "torch"): torch, kaiming_uniform_fan_in, kaiming_uniform_fan_out, xavier
  */
-public record Conv2dSpec(int inChannels, int outChannels, List<Integer> kernel, List<Integer> stride, List<Integer> padding,
-                         List<Integer> dilation, int groups, boolean bias, String init) implements ModuleSpec {
+public record Conv2dSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "input channels") int inChannels,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "output channels") int outChannels,
+        @Range(min = 1, max = 4096, what = "kernel size") List<Integer> kernel,
+        @Range(min = 1, max = 4096, what = "stride") List<Integer> stride,
+        @Range(min = 0, max = 4096, what = "padding") List<Integer> padding,
+        @Range(min = 1, max = 4096, what = "dilation") List<Integer> dilation,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "groups") int groups,
+        boolean bias,
+        String init) implements ModuleSpec {
     public Conv2dSpec {
         Fields.positive(inChannels, "inChannels");
         Fields.positive(outChannels, "outChannels");

@@ -1,5 +1,7 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Dropout;
@@ -12,7 +14,8 @@ import dev.metaforge.api.nn.ModuleSpec;
  *
  * @param p drop probability in [0, 1) (default 0.5, as PyTorch)
  */
-public record DropoutSpec(double p) implements ModuleSpec {
+public record DropoutSpec(
+        @Range(min = 0, max = 1, maxExclusive = true, what = "drop probability") double p) implements ModuleSpec {
     public DropoutSpec {
         Fields.inUnitInterval(p, "p");
     }

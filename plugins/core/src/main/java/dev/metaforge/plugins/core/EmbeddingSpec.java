@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Embedding;
@@ -13,7 +16,9 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param vocab number of rows
  * @param dim   size of each row
  */
-public record EmbeddingSpec(int vocab, int dim) implements ModuleSpec {
+public record EmbeddingSpec(
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "vocabulary size") int vocab,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "embedding width") int dim) implements ModuleSpec {
     public EmbeddingSpec {
         Fields.positive(vocab, "vocab");
         Fields.positive(dim, "dim");

@@ -1,5 +1,7 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Flatten;
@@ -14,7 +16,9 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param startAxis first merged axis, negative from the end (default 1)
  * @param endAxis   last merged axis, negative from the end (default -1)
  */
-public record FlattenSpec(int startAxis, int endAxis) implements ModuleSpec {
+public record FlattenSpec(
+        @Range(min = -64, max = 64, what = "first axis (negative: from the end)") int startAxis,
+        @Range(min = -64, max = 64, what = "last axis (negative: from the end)") int endAxis) implements ModuleSpec {
     public FlattenSpec {
         if ((startAxis >= 0) == (endAxis >= 0) && startAxis > endAxis) {
             throw new IllegalArgumentException("field 'endAxis' (" + endAxis + ") must not come before field 'startAxis' (" + startAxis + ")");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.LayerNorm;
@@ -14,7 +17,10 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param eps      added to the variance (default 1e-5)
  * @param affine   whether there are {@code weight} and {@code bias} (default true)
  */
-public record LayerNormSpec(int features, double eps, boolean affine) implements ModuleSpec {
+public record LayerNormSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "normalised features") int features,
+        @Range(min = 0, max = 1, minExclusive = true, what = "epsilon") double eps,
+        boolean affine) implements ModuleSpec {
     public LayerNormSpec {
         Fields.positive(features, "features");
         Fields.positive(eps, "eps");

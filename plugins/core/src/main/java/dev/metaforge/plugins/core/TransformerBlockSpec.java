@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.core;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Module;
@@ -17,7 +20,12 @@ import dev.metaforge.api.nn.TransformerBlock;
  * @param dropout dropout probability in [0, 1) (default 0)
  * @param causal  whether attention is causal (default false)
  */
-public record TransformerBlockSpec(int d, int heads, int hidden, double dropout, boolean causal) implements ModuleSpec {
+public record TransformerBlockSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "model width") int d,
+        @Range(min = 1, max = 4096, what = "attention heads") int heads,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "MLP hidden width") int hidden,
+        @Range(min = 0, max = 1, maxExclusive = true, what = "dropout probability") double dropout,
+        boolean causal) implements ModuleSpec {
     public TransformerBlockSpec {
         Fields.positive(d, "d");
         Fields.positive(heads, "heads");

@@ -7,6 +7,7 @@ import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.meta.TaskSampler;
 import dev.metaforge.api.meta.TaskSamplerSpec;
 import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.spi.Shape;
 import java.util.HashSet;
@@ -37,8 +38,8 @@ public record FewShotSpec(
         @Range(min = 1, max = 65536, what = "support examples per class") Integer shots,
         @Range(min = 1, max = 65536, what = "query examples per class") Integer queries,
         Boolean flatten,
-        List<Integer> classes,
-        List<Integer> inputShape)
+        @Range(min = 0, max = Limits.MAX_COUNT, what = "class label") List<Integer> classes,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "input dimension") List<Integer> inputShape)
         implements TaskSamplerSpec {
     public FewShotSpec {
         requireNonNull(dataset, "few-shot: \"dataset\" is required");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.metanet;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.metanet.MetaNetworkSpec;
@@ -22,7 +25,11 @@ import java.io.PrintWriter;
  * @param batch       networks per training step (default 32)
  * @param holdout     fraction of the zoo held out for evaluation (default 0.25)
  */
-public record AccuracyPredictionSpec(ZooSpec zoo, MetaNetworkSpec metanetwork, int batch, double holdout) implements ExperimentSpec {
+public record AccuracyPredictionSpec(
+        ZooSpec zoo,
+        MetaNetworkSpec metanetwork,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "networks per batch") int batch,
+        @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true, what = "held-out fraction") double holdout) implements ExperimentSpec {
     public AccuracyPredictionSpec {
         Checks.required(zoo, "zoo", "the model zoo, e.g. {\"model\": {\"type\": \"mlp\", \"sizes\": [8, 32, 32, 4]}}");
         Checks.required(metanetwork, "metanetwork", "e.g. {\"type\": \"gnn\"}");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.metanet;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.graph.GraphLayout;
@@ -19,7 +22,12 @@ import dev.metaforge.api.metanet.MetaNetworkSpec;
  *                    reductions; "segments": gathers by edge endpoint, segment sums and a padded maximum.
  *                    The same function; blocks is faster (fewer, smaller kernels)
  */
-public record GnnSpec(int hidden, int layers, int outputs, double editScale, String aggregation) implements MetaNetworkSpec {
+public record GnnSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") int hidden,
+        @Range(min = 1, max = 256, what = "message-passing layers") int layers,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "outputs per network") int outputs,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "edit step") double editScale,
+        String aggregation) implements MetaNetworkSpec {
     public GnnSpec {
         aggregation = Checks.lower(Checks.required(aggregation, "aggregation", "\"blocks\" or \"segments\""));
         if (!aggregation.equals("blocks") && !aggregation.equals("segments")) {

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.metanet;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.metanet.MetaNetworkSpec;
@@ -35,8 +38,16 @@ import java.util.List;
  * @param finetuneSteps        SGD-with-momentum steps after pruning (default 100)
  * @param finetuneLearningRate their learning rate (default 0.02)
  */
-public record MetaPruningSpec(ZooSpec zoo, MetaNetworkSpec metanetwork, int batch, int dataBatch, double sparsity, int targets,
-                              List<Double> ratios, int finetuneSteps, double finetuneLearningRate) implements ExperimentSpec {
+public record MetaPruningSpec(
+        ZooSpec zoo,
+        MetaNetworkSpec metanetwork,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "networks per batch") int batch,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "data batch size") int dataBatch,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "group-lasso weight") double sparsity,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "networks to prune") int targets,
+        @Range(min = 0, max = 1, minExclusive = true, maxExclusive = true, what = "pruned fraction") List<Double> ratios,
+        @Range(min = 0, max = Integer.MAX_VALUE, what = "finetuning steps") int finetuneSteps,
+        @Range(min = 0, max = 1000, what = "finetuning learning rate") double finetuneLearningRate) implements ExperimentSpec {
     public MetaPruningSpec {
         Checks.required(zoo, "zoo", "the model zoo");
         Checks.required(metanetwork, "metanetwork", "e.g. {\"type\": \"gnn\", \"editScale\": 0.1}");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.metanet;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.graph.GraphLayout;
@@ -15,7 +18,11 @@ import dev.metaforge.api.metanet.MetaNetworkSpec;
  * @param outputs   numbers the invariant head predicts per network (default 1)
  * @param editScale the equivariant head's step (default 0.01)
  */
-public record NfnSpec(int channels, int layers, int outputs, double editScale) implements MetaNetworkSpec {
+public record NfnSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "channels") int channels,
+        @Range(min = 1, max = 256, what = "layers") int layers,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "outputs per network") int outputs,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "edit step") double editScale) implements MetaNetworkSpec {
     public NfnSpec {
         Checks.positive(channels, "channels");
         Checks.positive(layers, "layers");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.metanet;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.ModuleSpec;
@@ -29,8 +32,18 @@ import java.util.List;
  * @param seed         the task and the zoo follow from it (default 0)
  * @param cache        directory of the cache file, relative to the spec file (default "zoo-cache")
  */
-public record ZooSpec(ModuleSpec model, int networks, List<Integer> steps, List<Double> learningRate, List<Double> initScale,
-                      double labelNoise, int trainPoints, int testPoints, int batch, long seed, String cache) {
+public record ZooSpec(
+        ModuleSpec model,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "networks in the zoo") int networks,
+        @Range(min = 0, max = Integer.MAX_VALUE, what = "training steps") List<Integer> steps,
+        @Range(min = 0, max = 1000, minExclusive = true, what = "learning rate") List<Double> learningRate,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "initialisation scale") List<Double> initScale,
+        @Range(min = 0, max = 1, what = "label-noise fraction") double labelNoise,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "training points") int trainPoints,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "test points") int testPoints,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "batch size") int batch,
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed (an integer)") long seed,
+        String cache) {
     public ZooSpec {
         Checks.required(model, "model", "the architecture, e.g. {\"type\": \"mlp\", \"sizes\": [8, 32, 32, 4]}");
         Checks.positive(networks, "networks");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -17,7 +20,11 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param balanceWeight  α of an optional complementary load-balancing loss (default 0)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record AuxFreeRouterSpec(int k, double updateRate, Double capacityFactor, double balanceWeight) implements RouterSpec {
+public record AuxFreeRouterSpec(
+        @Range(min = 1, max = 4096, what = "experts per token") int k,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "bias update rate") double updateRate,
+        @Range(min = 0, max = 4096, minExclusive = true, what = "capacity factor") Double capacityFactor,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "balance-loss weight") double balanceWeight) implements RouterSpec {
     public AuxFreeRouterSpec {
         Fields.positive(k, "k");
         Fields.nonNegative(updateRate, "updateRate");

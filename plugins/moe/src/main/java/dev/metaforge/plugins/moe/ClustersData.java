@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.data.LabelledDataset;
@@ -21,7 +24,14 @@ import java.util.SplittableRandom;
  * @param test     held-out examples
  * @param seed     generator seed (independent of the run's seed, so the data is fixed)
  */
-public record ClustersData(int classes, int features, int modes, double noise, int train, int test, long seed) {
+public record ClustersData(
+        @Range(min = 2, max = Limits.MAX_COUNT, what = "classes") int classes,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "features") int features,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "modes per class") int modes,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "noise standard deviation") double noise,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "training examples") int train,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "test examples") int test,
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed (an integer)") long seed) {
     public ClustersData {
         if (classes < 2) {
             throw new IllegalArgumentException("field 'classes' must be >= 2, got " + classes);

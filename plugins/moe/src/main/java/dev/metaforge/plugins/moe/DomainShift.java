@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -15,7 +18,11 @@ import java.util.List;
  * @param support       unlabeled points per adaptation
  * @param query         labelled points per meta-objective / evaluation
  */
-public record DomainShift(List<Double> sourceDomains, List<Double> targetDomains, int support, int query) {
+public record DomainShift(
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "source-domain shift") List<Double> sourceDomains,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "target-domain shift") List<Double> targetDomains,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "support examples") int support,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "query examples") int query) {
     public DomainShift {
         sourceDomains = List.copyOf(Fields.required(sourceDomains, "sourceDomains", "the shifts of the training domains"));
         targetDomains = List.copyOf(Fields.required(targetDomains, "targetDomains", "the shifts of the unseen domains"));

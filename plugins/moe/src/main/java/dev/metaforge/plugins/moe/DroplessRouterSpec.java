@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.moe.Router;
@@ -17,7 +20,11 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param balanceWeight α of the load-balancing loss (default 0.01)
  * @param zLossWeight   β of the router z-loss (default 0)
  */
-public record DroplessRouterSpec(int k, boolean normalize, double balanceWeight, double zLossWeight) implements RouterSpec {
+public record DroplessRouterSpec(
+        @Range(min = 1, max = 4096, what = "experts per token") int k,
+        boolean normalize,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "balance-loss weight") double balanceWeight,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "router z-loss weight") double zLossWeight) implements RouterSpec {
     public DroplessRouterSpec {
         Fields.positive(k, "k");
         Fields.nonNegative(balanceWeight, "balanceWeight");

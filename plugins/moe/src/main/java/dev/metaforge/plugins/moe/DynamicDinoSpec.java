@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Mlp;
@@ -16,7 +19,11 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param copies        R, copies of each piece (default 2)
  * @param balanceWeight α of the load-balancing loss (default 0.01)
  */
-public record DynamicDinoSpec(ModuleSpec dense, int pieces, int copies, double balanceWeight) implements ModuleSpec {
+public record DynamicDinoSpec(
+        ModuleSpec dense,
+        @Range(min = 1, max = 4096, what = "pieces per hidden layer") int pieces,
+        @Range(min = 1, max = 4096, what = "copies of each piece") int copies,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "balance-loss weight") double balanceWeight) implements ModuleSpec {
     public DynamicDinoSpec {
         Fields.required(dense, "dense", "the dense FFN, e.g. {\"type\": \"mlp\", \"sizes\": [64, 256, 64]}");
         Fields.positive(pieces, "pieces");

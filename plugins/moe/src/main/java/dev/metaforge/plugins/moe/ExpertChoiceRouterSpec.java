@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.moe.Router;
@@ -12,7 +15,9 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param capacityFactor c, the average number of experts per token (default 2, the paper's)
  * @param zLossWeight    β of the router z-loss (default 0)
  */
-public record ExpertChoiceRouterSpec(double capacityFactor, double zLossWeight) implements RouterSpec {
+public record ExpertChoiceRouterSpec(
+        @Range(min = 0, max = 4096, minExclusive = true, what = "capacity factor") double capacityFactor,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "router z-loss weight") double zLossWeight) implements RouterSpec {
     public ExpertChoiceRouterSpec {
         Fields.positive(capacityFactor, "capacityFactor");
         Fields.nonNegative(zLossWeight, "zLossWeight");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.data.LabelledDataset;
@@ -24,8 +27,14 @@ import java.util.Arrays;
  * @param limitTrain  use only the first this many training examples (0: all)
  * @param limitTest   use only the first this many test examples (0: all)
  */
-public record IdxData(String trainImages, String trainLabels, String testImages, String testLabels, double scale,
-                      int limitTrain, int limitTest) {
+public record IdxData(
+        String trainImages,
+        String trainLabels,
+        String testImages,
+        String testLabels,
+        @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "pixel scale") double scale,
+        @Range(min = 0, max = Limits.MAX_COUNT, what = "training examples kept (0: all)") int limitTrain,
+        @Range(min = 0, max = Limits.MAX_COUNT, what = "test examples kept (0: all)") int limitTest) {
     public IdxData {
         Fields.required(trainImages, "trainImages", "an IDX file of training inputs");
         Fields.required(trainLabels, "trainLabels", "an IDX file of training labels");

@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Module;
@@ -20,7 +23,12 @@ import dev.metaforge.api.train.Objective;
  * @param innerLr        their step size (default 0.1)
  * @param domainsPerStep source domains per meta-step (default 2)
  */
-public record MetaDmoeExperimentSpec(ModuleSpec expert, DomainShift task, int innerSteps, double innerLr, int domainsPerStep)
+public record MetaDmoeExperimentSpec(
+        ModuleSpec expert,
+        DomainShift task,
+        @Range(min = 0, max = Limits.MAX_INNER_STEPS, what = "inner adaptation steps") int innerSteps,
+        @Range(min = 0, max = 1000, what = "inner learning rate") double innerLr,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "domains per meta-step") int domainsPerStep)
         implements ExperimentSpec {
     public MetaDmoeExperimentSpec {
         Fields.required(expert, "expert", "an mlp 1 -> ... -> 1");

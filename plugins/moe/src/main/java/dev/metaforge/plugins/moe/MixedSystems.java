@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.SplittableRandom;
@@ -24,7 +27,12 @@ import java.util.SplittableRandom;
  * @param points       examples per environment per training step
  * @param seed         generator seed of the environments
  */
-public record MixedSystems(int families, int environments, int contextWidth, int points, long seed) {
+public record MixedSystems(
+        @Range(min = 1, max = 4096, what = "system families") int families,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "environments") int environments,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "context width") int contextWidth,
+        @Range(min = 1, max = Limits.MAX_COUNT, what = "points per environment") int points,
+        @Range(min = Long.MIN_VALUE, max = Long.MAX_VALUE, what = "seed (an integer)") long seed) {
     public MixedSystems {
         if (families < 1 || families > 4) {
             throw new IllegalArgumentException("field 'families' must be 1..4, got " + families);

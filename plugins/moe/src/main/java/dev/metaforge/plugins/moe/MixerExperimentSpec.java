@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.moe.MixtureOfExperts;
@@ -22,8 +25,13 @@ import dev.metaforge.api.train.Objective;
  * @param kmeansIterations Lloyd iterations (default 20)
  * @param ridge            λ of the least squares (default 1e-6)
  */
-public record MixerExperimentSpec(int experts, ModuleSpec expert, MixedSystems task, int refitEvery, int kmeansIterations,
-                                  double ridge) implements ExperimentSpec {
+public record MixerExperimentSpec(
+        @Range(min = 1, max = 4096, what = "experts") int experts,
+        ModuleSpec expert,
+        MixedSystems task,
+        @Range(min = 1, max = Integer.MAX_VALUE, what = "steps between router refits") int refitEvery,
+        @Range(min = 1, max = Limits.MAX_INNER_STEPS, what = "k-means iterations") int kmeansIterations,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "ridge penalty") double ridge) implements ExperimentSpec {
     public MixerExperimentSpec {
         Fields.positive(experts, "experts");
         Fields.required(expert, "expert", "one expert mapping width contextWidth + 3 to 1, e.g. an mlp");

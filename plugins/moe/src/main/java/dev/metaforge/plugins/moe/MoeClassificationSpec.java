@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -25,7 +28,12 @@ import dev.metaforge.api.train.Objective;
  * @param evalBatch examples per evaluation chunk (default 1000)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record MoeClassificationSpec(ModuleSpec model, ClustersData clusters, IdxData idx, int batch, int evalBatch)
+public record MoeClassificationSpec(
+        ModuleSpec model,
+        ClustersData clusters,
+        IdxData idx,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "training batch size") int batch,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "evaluation batch size") int evalBatch)
         implements ExperimentSpec {
     public MoeClassificationSpec {
         Fields.required(model, "model", "a module mapping [N, features] to [N, classes], e.g. a sequential with a moe layer");

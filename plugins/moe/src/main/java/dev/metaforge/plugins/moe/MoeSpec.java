@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -26,7 +29,13 @@ import dev.metaforge.api.nn.ModuleSpec;
  * @param blockSize rows per block of the dropless dispatch (default 0: chosen from the batch)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record MoeSpec(int width, int experts, ModuleSpec expert, RouterSpec router, ModuleSpec shared, int blockSize)
+public record MoeSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "token width") int width,
+        @Range(min = 1, max = 4096, what = "experts") int experts,
+        ModuleSpec expert,
+        RouterSpec router,
+        ModuleSpec shared,
+        @Range(min = 0, max = Limits.MAX_WIDTH, what = "block size (0: automatic)") int blockSize)
         implements ModuleSpec {
     public MoeSpec {
         Fields.positive(width, "width");

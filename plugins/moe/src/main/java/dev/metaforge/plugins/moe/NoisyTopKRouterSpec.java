@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -17,8 +20,12 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param noiseEpsilon     added to the noise scale (default 0.01)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record NoisyTopKRouterSpec(int k, Double capacityFactor, double importanceWeight, double loadWeight,
-                                  double noiseEpsilon) implements RouterSpec {
+public record NoisyTopKRouterSpec(
+        @Range(min = 1, max = 4096, what = "experts per token") int k,
+        @Range(min = 0, max = 4096, minExclusive = true, what = "capacity factor") Double capacityFactor,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "importance-loss weight") double importanceWeight,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "load-loss weight") double loadWeight,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "noise floor") double noiseEpsilon) implements RouterSpec {
     public NoisyTopKRouterSpec {
         Fields.positive(k, "k");
         Fields.capacityFactor(capacityFactor);

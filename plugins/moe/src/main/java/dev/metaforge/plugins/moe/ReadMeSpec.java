@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.moe.Router;
@@ -22,7 +25,14 @@ import java.util.List;
  * @param pregateWidth r, the pre-gating trunk's width (default: width)
  * @param blockSize    dropless block size (default 0: automatic)
  */
-public record ReadMeSpec(int width, int layers, int experts, ModuleSpec expert, RouterSpec router, int pregateWidth, int blockSize)
+public record ReadMeSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "token width") int width,
+        @Range(min = 1, max = 4096, what = "MoE layers") int layers,
+        @Range(min = 1, max = 4096, what = "experts") int experts,
+        ModuleSpec expert,
+        RouterSpec router,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "pre-gate width") int pregateWidth,
+        @Range(min = 0, max = Limits.MAX_WIDTH, what = "block size (0: automatic)") int blockSize)
         implements ModuleSpec {
     public ReadMeSpec {
         Fields.positive(width, "width");

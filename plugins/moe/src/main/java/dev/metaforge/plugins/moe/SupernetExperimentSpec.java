@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.Activation;
@@ -20,8 +23,13 @@ import java.util.List;
  * @param activation   hidden activation (default tanh)
  * @param batch        points per step (default 64)
  */
-public record SupernetExperimentSpec(int maxHidden, List<Integer> widths, int experts, int routerHidden, String activation,
-                                     int batch) implements ExperimentSpec {
+public record SupernetExperimentSpec(
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "largest hidden width") int maxHidden,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> widths,
+        @Range(min = 1, max = 4096, what = "experts") int experts,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "router hidden width") int routerHidden,
+        String activation,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "batch size") int batch) implements ExperimentSpec {
     public SupernetExperimentSpec {
         Fields.positive(maxHidden, "maxHidden");
         Fields.required(widths, "widths", "the sub-network widths, e.g. [8, 16, 32, 64]");

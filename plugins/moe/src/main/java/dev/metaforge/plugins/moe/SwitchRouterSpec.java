@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.moe.Router;
@@ -17,7 +20,10 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param balanceWeight  α (default 0.01, the paper's)
  * @param zLossWeight    β (default 0.001, ST-MoE's)
  */
-public record SwitchRouterSpec(double capacityFactor, double balanceWeight, double zLossWeight) implements RouterSpec {
+public record SwitchRouterSpec(
+        @Range(min = 0, max = 4096, minExclusive = true, what = "capacity factor") double capacityFactor,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "balance-loss weight") double balanceWeight,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "router z-loss weight") double zLossWeight) implements RouterSpec {
     public SwitchRouterSpec {
         Fields.positive(capacityFactor, "capacityFactor");
         Fields.nonNegative(balanceWeight, "balanceWeight");

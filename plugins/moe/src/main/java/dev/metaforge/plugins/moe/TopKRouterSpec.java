@@ -1,5 +1,8 @@
 package dev.metaforge.plugins.moe;
 
+import dev.metaforge.api.spec.Range;
+import dev.metaforge.api.spec.Limits;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -18,7 +21,12 @@ import dev.metaforge.api.moe.RouterSpec;
  * @param zLossWeight    β of the router z-loss (default 0)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record TopKRouterSpec(int k, boolean normalize, Double capacityFactor, double balanceWeight, double zLossWeight)
+public record TopKRouterSpec(
+        @Range(min = 1, max = 4096, what = "experts per token") int k,
+        boolean normalize,
+        @Range(min = 0, max = 4096, minExclusive = true, what = "capacity factor") Double capacityFactor,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "balance-loss weight") double balanceWeight,
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "router z-loss weight") double zLossWeight)
         implements RouterSpec {
     public TopKRouterSpec {
         Fields.positive(k, "k");
