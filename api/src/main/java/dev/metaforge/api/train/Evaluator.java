@@ -46,12 +46,7 @@ public final class Evaluator {
         Objective objective = RunSupport.buildObjective(spec, new BuildContext(runEngine, specs, baseDir, spec.seed()));
         Map<String, Double> metrics;
         try (Scope scope = Scope.open()) {
-            Params params = RunSupport.restoreParams(loaded, checkpoint, objective, runEngine, spec.seed());
-            try {
-                objective.loadState(RunSupport.tensors(loaded.objectiveState(), runEngine));
-            } catch (IllegalArgumentException e) {
-                throw new TrainingException("cannot restore the objective's state from " + checkpoint + ": " + e.getMessage(), e);
-            }
+            Params params = RunSupport.restore(loaded, checkpoint, objective, null, runEngine, spec.seed());
             try (NoGrad noGrad = NoGrad.enter()) {
                 metrics = new LinkedHashMap<>(requireNonNull(objective.evaluate(params), "objective.evaluate returned null"));
             }

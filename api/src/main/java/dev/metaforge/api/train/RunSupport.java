@@ -98,6 +98,34 @@ final class RunSupport {
         return Params.of(out);
     }
 
+    /**
+     * Everything a checkpoint restores into a run, in one place for training ({@link Trainer}'s
+     * {@code --resume}) and evaluation ({@link Evaluator}): the parameters (checked against what the
+     * objective initialises, {@link #restoreParams}), the objective's state and, when
+     * {@code optimizer} is given, the optimizer's state at the checkpoint's step. Tensors live in
+     * the caller's scope.
+     *
+     * @param optimizer the run's optimizer, or null when nothing will be trained (evaluation)
+     * @return the restored parameters
+     * @throws TrainingException naming {@code file} when a part does not fit
+     */
+    static Params restore(Checkpoint checkpoint, Path file, Objective objective, Optimizer optimizer, Engine engine, long seed) {
+        Params params = restoreParams(checkpoint, file, objective, engine, seed);
+        if (optimizer != null) {
+            try {
+                optimizer.loadState(tensors(checkpoint.optimizerState(), engine), checkpoint.step());
+            } catch (IllegalArgumentException e) {
+                throw new TrainingException("cannot restore the optimizer from " + file + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            objective.loadState(tensors(checkpoint.objectiveState(), engine));
+        } catch (IllegalArgumentException e) {
+            throw new TrainingException("cannot restore the objective's state from " + file + ": " + e.getMessage(), e);
+        }
+        return params;
+    }
+
     /** Tensors of the current scope holding {@code data}. */
     static Params tensors(Map<String, TensorData> data, Engine engine) {
         Map<String, Tensor> out = new LinkedHashMap<>();

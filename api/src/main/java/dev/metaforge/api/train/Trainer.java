@@ -302,17 +302,7 @@ public final class Trainer {
     private static TrainingLoop restore(Checkpoint checkpoint, Path file, Objective objective, Optimizer optimizer,
                                         Engine runEngine, long seed) {
         try (Scope scope = Scope.open()) {
-            Params params = RunSupport.restoreParams(checkpoint, file, objective, runEngine, seed);
-            try {
-                optimizer.loadState(RunSupport.tensors(checkpoint.optimizerState(), runEngine), checkpoint.step());
-            } catch (IllegalArgumentException e) {
-                throw new TrainingException("cannot restore the optimizer from " + file + ": " + e.getMessage(), e);
-            }
-            try {
-                objective.loadState(RunSupport.tensors(checkpoint.objectiveState(), runEngine));
-            } catch (IllegalArgumentException e) {
-                throw new TrainingException("cannot restore the objective's state from " + file + ": " + e.getMessage(), e);
-            }
+            Params params = RunSupport.restore(checkpoint, file, objective, optimizer, runEngine, seed);
             return TrainingLoop.resume(objective, optimizer, seed, params, checkpoint.step());
         }
     }
