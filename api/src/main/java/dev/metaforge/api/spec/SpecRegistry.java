@@ -206,7 +206,7 @@ public final class SpecRegistry {
         try {
             value = mapper.readValue(text, type);
         } catch (JsonProcessingException e) {
-            throw translate(e, source);
+            throw translate(e, source, text);
         } catch (StackOverflowError e) {
             throw new SpecException(source + ": the spec nests too deeply to read", "$", null);
         }
@@ -226,7 +226,7 @@ public final class SpecRegistry {
         }
     }
 
-    private SpecException translate(JsonProcessingException e, String source) {
+    private SpecException translate(JsonProcessingException e, String source, String text) {
         String path = e instanceof JsonMappingException m ? jsonPath(m.getPath()) : parserPath(e);
         String where = source + " at " + path;
         String location = location(e);
@@ -247,7 +247,7 @@ public final class SpecRegistry {
             String field = u.getPropertyName();
             String fieldPath = path.endsWith("." + field) ? path : path + "." + field;
             return new SpecException(source + " at " + fieldPath + ": unknown field '" + field + "' in "
-                    + describeType(u.getReferringClass()) + "; known fields: " + known, fieldPath, e);
+                    + describeType(u.getReferringClass()) + didYouMean(field, known) + "; known fields: " + known, fieldPath, e);
         }
         String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
         if (original.startsWith("Duplicate field '")) {
@@ -263,7 +263,9 @@ public final class SpecRegistry {
             String fieldPath = field.find() ? path + "." + field.group(1) : path;
             Class<?> raw = v.getType() == null ? null : v.getType().getRawClass();
             String what = raw == null || raw.getSimpleName().equals("TrainSpec") ? "" : " (in " + describeType(raw) + ")";
-            return new SpecException(source + " at " + fieldPath + what + ": " + sanitize(problem), fieldPath, e);
+            String misspelt = field.reset().find() && problem.contains("is required")
+                    ? misspeltKey(text, path, field.group(1)) : "";
+            return new SpecException(source + " at " + fieldPath + what + ": " + sanitize(problem) + misspelt, fieldPath, e);
         }
         if (e instanceof MismatchedInputException && original.startsWith("No content to map")) {
             return new SpecException(source + ": the spec is empty; it must be one JSON object", "$", e);
@@ -289,6 +291,74 @@ public final class SpecRegistry {
             return new SpecException(where + ": not valid JSON" + location + ": " + sanitize(e.getOriginalMessage()), path, e);
         }
         return new SpecException(where + ": " + sanitize(e.getOriginalMessage()) + location, path, e);
+    }
+
+    /**
+     * "; did you mean 'steps'?" when a known name is within two edits of what was written (case aside), else
+     * "". For plugin specs that validate names themselves (an activation, a dataset, a metric).
+     */
+    public static String didYouMean(String written, List<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String name : known) {
+            int d = editDistance(written.toLowerCase(java.util.Locale.ROOT), name.toLowerCase(java.util.Locale.ROOT));
+            if (d < bestDistance) {
+                best = name;
+                bestDistance = d;
+            }
+        }
+        return best == null ? "" : "; did you mean '" + best + "'?";
+    }
+
+    /**
+     * A required field is missing: a key of the same object within two edits of it is almost certainly the
+     * field misspelt ("stpes"), which is the error worth reporting. Jackson builds the object before it checks
+     * for unknown keys, so this looks at the text itself.
+     */
+    private String misspeltKey(String text, String objectPath, String required) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode node = mapper.readTree(text);
+            Matcher step = PATH_STEP.matcher(objectPath);
+            while (node != null && step.find()) {
+                node = step.group(1) != null ? node.get(step.group(1)) : node.get(Integer.parseInt(step.group(2)));
+            }
+            if (node == null || !node.isObject()) {
+                return "";
+            }
+            List<String> keys = new ArrayList<>();
+            node.fieldNames().forEachRemaining(keys::add);
+            for (String key : keys) {
+                if (!key.equals(required) && !didYouMean(key, List.of(required)).isEmpty()) {
+                    return "; the spec has '" + key + "' there: did you mean '" + required + "'?";
+                }
+            }
+            return "";
+        } catch (IOException | RuntimeException ignored) {
+            return "";
+        }
+    }
+
+    private static final Pattern PATH_STEP = Pattern.compile("\\.([^.\\[]+)|\\[(\\d+)]");
+
+    /** Edit distance: insertions, deletions, substitutions, and a swap of neighbours, each counting one. */
+    public static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     /** ", line 3, column 14" (1-based) when Jackson knows where in the text the problem is. */
@@ -352,7 +422,8 @@ public final class SpecRegistry {
             return "";
         }
         String kind = m.group(1);
-        String text = m.group(2);
+        // Jackson sometimes names the token instead of the value: "String value (token `JsonToken.VALUE_STRING`)".
+        String text = m.group(2) == null || m.group(2).startsWith("token") ? null : m.group(2);
         return switch (kind) {
             case "String" -> text == null ? "a string" : "the string " + quoteShort(text.length() >= 2 && text.startsWith("\"")
                     ? text.substring(1, text.length() - 1) : text);

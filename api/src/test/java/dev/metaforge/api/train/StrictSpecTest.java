@@ -132,6 +132,30 @@ class StrictSpecTest {
     }
 
     @Test
+    void aMisspeltFieldIsReportedAsSuchWithTheNameItProbablyMeant() {
+        // A misspelt required field: Jackson reports the missing field first; the error points at the typo.
+        SpecException required = reject(HEAD + "\"stpes\": 600}");
+        assertEquals("$.steps", required.jsonPath(), required.getMessage());
+        assertTrue(required.getMessage().contains("the spec has 'stpes' there: did you mean 'steps'?"), required.getMessage());
+        // A misspelt optional field: unknown, with the suggestion before the list of known fields.
+        SpecException optional = reject(HEAD + "\"steps\": 6, \"logEvry\": 5}");
+        assertEquals("$.logEvry", optional.jsonPath(), optional.getMessage());
+        assertTrue(optional.getMessage().contains("unknown field 'logEvry' in the training spec; did you mean 'logEvery'?"),
+                optional.getMessage());
+        // Nothing close: no guess.
+        SpecException far = reject(HEAD + "\"steps\": 6, \"banana\": 5}");
+        assertFalse(far.getMessage().contains("did you mean"), far.getMessage());
+        assertEquals(1, SpecRegistry.editDistance("stpes", "steps"), "a swap of neighbours is one edit");
+    }
+
+    @Test
+    void aStringWhereAnArrayBelongsSaysSoWithoutJacksonTokenNames() {
+        SpecException e = reject("{\"experiment\": [\"abc\"], \"optimizer\": " + OPTIMIZER + ", \"steps\": 6}");
+        assertEquals("$.experiment", e.jsonPath(), e.getMessage());
+        assertFalse(e.getMessage().matches("(?s).*(JsonToken|token|java\\.).*"), e.getMessage());
+    }
+
+    @Test
     void rangesAreCheckedWithTheJsonPathAlsoForSpecsBuiltInCode() {
         TrainSpec spec = new TrainSpec(new TestExperiments.LinearExperiment(2, 4, 3, 0.1), new TestExperiments.AdamSpec(0.01),
                 5, 0, "float32", 1, 0, 0);
