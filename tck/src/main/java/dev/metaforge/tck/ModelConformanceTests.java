@@ -187,7 +187,7 @@ class ModelConformanceTests {
         return params.zip(direction, (p, d) -> p.add(d.mul(h)));
     }
 
-    private static ClassLoader loader() {
+    static ClassLoader loader() {
         ClassLoader tccl = Thread.currentThread().getContextClassLoader();
         return tccl != null ? tccl : ModelConformanceTests.class.getClassLoader();
     }

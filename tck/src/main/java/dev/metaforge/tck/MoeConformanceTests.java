@@ -511,20 +511,8 @@ class MoeConformanceTests {
     @TestFactory
     Stream<DynamicTest> noHostCopies(TckContext tck) {
         SpecRegistry specs = specs();
-        AtomicInteger copies = new AtomicInteger();
-        Kernels inner = tck.kernels();
-        Kernels counting = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class},
-                (proxy, method, args) -> {
-                    if (HOST_COPIES.contains(method.getName())) {
-                        copies.incrementAndGet();
-                    }
-                    try {
-                        return method.invoke(inner, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
-        Engine engine = Engine.of(new CountingBackend(tck.backend(), counting), DType.FLOAT32);
+        HostCopyCounter copies = new HostCopyCounter(tck.backend());
+        Engine engine = Engine.of(copies.backend(), DType.FLOAT32);
         return allRouters().entrySet().stream().map(c -> dynamicTest(c.getKey(), () -> {
             MixtureOfExperts moe = layer(specs, c.getValue(), 0);
             Optimizer adam = Adam.adam(1e-3);
@@ -533,7 +521,7 @@ class MoeConformanceTests {
                 Params state = moe.initState(engine, 0);
                 Tensor x = engine.uniform(Shape.of(32, D), -1, 1, 3);
                 Tensor target = engine.uniform(Shape.of(32, D), -1, 1, 4);
-                copies.set(0);
+                copies.reset();
                 for (int step = 0; step < 2; step++) {
                     Params tracked = params.requiringGrad();
                     ModuleOutput out = moe.forward(tracked, x, ModuleCall.train(state, RandomStream.of(step)));
@@ -544,48 +532,13 @@ class MoeConformanceTests {
                     params = adam.step(params, Grad.of(loss).wrt(tracked));
                     state = out.state().isEmpty() ? state : out.state().stopGradient();
                 }
-                assertEquals(0, copies.get(), c.getKey() + ": host copies during two training steps");
+                assertEquals(0, copies.count(), c.getKey() + ": host copies during two training steps");
                 x.sum().item();
-                assertEquals(1, copies.get(), "the counting kernels see host copies");
+                assertEquals(1, copies.count(), "the counting kernels see host copies");
             } finally {
                 adam.close();
             }
         }));
-    }
-
-    private static final Set<String> HOST_COPIES = Set.of("toDoubles", "toFloats", "toLongs");
-
-    /** The backend under test with its kernels seen through a counting proxy. */
-    private record CountingBackend(Backend delegate, Kernels kernels) implements Backend {
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public String version() {
-            return delegate.version();
-        }
-
-        @Override
-        public List<Device> devices() {
-            return delegate.devices();
-        }
-
-        @Override
-        public Device device() {
-            return delegate.device();
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return delegate.capabilities();
-        }
-
-        @Override
-        public void close() {
-            // the TCK owns the backend under test
-        }
     }
 
     // ---- MOE-MODEL ------------------------------------------------------------------------------

@@ -35,4 +35,18 @@ public interface ConditionedTask {
     default boolean splitsOverContexts() {
         return false;
     }
+
+    /**
+     * Checks conditions a task made on the host, before they are uploaded: every value in [0, 1] (the contract
+     * above, which MIP's encoding relies on without reading the context back). An error names the task, the
+     * value and its position.
+     */
+    static void checkConditions(String task, double[] conditions) {
+        for (int i = 0; i < conditions.length; i++) {
+            if (!(conditions[i] >= 0.0 && conditions[i] <= 1.0)) {
+                throw new IllegalArgumentException("task '" + task + "': condition " + conditions[i] + " at position " + i
+                        + " is outside [0, 1]; conditions are scalars in [0, 1] (rescale, e.g. (value - min) / (max - min))");
+            }
+        }
+    }
 }

@@ -9,7 +9,9 @@ import dev.metaforge.api.tensor.NoGrad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +45,12 @@ public final class TrainingLoop implements AutoCloseable {
     private final long startSteps;
     private boolean closed;
     private Map<String, Double> lastTerms = Map.of();
+    // The last step's loss, parts and metrics, still on the backend (owned by the loop, outside every scope).
+    private Tensor pending;
+    private List<String> pendingNames = List.of();
+    private long pendingStep = -1;
+    private double lastLoss = Double.NaN;
+    private long lastLossStep = -1;
 
     private TrainingLoop(Objective objective, Optimizer optimizer, long seed, Params params, long completedSteps) {
         this.objective = objective;
@@ -101,19 +109,33 @@ public final class TrainingLoop implements AutoCloseable {
 
     /**
      * Runs training step {@link #completedSteps()} and returns its loss (computed with the
-     * parameters before the update).
+     * parameters before the update). Reads the loss and the step's named terms back from the backend;
+     * {@link #advance()} runs the same step without reading anything.
      *
      * @throws TrainingException when the loss is not a finite one-element floating tensor
      */
     public double step() {
+        advance();
+        return lastLoss();
+    }
+
+    /**
+     * Runs training step {@link #completedSteps()} without copying anything to the host: the loss and the
+     * step's named terms stay on the backend (one small array) until {@link #lastLoss()} or
+     * {@link #lastTerms()} asks for them. A loop that reads only every N steps lets the backend run ahead
+     * (no device synchronisation per step); a non-finite loss is then detected at the next read.
+     *
+     * @throws TrainingException when the objective's loss is not a one-element floating tensor
+     */
+    public void advance() {
         checkOpen();
         long step = completedSteps;
         try (Scope scope = Scope.open()) {
             // Temporaries of the hook are freed here; what the objective keeps it escapes itself.
             objective.beforeStep(params, step);
         }
-        double lossValue;
         Params next;
+        discardPending();
         try (Scope scope = Scope.open()) {
             Params tracked = params.requiringGrad();
             LossTerms terms = objective.lossTerms(tracked, step, stepRandom(seed, step));
@@ -122,22 +144,78 @@ public final class TrainingLoop implements AutoCloseable {
                 throw new TrainingException(objective.getClass().getSimpleName() + ".loss returned "
                         + (loss == null ? "null" : loss) + " at step " + step + "; it must return a one-element floating tensor");
             }
-            lossValue = loss.item();
-            if (!Double.isFinite(lossValue)) {
-                throw new TrainingException("the loss is " + lossValue + " at step " + step
-                        + " (0-based): training diverged; lower the learning rate or check the data");
-            }
-            Map<String, Double> logged = new LinkedHashMap<>();
-            terms.parts().forEach((n, t) -> logged.put(n, t.item()));
-            terms.metrics().forEach((n, t) -> logged.put(n, t.item()));
-            lastTerms = logged;
+            List<String> names = new ArrayList<>();
+            List<Tensor> values = new ArrayList<>();
+            values.add(loss.stopGradient().reshape(1));
+            terms.parts().forEach((n, t) -> {
+                names.add(n);
+                values.add(asLogged(t, loss));
+            });
+            terms.metrics().forEach((n, t) -> {
+                names.add(n);
+                values.add(asLogged(t, loss));
+            });
+            // A fresh array (concat, or a product for a lone loss), never a view of a tensor this scope frees.
+            pending = scope.escape(values.size() == 1 ? values.get(0).mul(1.0) : Tensor.concat(values, 0));
+            pendingNames = names;
+            pendingStep = step;
             Params grads = Grad.of(loss).wrt(tracked);
             next = optimizer.step(params, grads);
         }
         params.close();
         params = next;
         completedSteps = step + 1;
-        return lossValue;
+    }
+
+    private static Tensor asLogged(Tensor value, Tensor loss) {
+        Tensor flat = value.stopGradient().reshape(1);
+        return flat.dtype() == loss.dtype() ? flat : flat.cast(loss.dtype());
+    }
+
+    /**
+     * The loss of the last step (before its update), read from the backend if not read yet.
+     *
+     * @throws TrainingException when that loss is not finite (training diverged)
+     * @throws IllegalStateException before the first step
+     */
+    public double lastLoss() {
+        readPending();
+        if (Double.isNaN(lastLoss) && lastLossStep < 0) {
+            throw new IllegalStateException("no step has run yet");
+        }
+        return lastLoss;
+    }
+
+    /** Reads the last step's values (one host copy) and checks the loss is finite. */
+    private void readPending() {
+        if (pending == null) {
+            return;
+        }
+        double[] v;
+        try {
+            v = pending.toDoubles();
+        } finally {
+            pending.close();
+            pending = null;
+        }
+        lastLoss = v[0];
+        lastLossStep = pendingStep;
+        Map<String, Double> logged = new LinkedHashMap<>();
+        for (int i = 0; i < pendingNames.size(); i++) {
+            logged.put(pendingNames.get(i), v[i + 1]);
+        }
+        lastTerms = logged;
+        if (!Double.isFinite(lastLoss)) {
+            throw new TrainingException("the loss is " + lastLoss + " at step " + lastLossStep
+                    + " (0-based): training diverged; lower the learning rate or check the data");
+        }
+    }
+
+    private void discardPending() {
+        if (pending != null) {
+            pending.close();
+            pending = null;
+        }
     }
 
     /** Metrics of {@link Objective#evaluate} on the current parameters, without gradients. */
@@ -148,8 +226,12 @@ public final class TrainingLoop implements AutoCloseable {
         }
     }
 
-    /** The named loss parts and statistics of the last step (see {@link LossTerms}); empty before the first. */
+    /**
+     * The named loss parts and statistics of the last step (see {@link LossTerms}), read from the backend if
+     * not read yet; empty before the first.
+     */
     public Map<String, Double> lastTerms() {
+        readPending();
         return lastTerms;
     }
 
@@ -186,6 +268,7 @@ public final class TrainingLoop implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            discardPending();
             params.close();
             optimizer.close();
         }

@@ -54,6 +54,32 @@ class TrainingLoopTest {
         }
     }
 
+    /** advance() defers the read: the loss read later is the closed form of the step that produced it. */
+    @Test
+    void advanceDefersTheReadAndADivergedLossIsCaughtWhenRead() {
+        double lr = 0.1;
+        Quadratic q = new Quadratic();
+        double d0 = 0;
+        for (int i = 0; i < 3; i++) {
+            d0 += (q.start[i] - q.target[i]) * (q.start[i] - q.target[i]);
+        }
+        try (TrainingLoop loop = TrainingLoop.start(q, Sgd.of(lr), 0)) {
+            assertThrows(IllegalStateException.class, loop::lastLoss, "no step yet");
+            for (int t = 0; t < 5; t++) {
+                loop.advance();
+            }
+            assertEquals(Math.pow(1 - 2 * lr, 2 * 4) * d0, loop.lastLoss(), 1e-12, "loss of step 4, read after the fact");
+        }
+        // lr = 1.5: w_t - t = (1 - 2 lr)^t (w_0 - t) = (-2)^t (w_0 - t) overflows to infinity, then NaN.
+        try (TrainingLoop loop = TrainingLoop.start(q, Sgd.of(1.5), 0)) {
+            for (int t = 0; t < 600; t++) {
+                loop.advance();
+            }
+            TrainingException e = assertThrows(TrainingException.class, loop::lastLoss);
+            assertTrue(e.getMessage().contains("at step 599") && e.getMessage().contains("diverged"), e.getMessage());
+        }
+    }
+
     /** Closed form of plain SGD on the quadratic: w_t = t + (1 - 2 lr)^t (w_0 - t), loss_t = (1 - 2 lr)^(2t) |w_0 - t|^2. */
     @Test
     void sgdStepsFollowTheClosedForm() {

@@ -97,6 +97,7 @@ public final class LossWeightingTask implements ConditionedTask {
             optimum[i] = g * sin[i] + (1 - g) * cos2[i];
             weight[i] = g;
         }
+        ConditionedTask.checkConditions("loss-weighting", gamma);
         Tensor context = engine.tensor(gamma, contexts, 1);
         Tensor inputs = engine.tensor(x, contexts, points, 1);
         Tensor a = engine.tensor(sin, contexts, points, 1);

@@ -18,15 +18,21 @@ public final class MipEncoding {
     private MipEncoding() {
     }
 
-    /** Encodes conditions [..., k]; a value outside [0, 1] (or NaN) is an error naming it and its index. */
+    /**
+     * Encodes conditions [..., k], which must lie in [0, 1]. They are not read back to check: that would copy
+     * the context to the host on every forward pass. Conditions from a {@link dev.metaforge.api.hyper.ConditionedTask}
+     * are checked where the task makes them ({@code ConditionedTask.checkConditions}); for a context built by
+     * hand, call {@link #checkConditions(Tensor)} once.
+     */
     public static Tensor encode(Tensor gamma) {
         requireNonNull(gamma, "gamma is null");
-        checkRange(gamma);
         Tensor angle = gamma.mul(Math.PI / 2);
         return Tensor.concat(List.of(angle.cos(), angle.sin()), -1);
     }
 
-    private static void checkRange(Tensor gamma) {
+    /** Checks (on the host) that every condition is in [0, 1]; an error names the value and its index. */
+    public static void checkConditions(Tensor gamma) {
+        requireNonNull(gamma, "gamma is null");
         double[] v = gamma.toDoubles();
         for (int i = 0; i < v.length; i++) {
             if (!(v[i] >= 0.0 && v[i] <= 1.0)) {

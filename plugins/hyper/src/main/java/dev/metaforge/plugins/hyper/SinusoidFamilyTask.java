@@ -92,6 +92,7 @@ public final class SinusoidFamilyTask implements ConditionedTask {
             double phase = cond[2 * b + 1] * maxPhase;
             y[i] = amplitude * Math.sin(x[i] - phase);
         }
+        ConditionedTask.checkConditions("sinusoid", cond);
         Tensor context = engine.tensor(cond, contexts, 2);
         Tensor inputs = engine.tensor(x, contexts, points, 1);
         Tensor targets = engine.tensor(y, contexts, points, 1);

@@ -69,9 +69,14 @@ class MipTest {
     void outOfRangeConditionIsAClearError() {
         for (double bad : new double[] {1.25, -0.1, Double.NaN}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> MipEncoding.encode(engine.tensor(new double[] {0.5, bad}, 2, 1)));
+                    () -> MipEncoding.checkConditions(engine.tensor(new double[] {0.5, bad}, 2, 1)));
             assertTrue(e.getMessage().contains("outside [0, 1]") && e.getMessage().contains(String.valueOf(bad))
                     && e.getMessage().contains("index [1, 0]"), e.getMessage());
+            // Tasks check the conditions they make on the host, before upload (encode itself reads nothing back).
+            IllegalArgumentException fromTask = assertThrows(IllegalArgumentException.class,
+                    () -> dev.metaforge.api.hyper.ConditionedTask.checkConditions("loss-weighting", new double[] {0.5, bad}));
+            assertTrue(fromTask.getMessage().contains("task 'loss-weighting': condition " + bad + " at position 1 is outside [0, 1]"),
+                    fromTask.getMessage());
         }
     }
 
