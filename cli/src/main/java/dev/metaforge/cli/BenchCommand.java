@@ -10,6 +10,7 @@ import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.spi.Backend;
+import dev.metaforge.spi.Device;
 import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.UnsupportedCapabilityException;
 import java.io.IOException;
@@ -55,10 +56,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "NAME", description = "Backend to soak (djl, dl4j, reference). Default: the selection rule.")
     String backend;
 
+    @Option(names = "--device", paramLabel = "DEVICE", converter = DeviceConverter.class,
+            description = "Device to compute on: cpu (default), gpu or gpu:N. A backend without that device says so and exits 2.")
+    Device device;
+
     @Option(names = "--steps", paramLabel = "N", defaultValue = "1000000", description = "Training steps (default: ${DEFAULT-VALUE}).")
     long steps;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Steps before the baseline is taken (default: 2% of --steps, at most 20,000).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Steps before the baseline is taken (default: 2%% of --steps, at most 20,000).")
     Long warmup;
 
     @Option(names = "--report-every", paramLabel = "N", description = "Steps between report lines (default: --steps / 20).")
@@ -90,7 +95,7 @@ public final class BenchCommand implements Callable<Integer> {
             Path baseDir = specFile == null ? Path.of("").toAbsolutePath() : TrainCommand.baseDir(specFile);
             List<String> jvm = ManagementFactory.getRuntimeMXBean().getInputArguments();
             boolean fixedHeap = jvm.contains("-XX:+AlwaysPreTouch");
-            try (Backend chosen = TrainCommand.openBackend(root.context(), backend)) {
+            try (Backend chosen = TrainCommand.openBackend(root.context(), backend, device)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
                 Objective objective = spec.experiment().build(new BuildContext(engine, specs, baseDir, spec.seed()));
                 Optimizer optimizer = spec.optimizer().build();

@@ -8,6 +8,7 @@ import dev.metaforge.api.train.Evaluator;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.spi.Backend;
+import dev.metaforge.spi.Device;
 import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.UnsupportedCapabilityException;
 import java.io.IOException;
@@ -49,6 +50,10 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Backend to evaluate on (djl, dl4j, or reference). Default: the selection rule, as for train.")
     String backend;
 
+    @Option(names = "--device", paramLabel = "DEVICE", converter = DeviceConverter.class,
+            description = "Device to compute on: cpu (default), gpu or gpu:N. A backend without that device says so and exits 2.")
+    Device device;
+
     @Override
     public Integer call() {
         PrintWriter err = command.commandLine().getErr();
@@ -62,7 +67,7 @@ public final class EvalCommand implements Callable<Integer> {
                         + ") or pass --checkpoint FILE");
             }
             EvalResult result;
-            try (Backend chosen = TrainCommand.openBackend(root.context(), backend)) {
+            try (Backend chosen = TrainCommand.openBackend(root.context(), backend, device)) {
                 result = new Evaluator(Engine.of(chosen, spec.engineDType()), specs).evaluate(spec, TrainCommand.baseDir(specFile), file);
             }
             PrintWriter out = command.commandLine().getOut();

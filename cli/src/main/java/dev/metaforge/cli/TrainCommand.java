@@ -16,6 +16,7 @@ import dev.metaforge.api.train.TrainingCluster;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
+import dev.metaforge.spi.Device;
 import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.UnsupportedCapabilityException;
 import dev.metaforge.tck.TckBackends;
@@ -67,6 +68,10 @@ public final class TrainCommand implements Callable<Integer> {
                     + "Default: -Dmetaforge.backend, METAFORGE_BACKEND, else the highest priority usable one.")
     String backend;
 
+    @Option(names = "--device", paramLabel = "DEVICE", converter = DeviceConverter.class,
+            description = "Device to compute on: cpu (default), gpu or gpu:N. A backend without that device says so and exits 2.")
+    Device device;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: runs/<spec file name>).")
     Path out;
 
@@ -84,7 +89,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Option(names = "--memory-budget", paramLabel = "SIZE", description = "Memory one training step may need, checked before the "
-            + "run starts: e.g. 8g, 512m, 40% (of physical memory). Default: " + "50% of physical memory.")
+            + "run starts: e.g. 8g, 512m, 40%% (of physical memory). Default: 50%% of physical memory.")
     String memoryBudget;
 
     @Option(names = "--spark", paramLabel = "MASTER",
@@ -129,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
                 return fail(err, "--shards must be a positive number of shards, got " + shards);
             }
             PrintWriter stdout = command.commandLine().getOut();
-            try (Backend chosen = openBackend(root.context(), backend);
+            try (Backend chosen = openBackend(root.context(), backend, device);
                  TrainingCluster.Session session = spark == null || dryRun ? null : connect(root.context(), err)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
                 Trainer trainer = new Trainer(engine, specs, err, root.context().terminal()).withMemoryBudget(budget);
@@ -189,10 +194,10 @@ public final class TrainCommand implements Callable<Integer> {
      * The named backend, else the selection rule ({@code -Dmetaforge.backend}, {@code METAFORGE_BACKEND},
      * priority). "reference" is the pure-Java oracle, never discovered automatically but accepted by name.
      */
-    static Backend openBackend(CliContext context, String name) {
+    static Backend openBackend(CliContext context, String name, Device device) {
         // The kit's resolver is the one selection rule, plus the float64 reference oracle by explicit name.
         return TckBackends.resolve(name, context.classLoader(), context.environment(), context.systemProperties())
-                .create(BackendConfig.defaults());
+                .create(new BackendConfig(device == null ? Device.CPU : device, Map.of()));
     }
 
     /** The "spark" cluster service: present only when the metaforge-spark module is on the classpath. */

@@ -1,6 +1,7 @@
 package dev.metaforge.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -58,6 +59,21 @@ class TrainCommandTest {
     }
 
     @Test
+    void deviceChoiceIsCheckedBeforeAnythingIsCreated() throws IOException {
+        Path out = dir.resolve("on-device");
+        Run bad = run("train", spec(SPEC).toString(), "--backend", "reference", "--out", out.toString(), "--device", "tpu");
+        assertEquals(2, bad.exitCode(), bad.err());
+        assertTrue(bad.err().contains("unknown device 'tpu': use cpu, gpu or gpu:N"), bad.err());
+        // The reference backend has one CPU: asking it for a GPU is refused with the capability, nothing written.
+        Run gpu = run("train", spec(SPEC).toString(), "--backend", "reference", "--out", out.toString(), "--device", "gpu:1");
+        assertEquals(2, gpu.exitCode(), gpu.err());
+        assertTrue(gpu.err().contains("gpu:1"), gpu.err());
+        assertFalse(Files.exists(out), "no run directory for a device that does not exist");
+        Run cpu = run("train", spec(SPEC).toString(), "--backend", "reference", "--out", out.toString(), "--device", "cpu");
+        assertEquals(0, cpu.exitCode(), cpu.err());
+    }
+
+    @Test
     void trainsWritesTheRunAndPrintsASummary() throws IOException {
         Path out = dir.resolve("out");
         Run r = run("train", spec(SPEC).toString(), "--backend", "reference", "--out", out.toString());
@@ -111,7 +127,7 @@ class TrainCommandTest {
         Path typo = dir.resolve("typo.json");
         Files.writeString(typo, SPEC.replace("\"seed\"", "\"sead\""));
         assertOneLineError(run("train", typo.toString(), "--backend", "reference", "--out", dir.resolve("t").toString()),
-                "at $.sead: unknown field 'sead' in the training spec; known fields: [");
+                "at $.sead: unknown field 'sead' in the training spec; did you mean 'seed'?; known fields: [");
 
         Path unknownType = dir.resolve("type.json");
         Files.writeString(unknownType, SPEC.replace("cli-test-sgd", "sgdd"));

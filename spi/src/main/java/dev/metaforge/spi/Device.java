@@ -19,12 +19,15 @@ public record Device(String kind, int index) {
         }
     }
 
-    /** Parses {@code cpu}, {@code gpu}, {@code gpu:1}. */
+    /** Parses {@code cpu}, {@code gpu}, {@code gpu:1}; anything else is an error saying what is accepted. */
     public static Device parse(String text) {
         requireNonNull(text, "text is null");
-        String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split(":");
-        int index = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
-        return new Device(parts[0], index);
+        String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split(":", -1);
+        if (parts.length > 2 || !(parts[0].equals("cpu") || parts[0].equals("gpu"))
+                || (parts.length == 2 && !parts[1].matches("[0-9]{1,4}"))) {
+            throw new IllegalArgumentException("unknown device '" + text + "': use cpu, gpu or gpu:N (N = 0, 1, ...)");
+        }
+        return new Device(parts[0], parts.length > 1 ? Integer.parseInt(parts[1]) : 0);
     }
 
     public boolean isGpu() {

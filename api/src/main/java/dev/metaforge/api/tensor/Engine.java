@@ -8,6 +8,7 @@ import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendDiscovery;
 import dev.metaforge.spi.BackendSelection;
 import dev.metaforge.spi.DType;
+import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.Shape;
@@ -41,9 +42,19 @@ public final class Engine implements AutoCloseable {
 
     /** The named backend (null: the selection rule), FLOAT32; the engine closes the backend. */
     public static Engine create(String backendName) {
+        return create(backendName, Device.CPU);
+    }
+
+    /**
+     * The named backend (null: the selection rule) on {@code device} (e.g. {@code Device.parse("gpu:0")}),
+     * FLOAT32; the engine closes the backend. A backend without that device fails with
+     * {@code UnsupportedCapabilityException} naming it.
+     */
+    public static Engine create(String backendName, Device device) {
+        requireNonNull(device, "device is null");
         BackendDiscovery discovery = BackendDiscovery.scan(Engine.class.getClassLoader());
         BackendSelection selection = backendName == null ? discovery.selectFromEnvironment() : discovery.select(backendName);
-        return new Engine(selection.chosen().create(BackendConfig.defaults()), DType.FLOAT32, true);
+        return new Engine(selection.chosen().create(new BackendConfig(device, java.util.Map.of())), DType.FLOAT32, true);
     }
 
     /** An engine over a backend the caller keeps ownership of. */

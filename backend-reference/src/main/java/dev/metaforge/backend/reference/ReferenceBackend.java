@@ -6,6 +6,7 @@ import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.Capability;
 import dev.metaforge.spi.Device;
+import dev.metaforge.spi.UnsupportedCapabilityException;
 import dev.metaforge.spi.Kernels;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -42,10 +43,14 @@ public final class ReferenceBackend implements Backend {
     /**
      * A backend for {@code config}; options are ignored.
      *
-     * @throws IllegalArgumentException when the device is not {@code cpu:0}
+     * @throws UnsupportedCapabilityException for a GPU device (it has none)
+     * @throws IllegalArgumentException for any other device than {@code cpu:0}
      */
     public ReferenceBackend(BackendConfig config) {
         requireNonNull(config, "config is null");
+        if (config.device().isGpu()) {
+            throw new UnsupportedCapabilityException("reference", "create on " + config.device(), Capability.GPU);
+        }
         if (!config.device().equals(Device.CPU)) {
             throw new IllegalArgumentException("the reference backend runs on cpu:0 only, not " + config.device());
         }
