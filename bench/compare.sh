@@ -12,9 +12,14 @@
 # machine gives to other processes. Prints medians over the rounds and speed ratios
 # (Metaforge steps/s / PyTorch steps/s at the same thread count). Installs nothing.
 #
-# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam"), BACKENDS ("djl dl4j"),
-# THREAD_COUNTS ("1 2"), WARMUP (3 s), MEASURE (5 s), MAML_LOOP (1: also time the per-task-loop
-# PyTorch MAML), RESULTS (file for the raw lines; default a temporary file).
+# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer"), BACKENDS
+# ("djl dl4j"), THREAD_COUNTS ("1 2"), WARMUP (3 s: the least warm-up; it goes on until two one-second
+# windows agree within 5%), MEASURE (5 s), MAML_LOOP (1: also time the per-task-loop PyTorch MAML),
+# MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left out
+# of the quiet ratios), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), RESULTS (file
+# for the raw lines; default a temporary file).
+#
+# Quote only ratios from the "quiet" table, with the date, the load and this command.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/bench/target/metaforge-bench.jar"
@@ -38,13 +43,16 @@ THREAD_COUNTS="${THREAD_COUNTS:-1 2}"
 WARMUP="${WARMUP:-3}"
 MEASURE="${MEASURE:-5}"
 MAML_LOOP="${MAML_LOOP:-1}"
+MAX_LOAD="${MAX_LOAD:-2.0}"
+REQUIRE_QUIET="${REQUIRE_QUIET:-0}"
 RESULTS="${RESULTS:-$(mktemp -t metaforge-compare.XXXXXX)}"
 : > "$RESULTS"
 export OMP_WAIT_POLICY=PASSIVE
 
 load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan; }
 
-# record WORKLOAD THREADS ROUND VARIANT OUTPUT: appends the RESULT line's rates (nan when missing).
+# record WORKLOAD THREADS ROUND VARIANT OUTPUT LOAD_BEFORE: appends the RESULT line's rates (nan when missing)
+# and the higher of the load averages before and after the run.
 record() {
   local wall cpu
   wall="$(printf '%s\n' "$5" | sed -n 's/^RESULT .*steps_per_s=\([0-9.]*\).*/\1/p' | tail -1)"
@@ -55,31 +63,37 @@ record() {
     echo "  $4 failed; last lines:" >&2
     printf '%s\n' "$5" | tail -5 | sed 's/^/    /' >&2
   fi
-  echo "$1 $2 $3 $4 $wall $cpu $(load1)" >> "$RESULTS"
-  echo "  round $3  $1  threads $2  $4: $wall steps/s, $cpu steps per CPU-second  (load $(load1))"
+  local load warm
+  load="$(awk -v a="$6" -v b="$(load1)" 'BEGIN { print (a > b ? a : b) }')"
+  warm="$(printf '%s\n' "$5" | sed -n 's/^RESULT .*warmup_s=\([0-9.]*\) stable=\([a-z]*\).*/\1s, stable \2/p' | tail -1)"
+  echo "$1 $2 $3 $4 $wall $cpu $load" >> "$RESULTS"
+  echo "  round $3  $1  threads $2  $4: $wall steps/s, $cpu steps per CPU-second  (load $load, warm-up ${warm:-?})"
 }
 
 echo "Metaforge vs PyTorch eager: rounds $ROUNDS, workloads [$WORKLOADS], backends [$BACKENDS], threads [$THREAD_COUNTS],"
-echo "warm-up ${WARMUP}s, measured ${MEASURE}s per run, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, $(nproc) CPUs, $(date -u +%FT%TZ)"
+echo "max load $MAX_LOAD, warm-up at least ${WARMUP}s, measured ${MEASURE}s per run, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, $(nproc) CPUs, $(date -u +%FT%TZ)"
 echo "java: $(java -version 2>&1 | head -1); python: $("$PY" -c 'import torch, sys; print(sys.version.split()[0], "torch", torch.__version__)')"
 
 for round in $(seq 1 "$ROUNDS"); do
   for workload in $WORKLOADS; do
     for threads in $THREAD_COUNTS; do
       for backend in $BACKENDS; do
+        before="$(load1)"
         out="$(THREADS="$threads" "$ROOT/bench/run.sh" StepRateMain --workload "$workload" --backend "$backend" \
           --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
-        record "$workload" "$threads" "$round" "metaforge-$backend" "$out"
+        record "$workload" "$threads" "$round" "metaforge-$backend" "$out" "$before"
       done
+      before="$(load1)"
       out="$(OMP_NUM_THREADS="$threads" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$workload" \
         --threads "$threads" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
       impl=eager
       [[ "$workload" == maml || "$workload" == fomaml ]] && impl=batched
-      record "$workload" "$threads" "$round" "torch-$impl" "$out"
+      record "$workload" "$threads" "$round" "torch-$impl" "$out" "$before"
       if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml || "$workload" == fomaml ) ]]; then
+        before="$(load1)"
         out="$(OMP_NUM_THREADS="$threads" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$workload" --impl loop \
           --threads "$threads" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
-        record "$workload" "$threads" "$round" "torch-loop" "$out"
+        record "$workload" "$threads" "$round" "torch-loop" "$out" "$before"
       fi
     done
   done
@@ -87,4 +101,4 @@ done
 
 echo
 echo "raw results: $RESULTS"
-"$PY" "$ROOT/bench/python/summarize.py" "$RESULTS"
+"$PY" "$ROOT/bench/python/summarize.py" "$RESULTS" --max-load "$MAX_LOAD" --require-quiet "$REQUIRE_QUIET"

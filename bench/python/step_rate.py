@@ -275,10 +275,23 @@ def adam_workload(gen):
 
 
 def rate(step, warmup, seconds):
-    """Steps per second of wall time and of this thread's CPU time (see StepRateMain.rate)."""
-    end = time.perf_counter() + warmup
+    """Steps per second of wall time and of this thread's CPU time after a warm-up that runs at least
+    ``warmup`` seconds and until two consecutive one-second windows agree within 5% (see StepRateMain.rate)."""
+    begin = time.perf_counter()
+    end = begin + warmup
     while time.perf_counter() < end:
         step()
+    limit = begin + max(4 * warmup, warmup + 10)
+    previous, stable = float('nan'), False
+    while not stable and time.perf_counter() < limit:
+        c0, w_end, n = time.thread_time(), time.perf_counter() + 1.0, 0
+        while time.perf_counter() < w_end:
+            step()
+            n += 1
+        window = n / max(1e-9, time.thread_time() - c0)
+        stable = abs(window - previous) <= 0.05 * max(window, previous)
+        previous = window
+    warmed_up = time.perf_counter() - begin
     cpu_start = time.thread_time()
     start = time.perf_counter()
     end = start + seconds
@@ -290,7 +303,7 @@ def rate(step, warmup, seconds):
         steps += 1
         now = time.perf_counter()
         if now >= end:
-            return steps / (now - start), steps / (time.thread_time() - cpu_start)
+            return steps / (now - start), steps / (time.thread_time() - cpu_start), warmed_up, stable
 
 
 def count_ops(step, steps=5):
@@ -350,9 +363,9 @@ def main():
     if a.count_ops:
         count_ops(step)
         return
-    wall, cpu = rate(step, a.warmup, a.seconds)
+    wall, cpu, warmed_up, stable = rate(step, a.warmup, a.seconds)
     print(f'RESULT workload={a.workload} backend=torch-{impl}-t{a.threads} steps_per_s={wall:.3f} '
-          f'steps_per_cpu_s={cpu:.3f}')
+          f'steps_per_cpu_s={cpu:.3f} warmup_s={warmed_up:.1f} stable={str(stable).lower()}')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,13 @@ Speed ratio = Metaforge rate / PyTorch rate at the same thread count, as a ratio
 and as the median of the per-round ratios (> 1: Metaforge is faster). Rates per CPU-second are
 shown for one thread only: there the stepping thread does all the work, while with more threads
 its CPU time leaves out the other workers.
+
+A run whose load average (the higher of before and after it) exceeded ``--max-load`` is *loaded*.
+The tables are printed twice: over every run, and over quiet runs only (a per-round ratio needs both
+runs of the pair quiet). Only the quiet table is fit to quote. ``--require-quiet 1`` exits with 3 when
+some ratio has no quiet pair.
 """
+import argparse
 import math
 import statistics
 import sys
@@ -19,7 +25,12 @@ def median(values):
     return statistics.median(values) if values else float('nan')
 
 
-def table(title, rates, keys):
+def table(title, rates, keys, quiet=None):
+    """Medians and ratios; with ``quiet`` ((workload, threads, variant) -> {round: bool}) only quiet runs count.
+    Returns the ratios that had no quiet pair."""
+    missing = []
+    if quiet is not None:
+        rates = {k: {r: v for r, v in rates[k].items() if quiet[k].get(r, False)} for k in keys}
     print(title)
     print(f'{"workload":8} {"thr":>3} {"variant":18} {"median":>10}  per round')
     for k in keys:
@@ -35,14 +46,21 @@ def table(title, rates, keys):
                 continue
             a, b = rates[(workload, threads, variant)], rates[(w2, t2, baseline)]
             per_round = [a[r] / b[r] for r in a if r in b and not math.isnan(a[r]) and not math.isnan(b[r])]
+            if not per_round:
+                missing.append(f'{workload} t{threads} {variant} / {baseline}')
+                print(f'{workload:8} {threads:>3} {variant:16} {baseline:16} {"n/a":>16} {"(no quiet pair)":>17}')
+                continue
             ratio = median(a.values()) / median(b.values())
-            print(f'{workload:8} {threads:>3} {variant:16} {baseline:16} {ratio:>16.3f} {median(per_round):>17.3f}')
+            print(f'{workload:8} {threads:>3} {variant:16} {baseline:16} {ratio:>16.3f} {median(per_round):>17.3f}'
+                  f'   pairs {len(per_round)}')
     print()
+    return missing
 
 
-def main(path):
+def main(path, max_load, require_quiet):
     wall = defaultdict(dict)  # (workload, threads, variant) -> {round: rate}
     cpu = defaultdict(dict)
+    quiet = defaultdict(dict)  # (workload, threads, variant) -> {round: load <= max_load}
     loads = []
     for line in open(path):
         parts = line.split()
@@ -51,16 +69,32 @@ def main(path):
         workload, threads, rnd, variant, w, c, load = parts
         key = (workload, int(threads), variant)
         wall[key][int(rnd)] = float(w)
+        quiet[key][int(rnd)] = float(load) <= max_load
         if int(threads) == 1:
             cpu[key][int(rnd)] = float(c)
         loads.append(float(load))
     print('speed ratio = Metaforge rate / PyTorch rate at the same thread count (> 1: Metaforge faster)\n')
+    print('######## every run (do not quote: includes loaded runs) ########\n')
     table('== steps per second of wall time ==', wall, sorted(wall))
     table('== steps per second of the stepping thread\'s CPU time (one thread) ==', cpu, sorted(cpu))
+    loaded = sum(1 for k in quiet for r in quiet[k] if not quiet[k][r])
+    total = sum(len(quiet[k]) for k in quiet)
+    print(f'######## quiet runs only: load <= {max_load} ({total - loaded} of {total} runs; quote these) ########\n')
+    missing = table('== steps per second of wall time ==', wall, sorted(wall), quiet)
+    missing += table('== steps per second of the stepping thread\'s CPU time (one thread) ==', cpu, sorted(cpu), quiet)
     if loads:
         print(f'1-minute load average during the runs: min {min(loads):.2f}, median {median(loads):.2f}, '
-              f'max {max(loads):.2f}')
+              f'max {max(loads):.2f}; {loaded} of {total} runs above {max_load} were flagged and left out above')
+    if missing:
+        print('WARNING: no quiet pair of runs for: ' + '; '.join(sorted(set(missing))))
+        if require_quiet:
+            sys.exit(3)
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    ap = argparse.ArgumentParser(description='Summarize bench/compare.sh raw results.')
+    ap.add_argument('results')
+    ap.add_argument('--max-load', type=float, default=2.0)
+    ap.add_argument('--require-quiet', type=int, default=0)
+    a = ap.parse_args()
+    main(a.results, a.max_load, a.require_quiet == 1)

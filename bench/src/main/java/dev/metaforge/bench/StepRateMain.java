@@ -109,23 +109,34 @@ public final class StepRateMain {
                 }
                 default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer");
             };
-            System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f%n", workload,
-                    engine.backend().name(), rate.wall(), rate.cpu());
+            System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f warmup_s=%.1f stable=%s%n",
+                    workload, engine.backend().name(), rate.wall(), rate.cpu(), rate.warmupSeconds(), rate.stable());
         }
     }
 
     /**
-     * Steps per second of wall time and per second of this thread's CPU time, over
-     * {@code seconds} after {@code warmup} seconds of untimed steps. With one intra-op thread the
-     * kernels run on this thread, so the CPU-time rate leaves out the time a loaded machine's
-     * scheduler gives to other processes.
+     * Steps per second of wall time and per second of this thread's CPU time, over {@code seconds}, after a
+     * warm-up of at least {@code warmup} seconds that goes on until the JIT has settled: until two consecutive
+     * one-second windows run within 5% of each other's CPU-time rate (at most four times {@code warmup}, at least
+     * 10 s more; {@code stable} says whether it settled). With one intra-op thread the kernels run on this thread,
+     * so the CPU-time rate leaves out the time a loaded machine's scheduler gives to other processes.
      */
     static Rate rate(DoubleSupplier step, double warmup, double seconds) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long warmupEnd = System.nanoTime() + (long) (warmup * 1e9);
+        long begin = System.nanoTime();
+        long warmupEnd = begin + (long) (warmup * 1e9);
         while (System.nanoTime() < warmupEnd) {
             check(step.getAsDouble());
         }
+        long limit = begin + (long) (Math.max(4 * warmup, warmup + 10) * 1e9);
+        double previous = Double.NaN;
+        boolean stable = false;
+        while (!stable && System.nanoTime() < limit) {
+            double window = cpuRate(step, threads, 1.0);
+            stable = Math.abs(window - previous) <= 0.05 * Math.max(window, previous);
+            previous = window;
+        }
+        double warmedUp = (System.nanoTime() - begin) / 1e9;
         long cpuStart = threads.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         long end = start + (long) (seconds * 1e9);
@@ -137,16 +148,30 @@ public final class StepRateMain {
             now = System.nanoTime();
         } while (now < end);
         long cpu = threads.getCurrentThreadCpuTime() - cpuStart;
-        return new Rate(steps / ((now - start) / 1e9), steps / (cpu / 1e9));
+        return new Rate(steps / ((now - start) / 1e9), steps / (cpu / 1e9), warmedUp, stable);
+    }
+
+    /** Steps per CPU-second of this thread over {@code seconds} of wall time. */
+    private static double cpuRate(DoubleSupplier step, ThreadMXBean threads, double seconds) {
+        long cpuStart = threads.getCurrentThreadCpuTime();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long steps = 0;
+        while (System.nanoTime() < end) {
+            check(step.getAsDouble());
+            steps++;
+        }
+        return steps / Math.max(1e-9, (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9);
     }
 
     /**
      * A measured rate.
      *
-     * @param wall steps per second of wall time
-     * @param cpu  steps per second of the stepping thread's CPU time
+     * @param wall          steps per second of wall time
+     * @param cpu           steps per second of the stepping thread's CPU time
+     * @param warmupSeconds how long the warm-up ran
+     * @param stable        whether the warm-up's last two one-second windows agreed within 5%
      */
-    record Rate(double wall, double cpu) {
+    record Rate(double wall, double cpu, double warmupSeconds, boolean stable) {
     }
 
     private static void check(double loss) {
