@@ -3,6 +3,11 @@ package dev.metaforge.tck;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.metaforge.api.loss.Losses;
+import dev.metaforge.api.spec.SpecRegistry;
+import dev.metaforge.api.train.BuildContext;
+import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.TrainSpec;
+import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Initializer;
 import dev.metaforge.api.nn.Mlp;
@@ -18,6 +23,7 @@ import dev.metaforge.spi.BackendProvider;
 import dev.metaforge.spi.Capability;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Shape;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -70,6 +76,40 @@ class CrossBackendConformanceTests {
                     Compare.assertClose(b, a, tol, CURVE_STEPS + "-step Adam loss curve, " + tck.backend().name() + " vs " + other.name());
                   }
                 })));
+    }
+
+    /** The shipped regression example, small: initial weights and data come from the spec's seed alone. */
+    private static final String SPEC = "{\"experiment\": {\"type\": \"regression\", \"model\": {\"type\": \"mlp\","
+            + " \"sizes\": [1, 32, 32, 1], \"activation\": \"tanh\"}, \"task\": {\"function\": \"sin\", \"batch\": 64,"
+            + " \"evalPoints\": 64}}, \"optimizer\": {\"type\": \"adam\", \"learningRate\": 0.01}, \"steps\": 50, \"seed\": 7}";
+
+    @TckRule(id = "CROSS-TRAIN-2")
+    @DisplayName("CROSS-TRAIN-2 the same JSON spec and seed: the same initial loss (1e-5 relative in FLOAT32) and loss curve (1e-3) as every other backend, weights and data drawn by the spec alone")
+    @TestFactory
+    Stream<DynamicTest> specStartsAndTrainsAlike(TckContext tck) {
+        SpecRegistry specs = SpecRegistry.load(ModelConformanceTests.loader());
+        TrainSpec spec = specs.read(SPEC, TrainSpec.class, "CROSS-TRAIN-2 spec");
+        return others(tck).stream().map(provider -> dynamicTest(tck.backend().name() + " vs " + provider.name(), () -> {
+            try (Backend other = provider.create(BackendConfig.defaults())) {
+                double[] a = specCurve(specs, spec, Engine.of(tck.backend(), DType.FLOAT32));
+                double[] b = specCurve(specs, spec, Engine.of(other, DType.FLOAT32));
+                Compare.assertClose(new double[] {b[0]}, new double[] {a[0]}, new Tolerance(1e-5, 1e-7),
+                        "initial loss of the same spec and seed, " + tck.backend().name() + " vs " + other.name());
+                Compare.assertClose(b, a, new Tolerance(1e-3, 1e-6),
+                        spec.steps() + "-step loss curve of the same spec, " + tck.backend().name() + " vs " + other.name());
+            }
+        }));
+    }
+
+    private static double[] specCurve(SpecRegistry specs, TrainSpec spec, Engine engine) {
+        Objective objective = spec.experiment().build(new BuildContext(engine, specs, Path.of("."), spec.seed()));
+        double[] losses = new double[spec.steps()];
+        try (TrainingLoop loop = TrainingLoop.start(objective, spec.optimizer().build(), spec.seed())) {
+            for (int i = 0; i < losses.length; i++) {
+                losses[i] = loop.step();
+            }
+        }
+        return losses;
     }
 
     private static boolean both(Backend a, Backend b, DType dtype) {
