@@ -114,6 +114,20 @@ public final class KernelChecks {
         }
     }
 
+    /** The permutation that swaps the last two of {@code rank} axes; rank < 2 is an error naming {@code op}. */
+    public static int[] swapLastTwo(int rank, String op) {
+        if (rank < 2) {
+            throw new IllegalArgumentException(op + " needs rank >= 2 to transpose its last two axes, got rank " + rank);
+        }
+        int[] perm = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            perm[i] = i;
+        }
+        perm[rank - 2] = rank - 1;
+        perm[rank - 1] = rank - 2;
+        return perm;
+    }
+
     /** {@code permutation} is a permutation of {@code 0..rank-1}. */
     public static int[] permutation(String op, Shape shape, int[] permutation) {
         if (permutation.length != shape.rank()) {

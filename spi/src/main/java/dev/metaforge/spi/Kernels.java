@@ -98,6 +98,30 @@ public interface Kernels {
      */
     NativeArray matmul(NativeArray a, NativeArray b);
 
+    /**
+     * {@link #matmul} of {@code a} and {@code b} with their last two axes swapped first where the flag says so:
+     * {@code op(a) @ op(b)} with {@code op(x) = transposeX ? x^T : x}. The backward pass of every matrix product
+     * needs transposed operands; a backend that multiplies with transpose flags (BLAS does) never materialises
+     * them. The default transposes, then multiplies. Added as a default method (see "How this interface evolves").
+     */
+    default NativeArray matmul(NativeArray a, NativeArray b, boolean transposeA, boolean transposeB) {
+        NativeArray ta = transposeA ? transpose(a, KernelChecks.swapLastTwo(a.shape().rank(), "matmul: a")) : null;
+        try {
+            NativeArray tb = transposeB ? transpose(b, KernelChecks.swapLastTwo(b.shape().rank(), "matmul: b")) : null;
+            try {
+                return matmul(ta == null ? a : ta, tb == null ? b : tb);
+            } finally {
+                if (tb != null) {
+                    tb.close();
+                }
+            }
+        } finally {
+            if (ta != null) {
+                ta.close();
+            }
+        }
+    }
+
     // ---- reductions -----------------------------------------------------------------------
 
     /**

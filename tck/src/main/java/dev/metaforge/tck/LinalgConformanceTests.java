@@ -59,6 +59,52 @@ class LinalgConformanceTests {
         });
     }
 
+    @TckRule(id = "KERNEL-MATMUL-3")
+    @DisplayName("KERNEL-MATMUL-3 matmul with transpose flags (a^T, b^T, both; batched, broadcast, size-1 and zero-size) in FLOAT32 matches the float64 reference")
+    @TestFactory
+    Stream<DynamicTest> matmulWithFlags(TckContext tck) {
+        return flaggedCases().map(c -> dynamicTest(c.name(), () -> tck.agree(c.name(), DType.FLOAT32, c.tolerance(),
+                (k, dt, in) -> k.matmul(in[0], in[1], c.transposeA(), c.transposeB()),
+                Operand.random(c.a(), c.seed()), Operand.random(c.b(), c.seed() + 1))));
+    }
+
+    @TckRule(id = "COMPOSED-MATMUL-1")
+    @DisplayName("COMPOSED-MATMUL-1 matmul with transpose flags equals the SPI's composition (transpose, then matmul) on the backend's own primitives")
+    @TestFactory
+    Stream<DynamicTest> matmulWithFlagsComposed(TckContext tck) {
+        return flaggedCases().map(c -> dynamicTest(c.name(), () -> tck.agreeWithComposition(c.name(), DType.FLOAT32, c.tolerance(),
+                (k, dt, in) -> k.matmul(in[0], in[1], c.transposeA(), c.transposeB()),
+                Operand.random(c.a(), c.seed()), Operand.random(c.b(), c.seed() + 1))));
+    }
+
+    /** A flagged product: the stored operand shapes (already transposed where the flag is set). */
+    record FlaggedCase(Shape a, Shape b, boolean transposeA, boolean transposeB, long seed, Tolerance tolerance) {
+        String name() {
+            return "matmul " + (transposeA ? a + "^T" : a) + " @ " + (transposeB ? b + "^T" : b);
+        }
+    }
+
+    static Stream<FlaggedCase> flaggedCases() {
+        return MATMUL_SHAPES.stream().flatMap(pair -> Stream.of(new boolean[] {true, false}, new boolean[] {false, true},
+                new boolean[] {true, true}).map(flags -> {
+                    Shape a = flags[0] ? swapLastTwo(pair[0]) : pair[0];
+                    Shape b = flags[1] ? swapLastTwo(pair[1]) : pair[1];
+                    int k = pair[0].dim(-1);
+                    String id = "flagged " + a + " " + b + " " + flags[0] + flags[1];
+                    return new FlaggedCase(a, b, flags[0], flags[1], Data.seed(id),
+                            Tolerance.of(DType.FLOAT32).times(Math.max(1, k / 8.0)));
+                }));
+    }
+
+    private static Shape swapLastTwo(Shape s) {
+        int[] d = s.dims().clone();
+        int r = d.length;
+        int t = d[r - 1];
+        d[r - 1] = d[r - 2];
+        d[r - 2] = t;
+        return Shape.of(d);
+    }
+
     /** input shape, weight shape, stride, padding. */
     record ConvCase(Shape input, Shape weight, int[] stride, int[] padding) {
         @Override

@@ -86,7 +86,31 @@ public enum Op {
         @Override Tensor[] vjp(Node n, Tensor g) {
             Tensor a = n.in(0);
             Tensor b = n.in(1);
-            return of(a.isTracked() ? sumTo(g.matmul(b.mT()), a) : null, b.isTracked() ? sumTo(a.mT().matmul(g), b) : null);
+            // Transposed operands through the flags: no transpose is materialised where the backend multiplies with them.
+            return of(a.isTracked() ? sumTo(g.matmul(b, false, true), a) : null,
+                    b.isTracked() ? sumTo(a.matmul(g, true, false), b) : null);
+        }
+    },
+    /**
+     * {@code op(a) @ op(b)}, {@code op} transposing the last two axes where the flag says so. Attribute:
+     * {@link MatmulAttrs}; inputs (a, b). Each cotangent is again a flagged product, so it nests to any order.
+     */
+    MATMUL_T {
+        @Override Tensor[] vjp(Node n, Tensor g) {
+            Tensor a = n.in(0);
+            Tensor b = n.in(1);
+            MatmulAttrs t = n.attrs();
+            Tensor da = null;
+            Tensor db = null;
+            if (a.isTracked()) {
+                // C = op(a) op(b): d op(a) = g op(b)^T; when op(a) = a^T, da = (g op(b)^T)^T = op(b) g^T.
+                da = t.transposeA() ? b.matmul(g, t.transposeB(), true) : g.matmul(b, false, !t.transposeB());
+            }
+            if (b.isTracked()) {
+                // d op(b) = op(a)^T g; when op(b) = b^T, db = (op(a)^T g)^T = g^T op(a).
+                db = t.transposeB() ? g.matmul(a, true, t.transposeA()) : a.matmul(g, !t.transposeA(), false);
+            }
+            return of(da == null ? null : sumTo(da, a), db == null ? null : sumTo(db, b));
         }
     },
     /** {@code x @ w + b}; inputs (x, w) or (x, w, b). */
@@ -95,8 +119,8 @@ public enum Op {
             Tensor x = n.in(0);
             Tensor w = n.in(1);
             Tensor b = n.inputs.length > 2 ? n.in(2) : null;
-            return of(x.isTracked() ? sumTo(g.matmul(w.mT()), x) : null,
-                    w.isTracked() ? sumTo(x.mT().matmul(g), w) : null,
+            return of(x.isTracked() ? sumTo(g.matmul(w, false, true), x) : null,
+                    w.isTracked() ? sumTo(x.matmul(g, true, false), w) : null,
                     b == null || !b.isTracked() ? null : sumTo(g, b));
         }
     },
@@ -259,6 +283,9 @@ public enum Op {
 
     /** Convolution geometry. */
     record ConvAttrs(Conv2dOptions options) { }
+
+    /** Which operands of a flagged matrix product are transposed. */
+    record MatmulAttrs(boolean transposeA, boolean transposeB) { }
 
     // ---- helpers shared by the rules --------------------------------------------------------
 

@@ -330,6 +330,19 @@ public final class Tensor implements AutoCloseable {
         return make(k().matmul(array, o.array), Op.MATMUL, null, this, o);
     }
 
+    /**
+     * {@code op(this) @ op(o)} where {@code op} transposes the last two axes when its flag is set; the same as
+     * {@code this.mT().matmul(o)} and so on, without materialising the transpose where the backend multiplies
+     * with flags. Differentiable to any order.
+     */
+    public Tensor matmul(Tensor o, boolean transposeThis, boolean transposeOther) {
+        if (!transposeThis && !transposeOther) {
+            return matmul(o);
+        }
+        return make(k().matmul(array, o.array, transposeThis, transposeOther), Op.MATMUL_T,
+                new Op.MatmulAttrs(transposeThis, transposeOther), this, o);
+    }
+
     /** {@code this @ w + b} through the backend's fused kernel; {@code b} may be null. */
     public Tensor linear(Tensor w, Tensor b) {
         NativeArray out = k().linear(array, w.array, b == null ? null : b.array);

@@ -463,6 +463,44 @@ final class Dl4jKernels implements Kernels {
         return wrap(out, x.dtype(), shapeOf(out));
     }
 
+    /**
+     * Transpose flags go to libnd4j's matmul (its integer arguments transX, transY), so no transposed copy is
+     * made (ND4J's transpose is a dense copy). Operands with equal batch dimensions only; broadcasting batch
+     * dimensions take the SPI's composition.
+     */
+    @Override
+    public NativeArray matmul(NativeArray a, NativeArray b, boolean transposeA, boolean transposeB) {
+        String name = "matmul";
+        Dl4jArray x = arg(a, name, "a");
+        Dl4jArray y = arg(b, name, "b");
+        sameDType(name, x, "a", y, "b");
+        Shape sa = x.shape();
+        Shape sb = y.shape();
+        if (!(transposeA || transposeB) || sa.rank() < 2 || sb.rank() < 2 || sa.rank() != sb.rank()
+                || !Arrays.equals(Arrays.copyOf(sa.dims(), sa.rank() - 2), Arrays.copyOf(sb.dims(), sb.rank() - 2))) {
+            return Kernels.super.matmul(a, b, transposeA, transposeB);
+        }
+        int m = transposeA ? sa.dim(-1) : sa.dim(-2);
+        int k = transposeA ? sa.dim(-2) : sa.dim(-1);
+        int kb = transposeB ? sb.dim(-1) : sb.dim(-2);
+        int n = transposeB ? sb.dim(-2) : sb.dim(-1);
+        if (k != kb) {
+            throw new IllegalArgumentException("dl4j matmul: inner dimensions differ, " + sa + (transposeA ? "^T" : "") + " @ "
+                    + sb + (transposeB ? "^T" : ""));
+        }
+        int[] outDims = sa.dims().clone();
+        outDims[outDims.length - 2] = m;
+        outDims[outDims.length - 1] = n;
+        Shape outShape = Shape.of(outDims);
+        DType dtype = x.dtype();
+        if (outShape.size() == 0 || k == 0) {
+            return wrap(outShape.size() == 0 ? nd.allocate(dtype, outShape) : filled(dtype, outShape, 0.0), dtype, outShape);
+        }
+        INDArray out = nd.allocate(dtype, outShape);
+        nd.custom("matmul").in(x.nd(name), y.nd(name)).out(out).ints(transposeA ? 1 : 0, transposeB ? 1 : 0).run();
+        return wrap(out, dtype, outShape);
+    }
+
     /** NumPy matmul of two rank >= 2 arrays into a fresh array (see {@link Kernels#matmul}). */
     private INDArray matmulInto(Dl4jArray x, Dl4jArray y, String name) {
         Shape sa = x.shape();

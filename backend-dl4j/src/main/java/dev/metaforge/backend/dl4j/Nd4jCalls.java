@@ -310,7 +310,13 @@ final class Nd4jCalls {
 
         void run() {
             ThreadContexts mine = contexts.get();
-            CachedContext cached = mine.contexts.computeIfAbsent(name, CachedContext::new);
+            // One context per op and argument arity: libnd4j keeps a context's arguments, and setting an empty list
+            // does not clear them, so a call without arguments must never reuse a context that had some
+            // (matmul with and without transpose flags).
+            String key = ints == null && bools == null && doubles == null ? name
+                    : name + "/" + (ints == null ? 0 : ints.length) + "/" + (bools == null ? 0 : bools.length)
+                    + "/" + (doubles == null ? 0 : doubles.length);
+            CachedContext cached = mine.contexts.computeIfAbsent(key, k -> new CachedContext(name));
             OpContext context = cached.context;
             try {
                 context.setInputArrays(inputs);

@@ -134,8 +134,11 @@ class CreationAndLifecycleTest extends KernelTestSupport {
                     EnumSet.copyOf(b.capabilities()));
             assertEquals("reference", b.kernels().backendName());
         }
-        assertThrows(IllegalArgumentException.class,
+        // No GPU: refused with the capability, like every backend; another CPU index is a plain bad argument.
+        assertThrows(dev.metaforge.spi.UnsupportedCapabilityException.class,
                 () -> provider.create(new BackendConfig(new Device("gpu", 0), Map.of())));
+        assertThrows(IllegalArgumentException.class,
+                () -> provider.create(new BackendConfig(new Device("cpu", 1), Map.of())));
     }
 
     @Test
