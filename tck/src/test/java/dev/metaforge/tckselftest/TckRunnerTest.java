@@ -273,6 +273,11 @@ class TckRunnerTest {
         JsonNode summary = json.get("summary");
         assertEquals(report.rules().size(), summary.get("total").asInt());
         assertEquals(report.summary().fail(), summary.get("fail").asInt());
+        // Readable by others like any file the user creates (the umask's permissions), not owner-only 0600.
+        java.nio.file.Path ordinary = Files.createFile(dir.resolve("ordinary"));
+        for (String name : List.of("conformance.json", "conformance.md")) {
+            assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(dir.resolve(name)), name);
+        }
         assertEquals(report.summary().requiredFailed(), summary.get("requiredFailed").asInt());
         String md = Files.readString(dir.resolve("conformance.md"));
         assertTrue(md.contains("**Verdict: NOT_CONFORMANT**"), md);
