@@ -35,4 +35,13 @@ public interface ConditionedTask {
     default boolean splitsOverContexts() {
         return false;
     }
+
+    /**
+     * What the training loss and the evaluation metrics of this task measure, keyed as
+     * {@link dev.metaforge.api.train.Objective#metricDescriptions()} keys them ({@code "training loss"},
+     * {@code "eval NAME"}). Default: none.
+     */
+    default java.util.Map<String, String> metricDescriptions() {
+        return java.util.Map.of();
+    }
 }
