@@ -274,9 +274,14 @@ class TckRunnerTest {
         assertEquals(report.rules().size(), summary.get("total").asInt());
         assertEquals(report.summary().fail(), summary.get("fail").asInt());
         // Readable by others like any file the user creates (the umask's permissions), not owner-only 0600.
-        java.nio.file.Path ordinary = Files.createFile(dir.resolve("ordinary"));
-        for (String name : List.of("conformance.json", "conformance.md")) {
-            assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(dir.resolve(name)), name);
+        Path ordinary = Files.createFile(Files.createTempDirectory("umask").resolve("ordinary"));
+        try {
+            for (String name : List.of("conformance.json", "conformance.md")) {
+                assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(dir.resolve(name)), name);
+            }
+        } finally {
+            Files.delete(ordinary);
+            Files.delete(ordinary.getParent());
         }
         assertEquals(report.summary().requiredFailed(), summary.get("requiredFailed").asInt());
         String md = Files.readString(dir.resolve("conformance.md"));
