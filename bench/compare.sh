@@ -22,7 +22,6 @@
 # Quote only ratios from the "quiet" table, with the date, the load and this command.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/metaforge-bench.jar"
 PY=/usr/bin/python3
 
 if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
@@ -31,10 +30,8 @@ if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
   echo "(libopenblas0-openmp matters: without it torch uses the reference BLAS, about 30x slower matmul.)" >&2
   exit 2
 fi
-if [[ ! -f "$JAR" ]]; then
-  echo "missing $JAR; build it with: ./mvnw -q -pl bench package -DskipTests (after installing the other modules)" >&2
-  exit 2
-fi
+# shellcheck source=jar.sh
+source "$ROOT/bench/jar.sh"  # builds the jar with -Pbench when missing
 
 ROUNDS="${ROUNDS:-3}"
 WORKLOADS="${WORKLOADS:-hyper mlp maml fomaml}"

@@ -18,16 +18,13 @@
 # WARMUP (3 s), MEASURE (6 s), RESULTS (raw lines file).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/metaforge-bench.jar"
 PY=/usr/bin/python3
 if ! "$PY" -c 'import torch' 2>/dev/null; then
   echo "PyTorch is not importable by $PY; install with: apt-get install -y python3-torch python3-numpy libopenblas0-openmp" >&2
   exit 2
 fi
-if [[ ! -f "$JAR" ]]; then
-  echo "missing $JAR; build it with: ./mvnw -q -DskipTests package -pl bench -am" >&2
-  exit 2
-fi
+# shellcheck source=jar.sh
+source "$ROOT/bench/jar.sh"  # builds the jar with -Pbench when missing
 ROUNDS="${ROUNDS:-3}"
 EXPERTS="${EXPERTS:-8 16 32 64}"
 BACKENDS="${BACKENDS:-djl dl4j}"

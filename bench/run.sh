@@ -11,15 +11,12 @@
 # Extra JVM options: BENCH_JVM_ARGS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/bench/target/metaforge-bench.jar"
 if [[ $# -lt 1 ]]; then
   echo "usage: bench/run.sh CLASS [args...]   (CLASS in dev.metaforge.bench, e.g. PairedMain)" >&2
   exit 2
 fi
-if [[ ! -f "$JAR" ]]; then
-  echo "missing $JAR; build it with: ./mvnw -q -pl bench package -DskipTests (after installing the other modules)" >&2
-  exit 2
-fi
+# shellcheck source=jar.sh
+source "$ROOT/bench/jar.sh"  # builds the jar with -Pbench when missing
 CLASS="$1"
 shift
 [[ "$CLASS" == *.* ]] || CLASS="dev.metaforge.bench.$CLASS"

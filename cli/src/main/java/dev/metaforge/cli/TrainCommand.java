@@ -123,8 +123,11 @@ public final class TrainCommand implements Callable<Integer> {
             }
             SpecRegistry specs = SpecRegistry.load(root.context().classLoader());
             TrainSpec spec = readSpec(specs, specFile);
+            String cadenceNote = null;
             if (steps != null) {
-                spec = spec.withSteps(steps);
+                dev.metaforge.cli.run.Cadence.Rescaled rescaled = dev.metaforge.cli.run.Cadence.withSteps(spec, steps);
+                spec = rescaled.spec();
+                cadenceNote = rescaled.note().orElse(null);
             }
             Path outDir = out != null ? out : Path.of("runs", specName(specFile));
             if (spark == null && (shards != null || !sparkConf.isEmpty())) {
@@ -137,7 +140,9 @@ public final class TrainCommand implements Callable<Integer> {
             try (Backend chosen = openBackend(root.context(), backend, device);
                  TrainingCluster.Session session = spark == null || dryRun ? null : connect(root.context(), err)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
-                Trainer trainer = new Trainer(engine, specs, err, root.context().terminal()).withMemoryBudget(budget);
+                Trainer trainer = new Trainer(engine, specs).withMemoryBudget(budget)
+                        .withListener(new dev.metaforge.cli.run.ConsoleProgress(err, root.context().terminal(), System::nanoTime))
+                        .withListener(new dev.metaforge.cli.run.RunPlots());
                 if (dryRun) {
                     PreflightReport report = trainer.preflight(spec, baseDir(specFile), specFile.toString());
                     stdout.println(report.summary());
@@ -146,6 +151,10 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 if (session != null) {
                     trainer = trainer.withObjectiveDecorator(session);
+                }
+                if (cadenceNote != null) {
+                    err.println(cadenceNote);
+                    err.flush();
                 }
                 Trainer.Start start = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH;
                 TrainResult result = trainer.train(spec, specFile.toString(), baseDir(specFile), outDir, start);
@@ -230,6 +239,10 @@ public final class TrainCommand implements Callable<Integer> {
         node.put("finalLoss", result.finalLoss());
         ObjectNode eval = node.putObject("eval");
         result.eval().forEach(eval::put);
+        if (!result.metricDescriptions().isEmpty()) {
+            ObjectNode metrics = node.putObject("metrics");
+            result.metricDescriptions().forEach(metrics::put);
+        }
         node.put("checkpoint", result.checkpoint().toString());
         try {
             return json.writeValueAsString(node);

@@ -147,6 +147,11 @@ final class DistributedObjective implements Objective {
     }
 
     @Override
+    public Map<String, String> metricDescriptions() {
+        return local.metricDescriptions();
+    }
+
+    @Override
     public void beforeStep(Params params, long step) {
         local.beforeStep(params, step);
     }

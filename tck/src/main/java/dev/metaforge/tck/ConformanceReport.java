@@ -5,14 +5,12 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.metaforge.api.checkpoint.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -232,26 +230,11 @@ public record ConformanceReport(String backend, String backendVersion, String de
     public void writeTo(Path dir) {
         try {
             Files.createDirectories(dir);
-            writeAtomically(dir.resolve(JSON_FILE), toJson());
-            writeAtomically(dir.resolve(MARKDOWN_FILE), toMarkdown());
+            // AtomicFiles, not Files.createTempFile + move: that left the reports owner-only (0600).
+            AtomicFiles.writeString(dir.resolve(JSON_FILE), toJson());
+            AtomicFiles.writeString(dir.resolve(MARKDOWN_FILE), toMarkdown());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the conformance report to " + dir, e);
-        }
-    }
-
-    /** Writes {@code text} to a temporary file next to {@code target}, then renames it into place. */
-    static void writeAtomically(Path target, String text) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 

@@ -273,6 +273,16 @@ class TckRunnerTest {
         JsonNode summary = json.get("summary");
         assertEquals(report.rules().size(), summary.get("total").asInt());
         assertEquals(report.summary().fail(), summary.get("fail").asInt());
+        // Readable by others like any file the user creates (the umask's permissions), not owner-only 0600.
+        Path ordinary = Files.createFile(Files.createTempDirectory("umask").resolve("ordinary"));
+        try {
+            for (String name : List.of("conformance.json", "conformance.md")) {
+                assertEquals(Files.getPosixFilePermissions(ordinary), Files.getPosixFilePermissions(dir.resolve(name)), name);
+            }
+        } finally {
+            Files.delete(ordinary);
+            Files.delete(ordinary.getParent());
+        }
         assertEquals(report.summary().requiredFailed(), summary.get("requiredFailed").asInt());
         String md = Files.readString(dir.resolve("conformance.md"));
         assertTrue(md.contains("**Verdict: NOT_CONFORMANT**"), md);

@@ -49,4 +49,13 @@ public interface ConditionedTask {
             }
         }
     }
+
+    /**
+     * What the training loss and the evaluation metrics of this task measure, keyed as
+     * {@link dev.metaforge.api.train.Objective#metricDescriptions()} keys them ({@code "training loss"},
+     * {@code "eval NAME"}). Default: none.
+     */
+    default java.util.Map<String, String> metricDescriptions() {
+        return java.util.Map.of();
+    }
 }

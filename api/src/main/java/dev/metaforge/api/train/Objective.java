@@ -47,6 +47,16 @@ public interface Objective {
     default void beforeStep(Params params, long step) {
     }
 
+    /**
+     * What the metrics measure, for people reading a run's summary and plot, keyed as they are shown:
+     * {@code "training loss"} for the loss being minimised and {@code "eval NAME"} for each metric of
+     * {@link #evaluate}, e.g. {@code "eval mse" -> "distance to the optimal regressor: the signal"}.
+     * Say when the training loss has a floor or is not the quantity to watch. Default: none.
+     */
+    default Map<String, String> metricDescriptions() {
+        return Map.of();
+    }
+
     /** Non-trainable state that must survive a checkpoint (e.g. snapshots); none by default. */
     default Params state() {
         return Params.empty();

@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,35 +25,37 @@ import java.util.Map;
  * <ul>
  *   <li>{@value #METRICS_FILE}: one JSON object per logged step ({@code step, loss, seconds,
  *       stepsPerSecond}) and per evaluation ({@code step, seconds, eval: {...}});</li>
- *   <li>{@value #PLOT_FILE}: the training loss against the step, log scale;</li>
- *   <li>{@value #EXPERTS_PLOT_FILE}: when the model has mixture-of-experts layers (terms named
- *       {@code ...expert_load.i}), the fraction of assignments each expert received against the step;</li>
  *   <li>{@value #CHECKPOINT_FILE}: parameters, optimizer and objective state (safetensors, see
  *       {@link Checkpoint});</li>
  *   <li>{@value #SPEC_FILE}: the resolved spec (defaults filled in, overrides applied).</li>
  * </ul>
- * Every file is replaced atomically. With {@code resume}, the run continues from the checkpoint:
+ * Every file is replaced atomically. The trainer prints nothing and draws nothing: what a run
+ * reports as it goes (summary, steps, evaluations, checkpoints, the end) goes to the
+ * {@link TrainingListener}s added with {@link #withListener}; {@link TrainingListener#log} is a plain
+ * text log, and the {@code metaforge} command adds a live progress line and the plots
+ * ({@value #PLOT_FILE}, {@value #EXPERTS_PLOT_FILE}). With {@code resume}, the run continues from the checkpoint:
  * parameters, optimizer state and step count and objective state are restored, and
  * {@value #METRICS_FILE} is cut back to the checkpoint's step, so the files of an interrupted and
  * resumed run equal those of an uninterrupted one (apart from timings).
  *
  * <pre>{@code
- * Trainer trainer = new Trainer(engine, specs, new PrintWriter(System.err, true), System.console() != null);
+ * Trainer trainer = new Trainer(engine, specs).withListener(TrainingListener.log(new PrintWriter(System.err, true)));
  * TrainResult result = trainer.train(spec, specFile.getParent(), Path.of("runs/sin"), false);
  * }</pre>
  */
 @SuppressWarnings("try") // scopes and NoGrad are opened for their effect on the tensors inside, not used by name
 public final class Trainer {
     public static final String METRICS_FILE = "metrics.jsonl";
+    /** The loss plot the {@code metaforge} command's plot listener writes (not the trainer). */
     public static final String PLOT_FILE = "loss.png";
+    /** The expert-load plot the {@code metaforge} command's plot listener writes for mixture-of-experts runs. */
     public static final String EXPERTS_PLOT_FILE = "experts.png";
     public static final String CHECKPOINT_FILE = "checkpoint.safetensors";
     public static final String SPEC_FILE = "spec.json";
 
     private final Engine engine;
     private final SpecRegistry specs;
-    private final PrintWriter progressOut;
-    private final boolean liveProgress;
+    private final List<TrainingListener> listeners;
     private final MemoryBudget budget;
 
     /** How a run treats an output directory that already holds one. */
@@ -66,28 +70,46 @@ public final class Trainer {
     private final ObjectiveDecorator decorator;
 
     /**
-     * @param engine       the backend to train on (its default dtype is replaced by the spec's)
-     * @param specs        the registry, for nested specs and for writing {@value #SPEC_FILE}
-     * @param progressOut  where progress goes (normally standard error: {@code new PrintWriter(System.err, true)})
-     * @param liveProgress true on a terminal: one line rewritten in place; false: a line per logged step
+     * A trainer that reports to no one: add listeners with {@link #withListener}.
+     *
+     * @param engine the backend to train on (its default dtype is replaced by the spec's)
+     * @param specs  the registry, for nested specs and for writing {@value #SPEC_FILE}
      */
-    public Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress) {
-        this(engine, specs, progressOut, liveProgress, MemoryBudget.defaultBudget(), null);
+    public Trainer(Engine engine, SpecRegistry specs) {
+        this(engine, specs, List.of(), MemoryBudget.defaultBudget(), null);
     }
 
-    private Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress, MemoryBudget budget,
+    /**
+     * A trainer logging plain text to {@code progressOut} ({@link TrainingListener#log}).
+     *
+     * @param liveProgress ignored: a live line is the {@code metaforge} command's listener
+     * @deprecated use {@code new Trainer(engine, specs).withListener(TrainingListener.log(progressOut))};
+     *             kept so code written against the old constructor still compiles
+     */
+    @Deprecated
+    public Trainer(Engine engine, SpecRegistry specs, PrintWriter progressOut, boolean liveProgress) {
+        this(engine, specs, List.of(TrainingListener.log(progressOut)), MemoryBudget.defaultBudget(), null);
+    }
+
+    private Trainer(Engine engine, SpecRegistry specs, List<TrainingListener> listeners, MemoryBudget budget,
                     ObjectiveDecorator decorator) {
         this.engine = requireNonNull(engine, "engine is null");
         this.specs = requireNonNull(specs, "specs is null");
-        this.progressOut = requireNonNull(progressOut, "progressOut is null");
-        this.liveProgress = liveProgress;
+        this.listeners = List.copyOf(listeners);
         this.budget = requireNonNull(budget, "budget is null");
         this.decorator = decorator;
     }
 
+    /** The same trainer, also reporting to {@code listener} (after the listeners already added). */
+    public Trainer withListener(TrainingListener listener) {
+        List<TrainingListener> more = new ArrayList<>(listeners);
+        more.add(requireNonNull(listener, "listener is null"));
+        return new Trainer(engine, specs, more, budget, decorator);
+    }
+
     /** The same trainer checking specs against another memory budget (default: {@link MemoryBudget#defaultBudget()}). */
     public Trainer withMemoryBudget(MemoryBudget newBudget) {
-        return new Trainer(engine, specs, progressOut, liveProgress, newBudget, decorator);
+        return new Trainer(engine, specs, listeners, newBudget, decorator);
     }
 
     /**
@@ -106,7 +128,7 @@ public final class Trainer {
      * and resumption are unchanged.
      */
     public Trainer withObjectiveDecorator(ObjectiveDecorator decorator) {
-        return new Trainer(engine, specs, progressOut, liveProgress, budget, requireNonNull(decorator, "decorator is null"));
+        return new Trainer(engine, specs, listeners, budget, requireNonNull(decorator, "decorator is null"));
     }
 
     /**
@@ -151,7 +173,7 @@ public final class Trainer {
         try {
             if (start == Start.OVERWRITE) {
                 // Only the files a run writes, under the lock: anything else the user keeps there stays.
-                for (String name : new String[] {CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, SPEC_FILE}) {
+                for (String name : new String[] {CHECKPOINT_FILE, METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
                     Files.deleteIfExists(outDir.resolve(name));
                 }
             }
@@ -161,11 +183,20 @@ public final class Trainer {
             }
             TrainingLoop[] loop = new TrainingLoop[1];
             try {
-                return prepareAndRun(spec, baseDir, outDir, resume, checkpointFile, report, runDir, loop);
+                TrainResult result = prepareAndRun(spec, baseDir, outDir, start, checkpointFile, report, runDir, loop);
+                listeners.forEach(l -> l.runFinished(result));
+                return result;
             } finally {
                 stepped = loop[0] != null && loop[0].stepsRunHere() > 0;
             }
         } catch (IOException | RuntimeException | Error e) {
+            for (TrainingListener listener : listeners) {
+                try {
+                    listener.runFailed(e);
+                } catch (RuntimeException listenerError) {
+                    e.addSuppressed(listenerError);
+                }
+            }
             if (!stepped) {
                 try {
                     runDir.abandon();
@@ -179,14 +210,12 @@ public final class Trainer {
         }
     }
 
-    private TrainResult prepareAndRun(TrainSpec spec, Path baseDir, Path outDir, boolean resume, Path checkpointFile,
+    private TrainResult prepareAndRun(TrainSpec spec, Path baseDir, Path outDir, Start start, Path checkpointFile,
                                       PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
+        boolean resume = start == Start.RESUME;
         Engine runEngine = engine.withDefaultDType(spec.engineDType());
         String hash = spec.trajectoryHash(specs);
-        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> {
-            progressOut.println("warning: " + warning);
-            progressOut.flush();
-        }) : null;
+        Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> notice("warning: " + warning)) : null;
         if (checkpoint != null) {
             if (!checkpoint.specHash().equals(hash)) {
                 throw new TrainingException("cannot resume from " + checkpointFile + ": it was written by a different spec "
@@ -203,7 +232,7 @@ public final class Trainer {
         Objective built = RunSupport.buildObjective(spec, context);
         Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
-        for (String name : new String[] {METRICS_FILE, PLOT_FILE, SPEC_FILE}) {
+        for (String name : new String[] {METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
             if (!Files.exists(outDir.resolve(name))) {
                 runDir.created(outDir.resolve(name));
             }
@@ -222,21 +251,19 @@ public final class Trainer {
         loopOut[0] = loop;
         try (loop) {
             AtomicFiles.writeString(outDir.resolve(SPEC_FILE), specs.write(spec) + "\n");
-            return run(spec, hash, loop, metrics, outDir, elapsedBefore, checkpoint, report);
+            return run(spec, hash, loop, metrics, outDir, elapsedBefore, checkpoint, report, start);
         }
     }
 
     private TrainResult run(TrainSpec spec, String hash, TrainingLoop loop, MetricsLog metrics, Path outDir,
-                            double elapsedBefore, Checkpoint resumedFrom, PreflightReport report) throws IOException {
-        Progress progress = new Progress(progressOut, liveProgress, spec.steps());
-        progress.message(report.oneLine());
+                            double elapsedBefore, Checkpoint resumedFrom, PreflightReport report, Start startMode) throws IOException {
         String backendName = engine.backend().name();
-        long parameterCount = loop.params().count();
-        progress.message("training " + outDir.getFileName() + " on " + backendName + " (" + spec.dtype() + "): "
-                + parameterCount + " parameters, " + (resumedFrom == null ? "" : "resuming at step " + resumedFrom.step() + ", ")
-                + spec.steps() + " steps, output " + outDir);
+        TrainingListener.RunStarted info = new TrainingListener.RunStarted(String.valueOf(outDir.getFileName()), outDir, backendName,
+                spec.dtype(), loop.params().count(), resumedFrom == null ? 0 : resumedFrom.step(), spec.steps(), startMode,
+                spec.logEvery(), spec.evalEvery(), report.oneLine(), loop.objective().metricDescriptions());
+        listeners.forEach(l -> l.runStarted(info));
         if (resumedFrom != null && !resumedFrom.backend().equals(backendName)) {
-            progress.message("note: the checkpoint was written on backend '" + resumedFrom.backend() + "', this run uses '"
+            notice("note: the checkpoint was written on backend '" + resumedFrom.backend() + "', this run uses '"
                     + backendName + "'; results will differ from an uninterrupted run in the last bits");
         }
         long start = System.nanoTime();
@@ -248,20 +275,22 @@ public final class Trainer {
             double loss = loop.step();
             long done = loop.completedSteps();
             lastLoss = loss;
-            progress.stepDone(done, loss);
             boolean last = done == spec.steps();
             double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
-            if (done % spec.logEvery() == 0 || last) {
+            boolean logged = done % spec.logEvery() == 0 || last;
+            if (logged) {
                 double stepsPerSecond = (done - lastLogStep) / Math.max(1e-9, seconds - lastLogSeconds);
                 metrics.addTrain(done, loss, loop.lastTerms(), seconds, stepsPerSecond);
-                progress.logged(done, loss);
                 lastLogStep = done;
                 lastLogSeconds = seconds;
             }
+            TrainingListener.Step stepEvent = new TrainingListener.Step(done, spec.steps(), loss, logged,
+                    logged ? loop.lastTerms() : Map.of(), seconds);
+            listeners.forEach(l -> l.stepCompleted(stepEvent));
             if ((spec.evalEvery() > 0 && done % spec.evalEvery() == 0) || last) {
                 lastEval = loop.evaluate();
                 metrics.addEval(done, seconds, lastEval);
-                progress.eval(done, lastEval);
+                evaluated(done, lastEval);
             }
             if ((spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0) || last) {
                 persist(spec, hash, loop, metrics, outDir, elapsedBefore + (System.nanoTime() - start) / 1e9);
@@ -269,24 +298,27 @@ public final class Trainer {
                 metrics.flushIfDue();
             }
         }
-        progress.finish();
         if (lastEval == null) {
             // Resumed at the final step: nothing left to train; report the final metrics again.
             lastEval = loop.evaluate();
-            progress.eval(loop.completedSteps(), lastEval);
+            evaluated(loop.completedSteps(), lastEval);
         }
-        return new TrainResult(loop.completedSteps(), lastLoss, lastEval, outDir);
+        return new TrainResult(loop.completedSteps(), lastLoss, lastEval, outDir, info.metricDescriptions());
     }
 
-    /** Metrics, plot and checkpoint, in that order: a crash in between leaves a checkpoint no newer than the metrics. */
+    private void evaluated(long step, Map<String, Double> metrics) {
+        TrainingListener.Evaluation evaluation = new TrainingListener.Evaluation(step, metrics);
+        listeners.forEach(l -> l.evaluated(evaluation));
+    }
+
+    private void notice(String text) {
+        listeners.forEach(l -> l.notice(text));
+    }
+
+    /** Metrics, then checkpoint, then the listeners: a crash in between leaves a checkpoint no newer than the metrics. */
     private void persist(TrainSpec spec, String hash, TrainingLoop loop, MetricsLog metrics, Path outDir, double seconds)
             throws IOException {
         metrics.flush();
-        AtomicFiles.writeBytes(outDir.resolve(PLOT_FILE), LossPlot.pngOfSeries(outDir.getFileName() + ": training loss and evaluation", plotSeries(metrics)));
-        byte[] experts = ExpertLoadPlot.png(String.valueOf(outDir.getFileName()), metrics.termPoints());
-        if (experts != null) {
-            AtomicFiles.writeBytes(outDir.resolve(EXPERTS_PLOT_FILE), experts);
-        }
         Map<String, TensorData> objectiveState;
         try (Scope scope = Scope.open()) {
             objectiveState = RunSupport.hostCopy(loop.objective().state());
@@ -297,6 +329,12 @@ public final class Trainer {
         Checkpoint checkpoint = new Checkpoint(loop.completedSteps(), spec.seed(), hash, engine.backend().name(),
                 RunSupport.hostCopy(loop.params()), RunSupport.hostCopy(loop.optimizer().state()), objectiveState, extra);
         checkpoint.save(outDir.resolve(CHECKPOINT_FILE));
+        if (!listeners.isEmpty()) {
+            TrainingListener.CheckpointWritten written = new TrainingListener.CheckpointWritten(loop.completedSteps(),
+                    outDir.resolve(CHECKPOINT_FILE), outDir,
+                    new TrainingListener.History(metrics.trainPoints(), metrics.evalPoints(), metrics.termPoints()));
+            listeners.forEach(l -> l.checkpointWritten(written));
+        }
     }
 
     private static TrainingLoop restore(Checkpoint checkpoint, Path file, Objective objective, Optimizer optimizer,
@@ -318,13 +356,5 @@ public final class Trainer {
 
     private static String abbreviate(String hash) {
         return hash.length() > 12 ? hash.substring(0, 12) : hash;
-    }
-
-    /** The training loss and every evaluation metric, as curves of one plot. */
-    private static java.util.List<LossPlot.Series> plotSeries(MetricsLog metrics) {
-        java.util.List<LossPlot.Series> series = new java.util.ArrayList<>();
-        series.add(new LossPlot.Series("training loss", metrics.trainPoints()));
-        metrics.evalPoints().forEach((name, points) -> series.add(new LossPlot.Series("eval " + name, points)));
-        return series;
     }
 }

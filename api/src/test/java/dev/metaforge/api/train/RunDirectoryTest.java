@@ -34,7 +34,7 @@ class RunDirectoryTest {
     private final SpecRegistry specs = TestExperiments.registry();
 
     private Trainer trainer(StringWriter progress) {
-        return new Trainer(Engine.of(new ReferenceBackend(), DType.FLOAT64), specs, new PrintWriter(progress, true), false);
+        return new Trainer(Engine.of(new ReferenceBackend(), DType.FLOAT64), specs).withListener(TrainingListener.log(new PrintWriter(progress, true)));
     }
 
     private static TrainSpec spec(int steps) {

@@ -156,7 +156,7 @@ class StatefulTrainingTest {
         }
     }));
     private final Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
-    private final Trainer trainer = new Trainer(engine, specs, new PrintWriter(new StringWriter(), true), false);
+    private final Trainer trainer = new Trainer(engine, specs);
 
     private static TrainSpec spec(int steps) {
         return new TrainSpec(new StatefulExperiment(), new TestExperiments.AdamSpec(0.02), steps, 5L, "float64", 2, 10, 0);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,6 @@ import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.spi.DType;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +35,57 @@ class TrainerTest {
     private final SpecRegistry specs = TestExperiments.registry();
     private final Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
     private final StringWriter progressText = new StringWriter();
-    private final Trainer trainer = new Trainer(engine, specs, new PrintWriter(progressText, true), false);
+    private final Recorder recorder = new Recorder();
+    private final Trainer trainer = new Trainer(engine, specs)
+            .withListener(TrainingListener.log(new PrintWriter(progressText, true)))
+            .withListener(recorder);
+
+    /** Writes down every event, in order, as a short string. */
+    private static final class Recorder implements TrainingListener {
+        final List<String> events = new ArrayList<>();
+        RunStarted started;
+        CheckpointWritten lastCheckpoint;
+        TrainResult finished;
+        Throwable failed;
+
+        @Override
+        public void runStarted(RunStarted run) {
+            started = run;
+            events.add("started@" + run.startStep() + "/" + run.totalSteps());
+        }
+
+        @Override
+        public void stepCompleted(Step step) {
+            if (step.logged()) {
+                events.add("logged@" + step.step());
+            } else {
+                assertTrue(step.terms().isEmpty(), "terms only at logged steps");
+            }
+        }
+
+        @Override
+        public void evaluated(Evaluation evaluation) {
+            events.add("eval@" + evaluation.step());
+        }
+
+        @Override
+        public void checkpointWritten(CheckpointWritten checkpoint) {
+            lastCheckpoint = checkpoint;
+            events.add("checkpoint@" + checkpoint.step());
+        }
+
+        @Override
+        public void runFinished(TrainResult result) {
+            finished = result;
+            events.add("finished");
+        }
+
+        @Override
+        public void runFailed(Throwable error) {
+            failed = error;
+            events.add("failed");
+        }
+    }
 
     @TempDir
     Path dir;
@@ -74,9 +123,14 @@ class TrainerTest {
         }
         assertTrue(result.eval().get("mse") < 0.5 * initialMse, result.eval() + " vs initial mse " + initialMse);
 
-        BufferedImage plot = ImageIO.read(out.resolve(Trainer.PLOT_FILE).toFile());
-        assertEquals(LossPlot.WIDTH, plot.getWidth());
-        assertEquals(LossPlot.HEIGHT, plot.getHeight());
+        // The listeners saw the run as the files record it, in order.
+        assertEquals(List.of("started@0/30", "logged@10", "eval@15", "logged@20", "logged@30", "eval@30", "checkpoint@30", "finished"),
+                recorder.events);
+        assertEquals(out, recorder.started.outDir());
+        assertEquals(List.of(10.0, 20.0, 30.0), recorder.lastCheckpoint.history().trainingLoss().stream().map(p -> p[0]).toList());
+        assertEquals(result.finalLoss(), recorder.lastCheckpoint.history().trainingLoss().get(2)[1]);
+        assertEquals(List.of(15.0, 30.0), recorder.lastCheckpoint.history().eval().get("mse").stream().map(p -> p[0]).toList());
+        assertEquals(result, recorder.finished);
 
         Checkpoint checkpoint = Checkpoint.load(out.resolve(Trainer.CHECKPOINT_FILE));
         assertEquals(30, checkpoint.step());
@@ -95,12 +149,43 @@ class TrainerTest {
         assertEquals(spec(30, 10, 15, 0), reread);
 
         try (var files = Files.list(out)) {
-            assertEquals(List.of(RunDirectory.LOCK_FILE, "checkpoint.safetensors", "loss.png", "metrics.jsonl", "spec.json"),
+            // No plot: the trainer draws nothing itself (the metaforge command's plot listener does).
+            assertEquals(List.of(RunDirectory.LOCK_FILE, "checkpoint.safetensors", "metrics.jsonl", "spec.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left behind");
         }
         String progress = progressText.toString();
         assertTrue(progress.contains("step 10/30  loss "), progress);
         assertTrue(progress.contains("eval step 15:  mse "), progress);
+        assertTrue(progress.contains("training run on reference (float64): "), progress);
+    }
+
+    @Test
+    void aFailedRunIsReportedToTheListenersAndThenThrown() throws IOException {
+        Path out = dir.resolve("twice");
+        trainer.train(spec(4, 2, 0, 0), dir, out, false);
+        recorder.events.clear();
+        TrainingException e = assertThrows(TrainingException.class, () -> trainer.train(spec(4, 2, 0, 0), dir, out, false));
+        assertEquals(List.of("failed"), recorder.events);
+        assertSame(e, recorder.failed);
+    }
+
+    @Test
+    void aTrainerWithoutListenersWritesNoPlotAndPrintsNothing() throws IOException {
+        Path out = dir.resolve("quiet");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream before = System.err;
+        java.io.PrintStream beforeOut = System.out;
+        try {
+            System.setErr(new java.io.PrintStream(err, true));
+            System.setOut(new java.io.PrintStream(err, true));
+            new Trainer(engine, specs).train(spec(6, 2, 3, 0), dir, out, false);
+        } finally {
+            System.setErr(before);
+            System.setOut(beforeOut);
+        }
+        assertEquals("", err.toString());
+        assertFalse(Files.exists(out.resolve(Trainer.PLOT_FILE)));
+        assertTrue(Files.exists(out.resolve(Trainer.CHECKPOINT_FILE)));
     }
 
     /**

@@ -119,6 +119,11 @@ public final class HyperObjective implements ShardedObjective {
     }
 
     @Override
+    public Map<String, String> metricDescriptions() {
+        return task.metricDescriptions();
+    }
+
+    @Override
     public Map<String, Double> evaluate(Params params) {
         ConditionedBatch batch = task.evaluation(engine);
         return batch.metrics(predict(params, batch.context(), batch.inputs()));

@@ -1,6 +1,5 @@
 package dev.metaforge.plugins.moe;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -119,8 +118,7 @@ class MoeSpecTest {
             }
             assertTrue(names.stream().anyMatch(n -> n.endsWith(".drop_rate")) && names.stream().anyMatch(n -> n.endsWith(".router_entropy")),
                     router + ": " + names);
-            byte[] png = Files.readAllBytes(out.resolve(Trainer.EXPERTS_PLOT_FILE));
-            assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4), router);
+            // experts.png is drawn from these terms by the CLI's plot listener (cli RunPlotsTest), not by the Trainer.
         }
     }
 
