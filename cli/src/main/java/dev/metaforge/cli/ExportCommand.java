@@ -92,7 +92,7 @@ public final class ExportCommand implements Callable<Integer> {
                 return fail(err, "checkpoint does not fit " + model.specFile() + ": " + e.getMessage());
             }
             String python = export.modelPy(model.specFile().getFileName().toString(), experiment.exampleShape(), experiment.inputMean(),
-                    experiment.inputStd());
+                    experiment.inputStd(), model.spec().engineDType());
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("format", "pt");   // what safetensors.torch writes: a PyTorch state dict
             metadata.put("metaforge_spec", model.specFile().getFileName().toString());
