@@ -278,6 +278,18 @@ class ExportCommandTest {
     }
 
     @Test
+    void theModelViewAddsNothingToTheWrittenSpecSoTrajectoryHashesStay() throws IOException {
+        SpecRegistry specs = SpecRegistry.load(TrainTestPlugin.loader());
+        for (String json : List.of(CNN.formatted("float32"), SIN)) {
+            TrainSpec spec = specs.read(json, TrainSpec.class, "test");
+            String written = specs.write(spec);
+            for (String word : List.of("exampleShape", "inputMean", "inputStd", "evaluatesWithState")) {
+                assertFalse(written.contains(word), word + " in " + written);
+            }
+        }
+    }
+
+    @Test
     void aModuleWithNoTorchEquivalentIsRefusedByItsTypeNameBeforeAnyFileIsWritten() throws IOException {
         String moe = """
                 {"experiment": {"type": "classification",
