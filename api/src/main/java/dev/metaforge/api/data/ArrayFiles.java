@@ -141,12 +141,16 @@ public final class ArrayFiles {
             throw new ArrayFileException(file, "the array is a scalar (shape ()); save at least one axis, [N, ...]");
         }
         Shape shape;
+        long dataBytes = dtype.byteSize();
         try {
             shape = Shape.of(dims.stream().mapToInt(Integer::intValue).toArray());
-        } catch (IllegalArgumentException e) {
-            throw new ArrayFileException(file, "invalid shape (" + shapeText + "): " + e.getMessage());
+            for (int d : shape.dims()) {
+                dataBytes = Math.multiplyExact(dataBytes, d);   // no wrap-around: a huge shape is an error, not a small one
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new ArrayFileException(file, "invalid shape (" + shapeText + "): " + (e instanceof ArithmeticException
+                    ? "too many values" : e.getMessage()));
         }
-        long dataBytes = shape.size() * dtype.byteSize();
         long available = bytes.length - headerStart - headerLength;
         if (available != dataBytes) {
             throw new ArrayFileException(file, "shape " + shape + " of " + descr + " needs " + dataBytes + " data bytes but the file has "
