@@ -74,6 +74,12 @@ record TrainedModel(Path specFile, TrainSpec spec, ModelExperiment experiment, M
             err.println("metaforge: warning: " + warning);
             err.flush();
         });
+        if (!loaded.specHash().equals(spec.trajectoryHash(specs))) {
+            // Not an error: the parameters are checked against the model itself; another seed or optimizer is fine.
+            err.println("metaforge: warning: checkpoint " + file + " was not written by a run of " + specFile
+                    + " (experiment, optimizer, seed or dtype differ); it is used if its parameters fit the model");
+            err.flush();
+        }
         return new TrainedModel(specFile, spec, experiment, module, modelJson, loaded);
     }
 }

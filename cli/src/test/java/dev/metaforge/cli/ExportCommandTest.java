@@ -134,6 +134,7 @@ class ExportCommandTest {
         Path out = dir.resolve("torch").resolve("sin.safetensors");
         TrainCommandTest.Run export = run("export", runDir.toString(), "--format", "torch", "--out", out.toString());
         assertEquals(0, export.exitCode(), export.err());
+        assertFalse(export.err().contains("warning"), export.err());
         Checkpoint checkpoint = Checkpoint.load(runDir.resolve("checkpoint.safetensors"));
         SafetensorsFile exported = Safetensors.read(out);
 
@@ -174,6 +175,8 @@ class ExportCommandTest {
         TrainCommandTest.Run export = run("export", spec.toString(), "--checkpoint", dir.resolve("cnn.safetensors").toString(),
                 "--out", out.toString());
         assertEquals(0, export.exitCode(), export.err());
+        assertTrue(export.err().contains("warning: checkpoint " + dir.resolve("cnn.safetensors") + " was not written by a run of "),
+                export.err());
         Checkpoint checkpoint = Checkpoint.load(dir.resolve("cnn.safetensors"));
         SafetensorsFile exported = Safetensors.read(out);
         assertEquals(List.of("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
