@@ -100,6 +100,14 @@ class ConsumerResolutionTest {
         Map<String, String> expected = new TreeMap<>();
         published().forEach(m -> expected.put(m.artifactId(), version));
         assertEquals(expected, listed, "metaforge-bom must list exactly the published jar modules (those without maven.deploy.skip)");
+        // Its own lifecycle (clean, install, deploy) runs the parent's plugin versions: they are what an offline build has.
+        Map<String, String> parentPlugins = new TreeMap<>();
+        for (Element p : children(child(child(child(pom(root.resolve("pom.xml")), "build"), "pluginManagement"), "plugins"), "plugin")) {
+            parentPlugins.put(text(p, "artifactId"), text(p, "version"));
+        }
+        for (Element p : children(child(child(child(bom, "build"), "pluginManagement"), "plugins"), "plugin")) {
+            assertEquals(parentPlugins.get(text(p, "artifactId")), text(p, "version"), text(p, "artifactId") + " in bom/pom.xml");
+        }
     }
 
     @Test
