@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         versionProvider = MetaforgeCommand.Version.class,
         description = "Hypernetworks, metanetworks, mixture-of-experts and meta-learners over pluggable backends.",
         subcommands = {BackendsCommand.class, TckCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class,
+                PredictCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MetaforgeCommand implements Runnable {
     /** Exit code for an unknown or unusable backend. */

@@ -10,6 +10,7 @@ import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
+import dev.metaforge.api.train.ModelExperiment;
 import dev.metaforge.api.train.Objective;
 import dev.metaforge.spi.Shape;
 import java.io.UncheckedIOException;
@@ -51,7 +52,7 @@ public record ClassificationExperimentSpec(
         @Range(min = 1, max = Limits.MAX_BATCH, what = "evaluation batch size") int evalBatchSize,
         @Range(min = 1, max = Limits.MAX_WIDTH, what = "input dimension") List<Integer> inputShape,
         @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "normalisation mean") double mean,
-        @Range(min = 0, max = Limits.MAX_MAGNITUDE, minExclusive = true, what = "normalisation standard deviation") double std) implements ExperimentSpec {
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, minExclusive = true, what = "normalisation standard deviation") double std) implements ExperimentSpec, ModelExperiment {
     public ClassificationExperimentSpec {
         Fields.required(model, "model", "a module spec mapping examples to class logits, such as "
                 + "{\"type\": \"mlp\", \"sizes\": [784, 256, 10]}");
@@ -81,6 +82,28 @@ public record ClassificationExperimentSpec(
         return new ClassificationExperimentSpec(model, Fields.orDefault(train, IdxSpec.fashionMnist("train")),
                 Fields.orDefault(test, IdxSpec.fashionMnist("test")), Fields.orDefault(batchSize, 128),
                 Fields.orDefault(evalBatchSize, 1000), inputShape, Fields.orDefault(mean, 0.0), Fields.orDefault(std, 1.0));
+    }
+
+    /** {@code inputShape}, or empty (rows as given) when the spec leaves examples flattened. */
+    @Override
+    public List<Integer> exampleShape() {
+        return inputShape == null ? List.of() : inputShape;
+    }
+
+    @Override
+    public double inputMean() {
+        return mean;
+    }
+
+    @Override
+    public double inputStd() {
+        return std;
+    }
+
+    /** Evaluation runs the model in eval mode with its state (BatchNorm's running statistics). */
+    @Override
+    public boolean evaluatesWithState() {
+        return true;
     }
 
     @Override

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
+import dev.metaforge.api.train.ModelExperiment;
 import dev.metaforge.api.train.Objective;
+import java.util.List;
 
 /**
  * {@code {"type": "regression", "model": {"type": "mlp", "sizes": [1, 32, 32, 1], "activation": "tanh"},
@@ -16,7 +18,7 @@ import dev.metaforge.api.train.Objective;
  * @param model the network to train
  * @param task  the function and how data is drawn
  */
-public record RegressionExperimentSpec(ModuleSpec model, RegressionTask task) implements ExperimentSpec {
+public record RegressionExperimentSpec(ModuleSpec model, RegressionTask task) implements ExperimentSpec, ModelExperiment {
     public RegressionExperimentSpec {
         Fields.required(model, "model", "a module spec such as {\"type\": \"mlp\", \"sizes\": [1, 32, 32, 1]}");
         Fields.required(task, "task", "{\"function\": \"sin\"} and optionally xMin, xMax, batch, evalPoints");
@@ -25,6 +27,12 @@ public record RegressionExperimentSpec(ModuleSpec model, RegressionTask task) im
     @JsonCreator
     static RegressionExperimentSpec fromJson(@JsonProperty("model") ModuleSpec model, @JsonProperty("task") RegressionTask task) {
         return new RegressionExperimentSpec(model, task);
+    }
+
+    /** One input value per example: the model maps [N, 1] to [N, 1]. */
+    @Override
+    public List<Integer> exampleShape() {
+        return List.of(1);
     }
 
     @Override
