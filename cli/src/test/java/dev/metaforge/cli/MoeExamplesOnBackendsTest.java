@@ -98,7 +98,7 @@ class MoeExamplesOnBackendsTest {
         check(switchSpec.replace("\"sizes\": [32, 64, 32]", "\"sizes\": [16, 64, 32]"), layer + ".expert",
                 "field 'expert' reads 16 features but field 'width' is 32");
         String transformer = Files.readString(EXAMPLES.resolve("moe-transformer.json"));
-        check(transformer.replace("\"k\": 1,", "\"k\": 5,"), "$.experiment.model.layers[2].inner.layers[1].router",
+        check(transformer.replace("\"k\": 2,", "\"k\": 5,"), "$.experiment.model.layers[2].inner.layers[1].router",
                 "field 'k' is 5 but the layer has only 4 experts");
     }
 
