@@ -67,6 +67,8 @@ public final class DjlKernels implements Kernels {
     private final ai.djl.Device device;
     private final Device spiDevice;
     private final ScalarCache scalars;
+    /** Device-to-host reads so far, the ones kernels make internally included (for tests: a hot path makes none). */
+    private final java.util.concurrent.atomic.LongAdder hostReads = new java.util.concurrent.atomic.LongAdder();
 
     DjlKernels(PtNDManager manager, ai.djl.Device device, Device spiDevice, ScalarCache scalars) {
         this.manager = manager;
@@ -305,6 +307,7 @@ public final class DjlKernels implements Kernels {
      * (transposed, sliced, broadcast) contiguous, with no temporary left in the manager.
      */
     private ByteBuffer hostBytes(PtNDArray nd) {
+        hostReads.increment();
         if (!device.isGpu()) {
             return nd.toByteBuffer(false);
         }
@@ -487,6 +490,11 @@ public final class DjlKernels implements Kernels {
         } finally {
             release(zero);
         }
+    }
+
+    /** How many device-to-host reads this object has made (copies out and internal checks alike). */
+    long hostReads() {
+        return hostReads.sum();
     }
 
     private boolean readBoolean(PtNDArray scalarBool) {
@@ -1186,8 +1194,15 @@ public final class DjlKernels implements Kernels {
      * the updates become an uncoalesced sparse COO tensor whose first (sparse) dimension is the
      * indexed axis, added to the dense target in one native call. PyTorch's dense + uncoalesced
      * sparse kernel splits the target rows among threads and lets each thread walk all updates in
-     * order, so repeated indices accumulate in index order, deterministically. Sparse tensors do
-     * not check their indices, so they are checked here first, in Java.
+     * order, so repeated indices accumulate in index order, deterministically.
+     *
+     * <p>Neither the sparse constructor nor the dense + sparse add checks its indices (a bad one
+     * would write outside the target), so they are checked first, natively and without copying
+     * them to the host: a {@code torch.gather} of the indices from a strided [1, n, 1] view of the
+     * target itself (no allocation beyond the [count] result) range-checks every index in the
+     * kernel, as a gather does; only when it fails are the indices copied to the host, to name the
+     * first bad one. The MoE combine and every gather VJP call this once per step, so the check
+     * costs one O(count) native pass instead of a device-to-host copy (a synchronisation on a GPU).
      */
     @Override
     public NativeArray scatterAdd(NativeArray target, NativeArray indices, NativeArray updates, int axis) {
@@ -1204,12 +1219,11 @@ public final class DjlKernels implements Kernels {
             throw new IllegalArgumentException("djl scatterAdd: updates have shape " + u.shape() + " but target " + shape
                     + " with indices " + idx.shape() + " on axis " + ax + " needs " + expected);
         }
-        long[] at = toLongs(idx);
-        KernelChecks.indices("djl scatterAdd", at, n, shape, ax);
         PtNDArray pt = t.nd("scatterAdd");
         PtNDArray pi = idx.nd("scatterAdd");
         PtNDArray pu = u.nd("scatterAdd");
-        long count = at.length;
+        long count = idx.shape().size();
+        checkIndicesNatively("scatterAdd", t, idx, ax);
         try {
             if (count == 0) {
                 return wrap(JniUtils.clone(pt), t.dtype(), shape);
@@ -1242,6 +1256,38 @@ public final class DjlKernels implements Kernels {
             }
         } catch (EngineException e) {
             throw failure(e, "scatterAdd", t, idx, u);
+        }
+    }
+
+    /**
+     * Range-checks {@code idx} against axis {@code ax} of {@code target} in native code: a gather
+     * of the indices from the [1, n, 1] corner view of the target (a view, so nothing is copied or
+     * allocated but the [count] result, freed at once). PyTorch's gather checks every index
+     * against [0, n) in the kernel; its failure becomes the IndexOutOfBoundsException naming the
+     * first bad index (the host copy happens only then). A target without elements has no corner
+     * to view, so its indices are checked on the host (nothing is computed for it anyway).
+     */
+    private void checkIndicesNatively(String op, DjlArray target, DjlArray idx, int ax) {
+        Shape shape = target.shape();
+        int n = shape.dim(ax);
+        long count = idx.shape().size();
+        if (count == 0) {
+            return;
+        }
+        if (shape.size() == 0) {
+            KernelChecks.indices("djl " + op, toLongs(idx), n, shape, ax);
+            return;
+        }
+        long before = product(shape, 0, ax);
+        long after = product(shape, ax + 1, shape.rank());
+        try (PtNDArray cube = JniUtils.reshape(target.nd(op), new long[] {before, n, after});
+             PtNDArray row = JniUtils.slice(cube, 0, 0, 1, 1);
+             PtNDArray corner = JniUtils.slice(row, 2, 0, 1, 1);
+             PtNDArray flat = JniUtils.reshape(idx.nd(op), new long[] {1, count, 1});
+             PtNDArray picked = JniUtils.gather(corner, flat, 1)) {
+            // nothing to read: the gather either passed its range check or threw
+        } catch (EngineException e) {
+            throw indexFailure(e, op, idx, n, ax, shape, target);
         }
     }
 

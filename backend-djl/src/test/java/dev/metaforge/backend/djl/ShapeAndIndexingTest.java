@@ -96,6 +96,37 @@ class ShapeAndIndexingTest extends DjlTestSupport {
         check(target, DType.FLOAT64, shape(2, 3), SIX);
     }
 
+    /**
+     * The range check of scatterAdd runs natively: valid indices cause no device-to-host read (the
+     * MoE combine and every gather VJP call it each step), and a bad index (too large, or negative)
+     * is still an IndexOutOfBoundsException naming it, on every axis.
+     */
+    @Test
+    void scatterAddChecksIndicesWithoutReadingThemToTheHost() {
+        DjlKernels djl = (DjlKernels) k;
+        NativeArray target = f64(SIX, 2, 3);
+        NativeArray rows = i64(l(1, 0, 1), 3);
+        NativeArray u0 = f64(d(1, 1, 1, 2, 2, 2, 3, 3, 3), 3, 3);
+        NativeArray cols = i64(l(0, 0, 2, 0), 2, 2);
+        NativeArray u1 = f64(d(1, 2, 3, 4, 10, 20, 30, 40), 2, 2, 2);
+        long before = djl.hostReads();
+        NativeArray a = k.scatterAdd(target, rows, u0, 0);
+        NativeArray b = k.scatterAdd(target, cols, u1, -1);
+        assertEquals(before, djl.hostReads(), "scatterAdd with valid indices read nothing to the host");
+        check(a, DType.FLOAT64, shape(2, 3), 3, 4, 5, 8, 9, 10);
+        check(b, DType.FLOAT64, shape(2, 3), 1 + 1 + 2 + 4, 2, 3 + 3, 4 + 10 + 20 + 40, 5, 6 + 30);
+        for (long bad : new long[] {2, -1, 1L << 40}) {
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                    () -> k.scatterAdd(target, i64(l(0, bad, 1), 3), u0, 0));
+            assertTrue(e.getMessage().contains(Long.toString(bad)), e.getMessage());
+            assertThrows(IndexOutOfBoundsException.class, () -> k.scatterAdd(target, i64(l(0, 0, bad < 0 ? bad : bad + 1, 0), 2, 2), u1, 1));
+        }
+        // A target without elements: nothing to add, but a bad index is still refused.
+        assertThrows(IndexOutOfBoundsException.class,
+                () -> k.scatterAdd(f64(new double[0], 2, 0), i64(l(2), 1), f64(new double[0], 1, 0), 0));
+        check(target, DType.FLOAT64, shape(2, 3), SIX);
+    }
+
     @Test
     void scatterAddOnAMiddleAxisOfARank3Target() {
         double[] t = new double[2 * 3 * 2];

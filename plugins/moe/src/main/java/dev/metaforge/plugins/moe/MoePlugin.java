@@ -12,7 +12,8 @@ import java.util.List;
  * third-party plugin: the modules {@code moe}, {@code dynamic-dino} (a dense FFN split into
  * fine-grained experts) and {@code read-me} (a stack routed ahead of time by a pre-gating network); routers {@code topk}, {@code switch}, {@code dropless},
  * {@code noisy-topk}, {@code expert-choice}, {@code aux-free}; the experiments
- * {@code moe-classification} and {@code mixer} (MixER: K-means + least-squares gating on mixed
+ * {@code moe-classification}, {@code moe-sequence-classification} (a small MoE transformer on a synthetic
+ * token task whose content tokens mean different things per mode) and {@code mixer} (MixER: K-means + least-squares gating on mixed
  * dynamical systems) {@code mixture-of-supernets} (architecture-routed expert weights) and {@code meta-dmoe} (test-time
  * distillation of domain experts into a student, meta-learned).
  */
@@ -35,6 +36,7 @@ public final class MoePlugin implements MetaforgePlugin {
                 new SpecType(RouterSpec.class, "expert-choice", ExpertChoiceRouterSpec.class),
                 new SpecType(RouterSpec.class, "aux-free", AuxFreeRouterSpec.class),
                 new SpecType(ExperimentSpec.class, "moe-classification", MoeClassificationSpec.class),
+                new SpecType(ExperimentSpec.class, "moe-sequence-classification", MoeSequenceSpec.class),
                 new SpecType(ExperimentSpec.class, "mixer", MixerExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, "mixture-of-supernets", SupernetExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, "meta-dmoe", MetaDmoeExperimentSpec.class));
