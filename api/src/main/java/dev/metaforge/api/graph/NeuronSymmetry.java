@@ -213,6 +213,39 @@ public final class NeuronSymmetry {
     }
 
     /**
+     * A module's state (e.g. BatchNorm's running mean and variance) permuted with {@code p}.
+     * How state travels: a state entry {@code "<layer>.<name>"} of a layer that acts neuron by
+     * neuron (input group = output group, as every normalisation describes itself) holds one value
+     * per neuron of that group on its last axis, and is reordered with it; a state of any other
+     * layer stays as it is. Works on a weight batch ({@code [B, n]}).
+     */
+    public Params applyToState(NeuronPermutation p, Params state) {
+        requireNonNull(p, "p is null");
+        requireNonNull(state, "state is null");
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : state.asMap().entrySet()) {
+            Tensor t = e.getValue();
+            String name = e.getKey();
+            int dot = name.lastIndexOf('.');
+            String layerName = dot < 0 ? "" : name.substring(0, dot);
+            LayerInfo layer = index.structure.layers().stream()
+                    .filter(l -> l.name().equals(layerName) && l.input().equals(l.output())).findFirst().orElse(null);
+            if (layer != null && t.rank() >= 1) {
+                int[] order = order(layer.output(), p);
+                if (order != null) {
+                    if (order.length != t.dim(t.rank() - 1)) {
+                        throw new IllegalArgumentException("state '" + name + "' has shape " + t.shape() + " but layer '" + layerName
+                                + "' (" + layer.kind() + ") acts on group '" + layer.output() + "' of " + order.length + " neurons");
+                    }
+                    t = t.gather(t.engine().indices(toLongs(order), order.length), t.rank() - 1);
+                }
+            }
+            out.put(name, t);
+        }
+        return Params.of(out);
+    }
+
+    /**
      * {@code params} with every axis that indexes a permuted group reordered (a gather on the
      * backend, so gradients flow). Works on a weight batch (a leading axis B). Parameters that no
      * layer names, and axes that index no group (kernel taps, vocabulary entries), stay as they are.

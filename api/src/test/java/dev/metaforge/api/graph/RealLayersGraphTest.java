@@ -17,6 +17,7 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
+import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Shape;
@@ -90,5 +91,39 @@ class RealLayersGraphTest {
         PermutationHarness.of(block).trials(4).tolerance(1e-10)
                 .checkFunction(block.init(engine, RandomStream.of(3)), engine.uniform(Shape.of(2, 5, 8), -1, 1, 5))
                 .assertPassed();
+    }
+
+    /**
+     * BatchNorm's running statistics travel with the permutation through
+     * {@link NeuronSymmetry#applyToState}: after a few TRAIN steps (non-trivial statistics) the
+     * permuted network in EVAL mode computes the original's output. Reference: the unpermuted
+     * network on the same input. Permuting the parameters but not the state must change it.
+     */
+    @Test
+    void batchNormRunningStatisticsMoveWithTheChannels() {
+        Module net = residualCnn();
+        Params p = net.init(engine, RandomStream.of(3));
+        Params state = net.initState(engine, 0);
+        for (int step = 0; step < 3; step++) {
+            state = net.forward(p, engine.uniform(Shape.of(4, 1, 4, 4), -1, 2, 10 + step),
+                    dev.metaforge.api.nn.ModuleCall.train(state, RandomStream.of(step))).state();
+        }
+        Tensor x = engine.uniform(Shape.of(2, 1, 4, 4), -1, 1, 5);
+        double[] expected = net.forward(p, x, dev.metaforge.api.nn.ModuleCall.eval(state)).output().toDoubles();
+        NeuronSymmetry sym = NeuronSymmetry.of(net);
+        for (int trial = 0; trial < 3; trial++) {
+            NeuronPermutation perm = sym.random(RandomStream.of(40 + trial));
+            Params pp = sym.apply(perm, p);
+            double[] got = net.forward(pp, x, dev.metaforge.api.nn.ModuleCall.eval(sym.applyToState(perm, state))).output().toDoubles();
+            double[] stale = net.forward(pp, x, dev.metaforge.api.nn.ModuleCall.eval(state)).output().toDoubles();
+            double worst = 0;
+            double staleWorst = 0;
+            for (int i = 0; i < expected.length; i++) {
+                worst = Math.max(worst, Math.abs(expected[i] - got[i]));
+                staleWorst = Math.max(staleWorst, Math.abs(expected[i] - stale[i]));
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(worst < 1e-10, "trial " + trial + ": deviation " + worst);
+            org.junit.jupiter.api.Assertions.assertTrue(staleWorst > 1e-6, "trial " + trial + ": unpermuted state should change the output");
+        }
     }
 }
