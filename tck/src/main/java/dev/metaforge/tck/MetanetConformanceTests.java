@@ -11,6 +11,11 @@ import dev.metaforge.api.graph.SymmetryReport;
 import dev.metaforge.api.metanet.MetaNetwork;
 import dev.metaforge.api.metanet.MetaNetworkSpec;
 import dev.metaforge.api.nn.Activation;
+import dev.metaforge.api.nn.BatchNorm;
+import dev.metaforge.api.nn.Conv2d;
+import dev.metaforge.api.nn.MaxPool2d;
+import dev.metaforge.api.nn.Residual;
+import dev.metaforge.api.nn.TransformerBlock;
 import dev.metaforge.api.nn.Axis;
 import dev.metaforge.api.nn.Initializer;
 import dev.metaforge.api.nn.Linear;
@@ -222,6 +227,12 @@ class MetanetConformanceTests {
                 Linear.of(channels * 9, 3));
     }
 
+    static Module realResidualCnn() {
+        return Sequential.of(Conv2d.of(1, 3, 3).withPadding(1), BatchNorm.of(3), Activation.RELU,
+                new Residual(Sequential.of(Conv2d.of(3, 3, 3).withPadding(1), BatchNorm.of(3), Activation.RELU)),
+                MaxPool2d.of(2), dev.metaforge.api.nn.Flatten.of(), Linear.of(3 * 2 * 2, 2));
+    }
+
     /** Architecture name to (module, input shape). */
     static Map<String, Case> architectures() {
         Map<String, Case> m = new LinkedHashMap<>();
@@ -229,6 +240,9 @@ class MetanetConformanceTests {
         m.put("residual mlp", new Case(residualMlp(), Shape.of(5, 3), false));
         m.put("transformer-like block", new Case(transformerBlock(), Shape.of(5, 4), false));
         m.put("cnn with norm, residual block and flatten", new Case(cnn(3), Shape.of(2, 1, 3, 3), true));
+        // The real layers of api/nn (the cases above are stand-ins written as a third party would).
+        m.put("api/nn residual cnn: conv2d, batchnorm, residual, maxpool2d, flatten, linear", new Case(realResidualCnn(), Shape.of(2, 1, 4, 4), true));
+        m.put("api/nn transformer-block (heads as blocks)", new Case(new TransformerBlock(8, 2, 16, 0.0, false), Shape.of(2, 3, 8), false));
         return m;
     }
 

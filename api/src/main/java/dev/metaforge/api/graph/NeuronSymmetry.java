@@ -34,15 +34,16 @@ import java.util.Map;
  * Params permuted = sym.apply(p, params);          // same function, different weights
  * }</pre>
  *
- * <p>Limitation of the structure contract: two different groups cannot share a block permutation
- * while permuting inside their blocks independently (attention's query/key heads and value heads);
- * describe them as one group, or the harness will permute their heads independently and report the
- * function as changed.
+ * <p>Two groups can share a block permutation while permuting inside their blocks independently:
+ * a layer whose {@code scores} attribute names another group (attention: the value heads are mixed
+ * by the query/key heads' scores) makes its output's class move whole blocks with that group's class.
  */
 public final class NeuronSymmetry {
     private final StructureIndex index;
     private final Map<String, String> classOfGroup;
     private final Map<String, TieClass> classes;
+    /** Class id -> the class whose block (head) order it shares: attention's value heads follow the query/key heads. */
+    private final Map<String, String> blockLeader = new LinkedHashMap<>();
 
     private NeuronSymmetry(StructureIndex index) {
         this.index = index;
@@ -112,6 +113,24 @@ public final class NeuronSymmetry {
                 classOfGroup.put(gid, id);
             }
         }
+        // Why: head h of the values is mixed by the scores of head h of queries/keys, so both
+        // classes must move whole heads together while permuting inside their heads independently.
+        for (LayerInfo layer : index.structure.layers()) {
+            String scores = layer.attributes().get("scores");
+            if (scores == null) {
+                continue;
+            }
+            TieClass leader = classes.get(classOfGroup.get(index.rootOf(scores)));
+            TieClass follower = classes.get(classOfGroup.get(index.rootOf(layer.output())));
+            if (leader == null || follower == null || leader == follower) {
+                continue;
+            }
+            if (leader.blocks() != follower.blocks()) {
+                throw new IllegalArgumentException("layer '" + layer.name() + "' (" + layer.kind() + ") mixes group '" + layer.output()
+                        + "' (" + follower.blocks() + " blocks) with the scores of '" + scores + "' (" + leader.blocks() + " blocks)");
+            }
+            blockLeader.put(follower.id(), blockLeader.getOrDefault(leader.id(), leader.id()));
+        }
     }
 
     /** The symmetry of {@code module}, read from {@link Module#structure()} and {@link Module#parameters()}. */
@@ -152,8 +171,10 @@ public final class NeuronSymmetry {
         requireNonNull(rng, "rng is null");
         for (int attempt = 0; attempt < 64; attempt++) {
             Map<String, int[]> orders = new LinkedHashMap<>();
+            Map<String, int[]> blockOrders = new LinkedHashMap<>();
             for (TieClass c : permutableClasses()) {
-                orders.put(c.id(), randomOrder(c, rng));
+                int[] blockOrder = blockOrders.computeIfAbsent(blockLeader.getOrDefault(c.id(), c.id()), k -> shuffled(c.blocks(), rng));
+                orders.put(c.id(), randomOrder(c, blockOrder, rng));
             }
             NeuronPermutation p = new NeuronPermutation(orders);
             if (p.movesSomething() || orders.isEmpty()) {
@@ -189,6 +210,39 @@ public final class NeuronSymmetry {
             }
         }
         return out;
+    }
+
+    /**
+     * A module's state (e.g. BatchNorm's running mean and variance) permuted with {@code p}.
+     * How state travels: a state entry {@code "<layer>.<name>"} of a layer that acts neuron by
+     * neuron (input group = output group, as every normalisation describes itself) holds one value
+     * per neuron of that group on its last axis, and is reordered with it; a state of any other
+     * layer stays as it is. Works on a weight batch ({@code [B, n]}).
+     */
+    public Params applyToState(NeuronPermutation p, Params state) {
+        requireNonNull(p, "p is null");
+        requireNonNull(state, "state is null");
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : state.asMap().entrySet()) {
+            Tensor t = e.getValue();
+            String name = e.getKey();
+            int dot = name.lastIndexOf('.');
+            String layerName = dot < 0 ? "" : name.substring(0, dot);
+            LayerInfo layer = index.structure.layers().stream()
+                    .filter(l -> l.name().equals(layerName) && l.input().equals(l.output())).findFirst().orElse(null);
+            if (layer != null && t.rank() >= 1) {
+                int[] order = order(layer.output(), p);
+                if (order != null) {
+                    if (order.length != t.dim(t.rank() - 1)) {
+                        throw new IllegalArgumentException("state '" + name + "' has shape " + t.shape() + " but layer '" + layerName
+                                + "' (" + layer.kind() + ") acts on group '" + layer.output() + "' of " + order.length + " neurons");
+                    }
+                    t = t.gather(t.engine().indices(toLongs(order), order.length), t.rank() - 1);
+                }
+            }
+            out.put(name, t);
+        }
+        return Params.of(out);
     }
 
     /**
@@ -234,9 +288,8 @@ public final class NeuronSymmetry {
         return index;
     }
 
-    private static int[] randomOrder(TieClass c, RandomStream rng) {
+    private static int[] randomOrder(TieClass c, int[] blockOrder, RandomStream rng) {
         int blockSize = c.blockSize();
-        int[] blockOrder = shuffled(c.blocks(), rng);
         int[] out = new int[c.size()];
         for (int b = 0; b < c.blocks(); b++) {
             int[] inner = shuffled(blockSize, rng);
