@@ -2,6 +2,8 @@ package dev.metaforge.plugins.hyper.neumeta;
 
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
+import dev.metaforge.api.optim.Adam;
+import dev.metaforge.api.tensor.Grad;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
@@ -85,6 +87,47 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden) {
             out.put(l + ".bias", flat.slice(0, in * o, in * o + o));
         }
         return Params.of(out);
+    }
+
+    /**
+     * Fits the coordinate network to a (smoothed) source MLP by Adam on the mean squared weight
+     * error, summed over layers; {@code Mlp} weights are out x in, the target's are [in, out].
+     * Runs in the caller's scope (meant for small sources).
+     */
+    public Params fit(Engine engine, Params start, NeuronSmoothing.Mlp source, int steps, double learningRate) {
+        List<Integer> sizes = new ArrayList<>();
+        sizes.add(source.weights().get(0)[0].length);
+        for (double[][] w : source.weights()) {
+            sizes.add(w.length);
+        }
+        List<Tensor> targets = new ArrayList<>();
+        for (int l = 0; l < source.weights().size(); l++) {
+            double[][] w = source.weights().get(l);
+            int in = w[0].length;
+            int out = w.length;
+            double[] flat = new double[in * out];
+            for (int i = 0; i < in; i++) {
+                for (int o = 0; o < out; o++) {
+                    flat[i * out + o] = w[o][i];
+                }
+            }
+            targets.add(engine.tensor(flat, in, out));
+            targets.add(engine.tensor(source.biases().get(l).clone(), out));
+        }
+        Adam adam = Adam.adam(learningRate);
+        Params p = start;
+        for (int step = 0; step < steps; step++) {
+            Params tracked = p.requiringGrad();
+            Params sampled = sample(engine, tracked, sizes);
+            Tensor loss = null;
+            int k = 0;
+            for (String name : sampled.names()) {
+                Tensor term = sampled.get(name).sub(targets.get(k++)).square().mean();
+                loss = loss == null ? term : loss.add(term);
+            }
+            p = adam.step(p, Grad.of(loss).wrt(tracked));
+        }
+        return p;
     }
 
     private static double norm(int i, int n) {

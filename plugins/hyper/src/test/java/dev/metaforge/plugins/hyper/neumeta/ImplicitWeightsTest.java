@@ -61,4 +61,51 @@ class ImplicitWeightsTest {
             assertTrue(worst < 1e-6, "worst difference " + worst);
         }
     }
+
+    @Test
+    void fittedToASmoothedSourceSamplingAtTheSourceWidthReproducesItsOutputs() {
+        java.util.Random r = new java.util.Random(4);
+        double[][] w0 = new double[4][2];
+        double[][] w1 = new double[2][4];
+        double[] b0 = new double[4];
+        double[] b1 = new double[2];
+        for (double[][] m : new double[][][] {w0, w1}) {
+            for (double[] row : m) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = 0.5 * r.nextGaussian();
+                }
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            b0[i] = 0.1 * r.nextGaussian();
+        }
+        NeuronSmoothing.Mlp source = NeuronSmoothing.smooth(
+                new NeuronSmoothing.Mlp(List.of(w0, w1), List.of(b0, b1))).mlp();
+        ImplicitWeights big = new ImplicitWeights(3, List.of(32, 32));
+        try (Scope s = Scope.open()) {
+            Params fitted = big.fit(engine, big.coordinateNetwork().init(engine, RandomStream.of(5)), source, 600, 0.01);
+            List<Integer> sizes = List.of(2, 4, 2);
+            double[] xs = new double[20];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = 2 * r.nextDouble() - 1;
+            }
+            double[] got = Mlp.of(sizes, Activation.TANH).apply(big.sample(engine, fitted, sizes),
+                    engine.tensor(xs, 10, 2)).toDoubles();
+            // Independent reference: the source MLP evaluated in plain Java.
+            for (int n = 0; n < 10; n++) {
+                for (int o = 0; o < 2; o++) {
+                    double y = source.biases().get(1)[o];
+                    for (int h = 0; h < 4; h++) {
+                        double a = source.biases().get(0)[h];
+                        for (int i = 0; i < 2; i++) {
+                            a += source.weights().get(0)[h][i] * xs[n * 2 + i];
+                        }
+                        y += source.weights().get(1)[o][h] * Math.tanh(a);
+                    }
+                    // Tolerance 0.02 on outputs of size ~1: the fit is approximate, not exact.
+                    assertEquals(y, got[n * 2 + o], 0.02, "sample " + n + " output " + o);
+                }
+            }
+        }
+    }
 }
