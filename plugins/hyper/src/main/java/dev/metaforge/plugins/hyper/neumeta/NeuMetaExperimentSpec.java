@@ -1,5 +1,7 @@
 package dev.metaforge.plugins.hyper.neumeta;
 
+import dev.metaforge.api.spec.Limits;
+import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
@@ -16,8 +18,13 @@ import java.util.List;
  * @param widths      widths reported by evaluation (default [4, 8, 16, 32])
  * @param batch       points per step (default 64)
  */
-public record NeuMetaExperimentSpec(Integer frequencies, List<Integer> hidden, Integer minWidth, Integer maxWidth,
-                                    List<Integer> widths, Integer batch) implements ExperimentSpec {
+public record NeuMetaExperimentSpec(
+        @Range(min = 0, max = 16, what = "Fourier frequencies") Integer frequencies,
+        @Range(min = 1, max = 4096, what = "coordinate network hidden size") List<Integer> hidden,
+        @Range(min = 1, max = 4096, what = "smallest sampled width") Integer minWidth,
+        @Range(min = 1, max = 4096, what = "largest sampled width") Integer maxWidth,
+        @Range(min = 1, max = 4096, what = "evaluated width") List<Integer> widths,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "points per step") Integer batch) implements ExperimentSpec {
     /** The JSON type name. */
     public static final String TYPE = "neumeta";
 
