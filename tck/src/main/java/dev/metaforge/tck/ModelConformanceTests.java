@@ -62,6 +62,7 @@ class ModelConformanceTests {
                 + ",\"hypernetwork\":{\"type\":\"task-conditioned\",\"tasks\":2,\"embeddingSize\":3,\"hidden\":[6]}}");
         m.put("continual hyperinterval", "{\"type\":\"continual\"," + blobs
                 + ",\"hypernetwork\":{\"type\":\"hyperinterval\",\"tasks\":2,\"embeddingSize\":3,\"hidden\":[6]}}");
+        m.put("neumeta implicit weights", "{\"type\":\"neumeta\",\"frequencies\":1,\"hidden\":[4],\"minWidth\":2,\"maxWidth\":3,\"widths\":[2,3],\"batch\":4}");
         String sine = "\"model\":{\"type\":\"mlp\",\"sizes\":[1,5,1],\"activation\":\"tanh\"},"
                 + "\"tasks\":{\"type\":\"sinusoid\",\"k\":3,\"queryK\":3},\"metaBatch\":2,\"evalTasks\":2,\"evalSteps\":[1]";
         m.put("maml (second order, 2 inner steps)", "{\"type\":\"maml\"," + sine + ",\"innerSteps\":2,\"innerLr\":0.05}");

@@ -34,6 +34,8 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ConditionedTaskSpec.class, "sinusoid", SinusoidFamilySpec.class),
                 new SpecType(TaskSequenceSpec.class, "split-blobs", SplitBlobsSpec.class),
                 new SpecType(ExperimentSpec.class, HyperExperimentSpec.TYPE, HyperExperimentSpec.class),
-                new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class));
+                new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
+                        dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class));
     }
 }

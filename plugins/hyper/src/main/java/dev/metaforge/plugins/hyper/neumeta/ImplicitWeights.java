@@ -1,0 +1,148 @@
+package dev.metaforge.plugins.hyper.neumeta;
+
+import dev.metaforge.api.nn.Activation;
+import dev.metaforge.api.nn.Mlp;
+import dev.metaforge.api.optim.Adam;
+import dev.metaforge.api.tensor.Grad;
+import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.tensor.Params;
+import dev.metaforge.api.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * NeuMeta's implicit weights (Yang et al. 2024): a coordinate network maps a weight's coordinates
+ * (layer, input index, output index; all normalised to [0, 1] so any width maps to the same range)
+ * through a Fourier encoding to the weight's value, so one coordinate network yields a target
+ * {@link Mlp} of any hidden width. Biases use input coordinate -1 (outside the weights' range).
+ *
+ * <p>The encoding of a coordinate c is [c, sin(2^k pi c), cos(2^k pi c) for k &lt; frequencies];
+ * the layer coordinate is encoded the same way. Kernel index (CNN targets) is not implemented.
+ *
+ * @param frequencies  Fourier frequencies per coordinate
+ * @param hidden       hidden sizes of the coordinate network
+ */
+public record ImplicitWeights(int frequencies, List<Integer> hidden) {
+    /** Validates sizes. */
+    public ImplicitWeights {
+        if (frequencies < 0) {
+            throw new IllegalArgumentException("frequencies must be >= 0, got " + frequencies);
+        }
+        hidden = List.copyOf(Objects.requireNonNull(hidden, "hidden is null"));
+    }
+
+    /** Width of one encoded coordinate triple. */
+    public int encodedWidth() {
+        return 3 * (1 + 2 * frequencies);
+    }
+
+    /** The coordinate network: encoded coordinates -> one value. */
+    public Mlp coordinateNetwork() {
+        List<Integer> sizes = new ArrayList<>();
+        sizes.add(encodedWidth());
+        sizes.addAll(hidden);
+        sizes.add(1);
+        return Mlp.of(sizes, Activation.RELU);
+    }
+
+    /** Encoded coordinates of every weight then every bias of layer l of an MLP with these sizes. */
+    public double[] encodeLayer(List<Integer> sizes, int layer) {
+        int in = sizes.get(layer);
+        int out = sizes.get(layer + 1);
+        int layers = sizes.size() - 1;
+        double lc = layers == 1 ? 0 : layer / (double) (layers - 1);
+        int w = encodedWidth();
+        double[] enc = new double[(in * out + out) * w];
+        int row = 0;
+        for (int i = 0; i < in; i++) {
+            for (int o = 0; o < out; o++) {
+                encode(enc, row++ * w, lc, norm(i, in), norm(o, out));
+            }
+        }
+        for (int o = 0; o < out; o++) {
+            encode(enc, row++ * w, lc, -1, norm(o, out));
+        }
+        return enc;
+    }
+
+    /**
+     * Samples the parameters of {@code Mlp.of(sizes, ...)} (names "l.weight" [in, out], "l.bias")
+     * from the coordinate network's parameters.
+     */
+    public Params sample(Engine engine, Params coordinateParams, List<Integer> sizes) {
+        Objects.requireNonNull(engine, "engine is null");
+        Mlp net = coordinateNetwork();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int l = 0; l + 1 < sizes.size(); l++) {
+            int in = sizes.get(l);
+            int o = sizes.get(l + 1);
+            double[] enc = encodeLayer(sizes, l);
+            Tensor coords = engine.tensor(enc, in * o + o, encodedWidth());
+            Tensor values = net.apply(coordinateParams, coords);
+            Tensor flat = values.reshape(in * o + o);
+            out.put(l + ".weight", flat.slice(0, 0, in * o).reshape(in, o));
+            out.put(l + ".bias", flat.slice(0, in * o, in * o + o));
+        }
+        return Params.of(out);
+    }
+
+    /**
+     * Fits the coordinate network to a (smoothed) source MLP by Adam on the mean squared weight
+     * error, summed over layers; {@code Mlp} weights are out x in, the target's are [in, out].
+     * Runs in the caller's scope (meant for small sources).
+     */
+    public Params fit(Engine engine, Params start, NeuronSmoothing.Mlp source, int steps, double learningRate) {
+        List<Integer> sizes = new ArrayList<>();
+        sizes.add(source.weights().get(0)[0].length);
+        for (double[][] w : source.weights()) {
+            sizes.add(w.length);
+        }
+        List<Tensor> targets = new ArrayList<>();
+        for (int l = 0; l < source.weights().size(); l++) {
+            double[][] w = source.weights().get(l);
+            int in = w[0].length;
+            int out = w.length;
+            double[] flat = new double[in * out];
+            for (int i = 0; i < in; i++) {
+                for (int o = 0; o < out; o++) {
+                    flat[i * out + o] = w[o][i];
+                }
+            }
+            targets.add(engine.tensor(flat, in, out));
+            targets.add(engine.tensor(source.biases().get(l).clone(), out));
+        }
+        Adam adam = Adam.adam(learningRate);
+        Params p = start;
+        for (int step = 0; step < steps; step++) {
+            Params tracked = p.requiringGrad();
+            Params sampled = sample(engine, tracked, sizes);
+            Tensor loss = null;
+            int k = 0;
+            for (String name : sampled.names()) {
+                Tensor term = sampled.get(name).sub(targets.get(k++)).square().mean();
+                loss = loss == null ? term : loss.add(term);
+            }
+            p = adam.step(p, Grad.of(loss).wrt(tracked));
+        }
+        return p;
+    }
+
+    private static double norm(int i, int n) {
+        return n == 1 ? 0.5 : i / (double) (n - 1);
+    }
+
+    private void encode(double[] dst, int at, double... coords) {
+        int k = at;
+        for (double c : coords) {
+            dst[k++] = c;
+            for (int f = 0; f < frequencies; f++) {
+                double a = Math.scalb(Math.PI, f) * c;
+                dst[k++] = Math.sin(a);
+                dst[k++] = Math.cos(a);
+            }
+        }
+    }
+}
