@@ -8,10 +8,12 @@ import dev.metaforge.api.spec.Range;
 import java.util.List;
 
 /**
- * {@code "standard"}: {@link StandardHyperNetwork} (Ha, Dai, Le 2017), an MLP from a context
- * vector to all generated weights.
+ * {@code "hmlp"}: {@link StandardHyperNetwork}, one MLP from a context vector to every generated
+ * weight at once (hypnettorch's HMLP). It is not Ha et al.'s static hypernetwork, which shares one
+ * small generator across per-layer embeddings; this type was called {@code "standard"} before and
+ * was renamed so its name says what it is.
  *
- * <pre>{@code {"type": "standard", "contextSize": 1, "hidden": [64, 64], "activation": "relu", "init": "kaiming-fan-out"}}</pre>
+ * <pre>{@code {"type": "hmlp", "contextSize": 1, "hidden": [64, 64], "activation": "relu", "init": "kaiming-fan-out"}}</pre>
  *
  * @param contextSize scalars per context (required)
  * @param hidden      hidden widths (default [64, 64])
@@ -24,7 +26,7 @@ public record StandardHyperNetworkSpec(
         String activation,
         String init)
         implements HyperNetworkSpec {
-    static final String TYPE = "standard";
+    static final String TYPE = "hmlp";
 
     public StandardHyperNetworkSpec {
         SpecChecks.required(contextSize, TYPE, "contextSize");

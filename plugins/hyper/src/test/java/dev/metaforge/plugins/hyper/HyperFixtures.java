@@ -78,7 +78,7 @@ final class HyperFixtures {
 
     static List<Kind> kinds() {
         return List.of(
-                new Kind("standard", t -> new StandardHyperNetwork(t.generated(), 2, List.of(5), Activation.TANH,
+                new Kind("hmlp", t -> new StandardHyperNetwork(t.generated(), 2, List.of(5), Activation.TANH,
                         Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))),
                 new Kind("mip", t -> MipHyperNetwork.standard(t.generated(), 2, List.of(5), Activation.TANH)),
                 new Kind("chunked", t -> new ChunkedHyperNetwork(t.generated(), 2, 7, 3, List.of(5), Activation.TANH,
