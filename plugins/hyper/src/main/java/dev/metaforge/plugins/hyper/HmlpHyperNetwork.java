@@ -25,13 +25,13 @@ import java.util.List;
  * With Kaiming fan-out weights and zero biases this is also the "default parametrization" MIP is
  * compared against (raw condition in, θ = H(γ) out).
  */
-public final class StandardHyperNetwork implements HyperNetwork {
+public final class HmlpHyperNetwork implements HyperNetwork {
     private final List<ParamSpec> generated;
     private final int contextSize;
     private final ParamLayout layout;
     private final MlpGenerator net;
 
-    public StandardHyperNetwork(List<ParamSpec> generated, int contextSize, List<Integer> hidden, Activation activation,
+    public HmlpHyperNetwork(List<ParamSpec> generated, int contextSize, List<Integer> hidden, Activation activation,
                                 Initializer weightInit) {
         this.generated = List.copyOf(requireNonNull(generated, "generated is null"));
         if (contextSize <= 0) {
