@@ -46,8 +46,8 @@ class ModelConformanceTests {
         String target = "\"target\":{\"type\":\"mlp\",\"sizes\":[1,4,1],\"activation\":\"tanh\"}";
         String weighting = "\"task\":{\"type\":\"loss-weighting\",\"evaluationConditions\":2,\"evaluationPoints\":4},"
                 + "\"contextsPerStep\":3,\"pointsPerContext\":5";
-        m.put("hypernetwork standard", "{\"type\":\"hypernetwork\"," + target
-                + ",\"hypernetwork\":{\"type\":\"standard\",\"contextSize\":1,\"hidden\":[6]}," + weighting + "}");
+        m.put("hypernetwork hmlp", "{\"type\":\"hypernetwork\"," + target
+                + ",\"hypernetwork\":{\"type\":\"hmlp\",\"contextSize\":1,\"hidden\":[6]}," + weighting + "}");
         m.put("hypernetwork mip", "{\"type\":\"hypernetwork\"," + target
                 + ",\"hypernetwork\":{\"type\":\"mip\",\"inputs\":1,\"hidden\":[6]}," + weighting + "}");
         m.put("hypernetwork chunked", "{\"type\":\"hypernetwork\"," + target

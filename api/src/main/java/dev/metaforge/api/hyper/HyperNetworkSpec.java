@@ -3,7 +3,7 @@ package dev.metaforge.api.hyper;
 import dev.metaforge.api.spec.Spec;
 
 /**
- * JSON description of a {@link HyperNetwork}; plugins register names such as {@code "standard"},
+ * JSON description of a {@link HyperNetwork}; plugins register names such as {@code "hmlp"},
  * {@code "mip"}, {@code "chunked"}, {@code "task-conditioned"}, {@code "hyperinterval"},
  * {@code "recurrent"}.
  *

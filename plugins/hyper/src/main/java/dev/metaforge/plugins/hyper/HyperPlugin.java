@@ -24,7 +24,7 @@ public final class HyperPlugin implements MetaforgePlugin {
     @Override
     public List<SpecType> specTypes() {
         return List.of(
-                new SpecType(HyperNetworkSpec.class, StandardHyperNetworkSpec.TYPE, StandardHyperNetworkSpec.class),
+                new SpecType(HyperNetworkSpec.class, HmlpHyperNetworkSpec.TYPE, HmlpHyperNetworkSpec.class),
                 new SpecType(HyperNetworkSpec.class, MipHyperNetworkSpec.TYPE, MipHyperNetworkSpec.class),
                 new SpecType(HyperNetworkSpec.class, ChunkedHyperNetworkSpec.TYPE, ChunkedHyperNetworkSpec.class),
                 new SpecType(HyperNetworkSpec.class, TaskConditionedHyperNetworkSpec.TYPE, TaskConditionedHyperNetworkSpec.class),

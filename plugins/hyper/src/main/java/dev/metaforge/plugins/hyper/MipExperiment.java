@@ -84,7 +84,7 @@ public final class MipExperiment {
         List<Integer> hidden = List.of(64, 64);
         HyperNetwork hyper = parametrization == Parametrization.MIP
                 ? MipHyperNetwork.standard(target.generated(), 1, hidden, Activation.RELU)
-                : new StandardHyperNetwork(target.generated(), 1, hidden, Activation.RELU,
+                : new HmlpHyperNetwork(target.generated(), 1, hidden, Activation.RELU,
                         Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
         return new HyperObjective(engine, target, hyper, LossWeightingTask.standard(), settings.contexts(), settings.points(), null);
     }

@@ -64,7 +64,7 @@ public final class MipHyperNetwork implements HyperNetwork {
 
     /** MIP around a standard MLP H (Kaiming fan-out weights, zero biases), as in the paper. */
     public static MipHyperNetwork standard(List<ParamSpec> generated, int inputs, List<Integer> hidden, Activation activation) {
-        HyperNetwork h = new StandardHyperNetwork(generated, 2 * inputs, hidden, activation,
+        HyperNetwork h = new HmlpHyperNetwork(generated, 2 * inputs, hidden, activation,
                 Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
         return new MipHyperNetwork(generated, inputs, h);
     }

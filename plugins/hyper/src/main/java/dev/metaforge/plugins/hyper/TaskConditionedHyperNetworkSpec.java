@@ -44,7 +44,7 @@ public record TaskConditionedHyperNetworkSpec(
     @Override
     public HyperNetwork build(HyperTarget target) {
         HyperNetwork g = generator != null ? generator.build(target)
-                : new StandardHyperNetwork(target.generated(), embeddingSize, hidden, Initializers.activation(activation),
+                : new HmlpHyperNetwork(target.generated(), embeddingSize, hidden, Initializers.activation(activation),
                         Initializers.parse("torch-default"));
         return new TaskEmbeddingHyperNetwork(tasks, embeddingSize, g);
     }

@@ -58,7 +58,7 @@ class ContinualLearningTest {
 
     private static TaskEmbeddingHyperNetwork taskConditioned(HyperTarget target) {
         return new TaskEmbeddingHyperNetwork(TASKS, 4,
-                new StandardHyperNetwork(target.generated(), 4, List.of(16, 16), Activation.RELU, Initializer.torchDefault()));
+                new HmlpHyperNetwork(target.generated(), 4, List.of(16, 16), Activation.RELU, Initializer.torchDefault()));
     }
 
     @Test
@@ -144,6 +144,6 @@ class ContinualLearningTest {
 
     private static TaskEmbeddingHyperNetwork taskConditioned3(HyperTarget target) {
         return new TaskEmbeddingHyperNetwork(3, 4,
-                new StandardHyperNetwork(target.generated(), 4, List.of(8), Activation.RELU, Initializer.torchDefault()));
+                new HmlpHyperNetwork(target.generated(), 4, List.of(8), Activation.RELU, Initializer.torchDefault()));
     }
 }

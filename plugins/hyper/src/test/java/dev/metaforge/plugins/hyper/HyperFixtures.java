@@ -78,13 +78,13 @@ final class HyperFixtures {
 
     static List<Kind> kinds() {
         return List.of(
-                new Kind("standard", t -> new StandardHyperNetwork(t.generated(), 2, List.of(5), Activation.TANH,
+                new Kind("hmlp", t -> new HmlpHyperNetwork(t.generated(), 2, List.of(5), Activation.TANH,
                         Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))),
                 new Kind("mip", t -> MipHyperNetwork.standard(t.generated(), 2, List.of(5), Activation.TANH)),
                 new Kind("chunked", t -> new ChunkedHyperNetwork(t.generated(), 2, 7, 3, List.of(5), Activation.TANH,
                         Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))),
                 new Kind("task-conditioned", t -> new TaskEmbeddingHyperNetwork(3, 4,
-                        new StandardHyperNetwork(t.generated(), 4, List.of(5), Activation.TANH, Initializer.torchDefault()))),
+                        new HmlpHyperNetwork(t.generated(), 4, List.of(5), Activation.TANH, Initializer.torchDefault()))),
                 new Kind("hyperinterval", t -> new HyperIntervalNetwork(t.generated(), 3, 4, List.of(5), Activation.TANH, 0.5)),
                 new Kind("recurrent", t -> new RecurrentHyperNetwork(t.generated(), 2, 5, 3, Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))));
     }

@@ -88,7 +88,7 @@ class HyperGradientTest {
         SplitBlobsSequence tasks = new SplitBlobsSequence(3, 0.2, 10, 1);
         HyperTarget twoClass = new HyperTarget(dev.metaforge.api.nn.Mlp.of(List.of(2, 4, 2), dev.metaforge.api.nn.Activation.TANH),
                 target.selection());
-        TaskEmbeddingHyperNetwork hyper = new TaskEmbeddingHyperNetwork(3, 4, new StandardHyperNetwork(twoClass.generated(), 4,
+        TaskEmbeddingHyperNetwork hyper = new TaskEmbeddingHyperNetwork(3, 4, new HmlpHyperNetwork(twoClass.generated(), 4,
                 List.of(5), dev.metaforge.api.nn.Activation.TANH, dev.metaforge.api.nn.Initializer.torchDefault()));
         ContinualObjective objective = new ContinualObjective(engine, twoClass, hyper, tasks, 1, 8, 0.5, 0.5);
         Params start = objective.init(RandomStream.of(41));

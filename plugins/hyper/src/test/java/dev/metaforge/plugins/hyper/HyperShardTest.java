@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hypernetwork training split over a batch's conditions: for the MIP loss-weighting example and a
- * sinusoid family with a standard hypernetwork, shard gradients and losses sum to the single-process
+ * sinusoid family with an hmlp hypernetwork, shard gradients and losses sum to the single-process
  * step's (the reference: the gradient of {@code lossTerms}), float64 on the reference backend.
  */
 class HyperShardTest {
@@ -84,7 +84,7 @@ class HyperShardTest {
     @Test
     void standardHypernetworkOnSinusoidFamiliesSplitsOverConditions() throws Exception {
         checkSplits("{\"experiment\": {\"type\": \"hypernetwork\", \"target\": {\"type\": \"mlp\", \"sizes\": [1, 8, 1], \"activation\": \"tanh\"},"
-                + " \"hypernetwork\": {\"type\": \"standard\", \"contextSize\": 2, \"hidden\": [16]}, \"task\": {\"type\": \"sinusoid\"},"
+                + " \"hypernetwork\": {\"type\": \"hmlp\", \"contextSize\": 2, \"hidden\": [16]}, \"task\": {\"type\": \"sinusoid\"},"
                 + " \"contextsPerStep\": 6, \"pointsPerContext\": 5},"
                 + " \"optimizer\": {\"type\": \"adam\", \"learningRate\": 0.001}, \"steps\": 1, \"dtype\": \"float64\"}");
     }

@@ -81,7 +81,7 @@ class HyperSpecTest {
     void pluginIsFoundThroughServiceLoaderWithEveryName() {
         SpecRegistry loaded = SpecRegistry.load(HyperSpecTest.class.getClassLoader());
         assertTrue(loaded.names(HyperNetworkSpec.class).containsAll(
-                List.of("chunked", "hyperinterval", "mip", "recurrent", "standard", "task-conditioned")), loaded.names(HyperNetworkSpec.class).toString());
+                List.of("chunked", "hmlp", "hyperinterval", "mip", "recurrent", "task-conditioned")), loaded.names(HyperNetworkSpec.class).toString());
         assertTrue(loaded.names(ExperimentSpec.class).containsAll(List.of("continual", "hypernetwork")));
         assertEquals(List.of("loss-weighting", "sinusoid"), loaded.names(ConditionedTaskSpec.class));
         assertEquals(List.of("split-blobs"), loaded.names(TaskSequenceSpec.class));
@@ -91,7 +91,7 @@ class HyperSpecTest {
     void everyHypernetworkSpecReadsBuildsGeneratesAndWritesBack() {
         HyperTarget target = new HyperTarget(Mlp.of(List.of(2, 6, 1), Activation.RELU), ParamSelection.all());
         List<String> examples = List.of(
-                "{\"type\": \"standard\", \"contextSize\": 2, \"hidden\": [8], \"activation\": \"tanh\", \"init\": \"kaiming-fan-out\"}",
+                "{\"type\": \"hmlp\", \"contextSize\": 2, \"hidden\": [8], \"activation\": \"tanh\", \"init\": \"kaiming-fan-out\"}",
                 "{\"type\": \"mip\", \"inputs\": 1, \"hidden\": [8, 8], \"activation\": \"relu\"}",
                 "{\"type\": \"mip\", \"inputs\": 1, \"generator\": {\"type\": \"chunked\", \"contextSize\": 2, \"chunkSize\": 7}}",
                 "{\"type\": \"chunked\", \"contextSize\": 2, \"chunkSize\": 5, \"chunkEmbeddingSize\": 3, \"hidden\": [8]}",
@@ -119,7 +119,7 @@ class HyperSpecTest {
         assertTrue(unknown.getMessage().contains("nope") && unknown.getMessage().contains("mip")
                 && unknown.getMessage().contains("recurrent"), unknown.getMessage());
         SpecException both = assertThrows(SpecException.class, () -> specs.read(
-                "{\"type\": \"mip\", \"hidden\": [4], \"generator\": {\"type\": \"standard\", \"contextSize\": 2}}",
+                "{\"type\": \"mip\", \"hidden\": [4], \"generator\": {\"type\": \"hmlp\", \"contextSize\": 2}}",
                 HyperNetworkSpec.class, "bad.json"));
         assertTrue(both.getMessage().contains("either 'generator' or 'hidden'"), both.getMessage());
         SpecException missing = assertThrows(SpecException.class,
@@ -197,7 +197,7 @@ class HyperSpecTest {
         }
         IllegalArgumentException notConditioned = assertThrows(IllegalArgumentException.class, () -> specs.read(json.replace(
                 "{\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}",
-                "{\"type\": \"standard\", \"contextSize\": 2}"), ExperimentSpec.class, "c.json").build(new BuildContext(engine, specs, dir, 0)));
+                "{\"type\": \"hmlp\", \"contextSize\": 2}"), ExperimentSpec.class, "c.json").build(new BuildContext(engine, specs, dir, 0)));
         assertTrue(notConditioned.getMessage().contains("task-conditioned"), notConditioned.getMessage());
     }
 }

@@ -111,7 +111,7 @@ class MipTest {
     void defaultParametrizationCollapsesAtZeroWhichMipAvoids() {
         // With raw γ and zero biases, θ = H(0) is exactly zero: the magnitude problem MIP removes.
         HyperTarget target = HyperTarget.of(Mlp.of(List.of(1, 8, 1), Activation.RELU));
-        StandardHyperNetwork plain = new StandardHyperNetwork(target.generated(), 1, List.of(16), Activation.RELU,
+        HmlpHyperNetwork plain = new HmlpHyperNetwork(target.generated(), 1, List.of(16), Activation.RELU,
                 Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
         Params theta = plain.generate(plain.init(engine, RandomStream.of(1)), engine.tensor(new double[] {0.0}, 1));
         assertEquals(0.0, norm(theta), 0.0);

@@ -60,7 +60,7 @@ class MoeCompositionTest {
                 + "{\"type\": \"moe\", \"width\": 6, \"experts\": 3, \"expert\": {\"type\": \"mlp\", \"sizes\": [6, 8, 6]},"
                 + " \"router\": {\"type\": \"topk\", \"k\": 2, \"capacityFactor\": 1.5}},"
                 + "{\"type\": \"linear\", \"in\": 6, \"out\": 1}]},"
-                + "\"hypernetwork\": {\"type\": \"standard\", \"contextSize\": 1, \"hidden\": [8]},"
+                + "\"hypernetwork\": {\"type\": \"hmlp\", \"contextSize\": 1, \"hidden\": [8]},"
                 + "\"task\": {\"type\": \"loss-weighting\", \"evaluationConditions\": 2, \"evaluationPoints\": 4},"
                 + "\"contextsPerStep\": 3, \"pointsPerContext\": 5}";
         ExperimentSpec spec = specs.read(json, ExperimentSpec.class, "test");

@@ -13,8 +13,11 @@ import dev.metaforge.spi.Shape;
 import java.util.List;
 
 /**
- * The standard hypernetwork of Ha, Dai and Le ("HyperNetworks", ICLR 2017): an MLP from a
- * context vector to every generated scalar at once, split into the target's parameter shapes.
+ * JSON type {@code "hmlp"} (hypnettorch's HMLP): one MLP from a context vector to every generated
+ * scalar at once, split into the target's parameter shapes. Its output layer alone has
+ * (last hidden + 1) x (target parameter count) parameters, so unlike Ha, Dai and Le's static
+ * hypernetwork (per-layer embeddings through one small shared generator) it is larger than its
+ * target; the name {@code "standard"} it had before suggested otherwise.
  * Parameters: {@code net.<i>.weight}, {@code net.<i>.bias}.
  *
  * <p>A weight batch of B contexts [B, d] is one batched MLP call producing [B, P], split into
@@ -22,17 +25,17 @@ import java.util.List;
  * With Kaiming fan-out weights and zero biases this is also the "default parametrization" MIP is
  * compared against (raw condition in, θ = H(γ) out).
  */
-public final class StandardHyperNetwork implements HyperNetwork {
+public final class HmlpHyperNetwork implements HyperNetwork {
     private final List<ParamSpec> generated;
     private final int contextSize;
     private final ParamLayout layout;
     private final MlpGenerator net;
 
-    public StandardHyperNetwork(List<ParamSpec> generated, int contextSize, List<Integer> hidden, Activation activation,
+    public HmlpHyperNetwork(List<ParamSpec> generated, int contextSize, List<Integer> hidden, Activation activation,
                                 Initializer weightInit) {
         this.generated = List.copyOf(requireNonNull(generated, "generated is null"));
         if (contextSize <= 0) {
-            throw new IllegalArgumentException("standard hypernetwork: contextSize must be positive, got " + contextSize);
+            throw new IllegalArgumentException("hmlp hypernetwork: contextSize must be positive, got " + contextSize);
         }
         this.contextSize = contextSize;
         this.layout = new ParamLayout(this.generated);
@@ -52,7 +55,7 @@ public final class StandardHyperNetwork implements HyperNetwork {
 
     @Override
     public String kind() {
-        return "standard";
+        return "hmlp";
     }
 
     @Override
