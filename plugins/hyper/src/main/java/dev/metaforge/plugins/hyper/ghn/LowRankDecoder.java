@@ -39,7 +39,8 @@ public final class LowRankDecoder {
     }
 
     /**
-     * The weight matrix [out, fanIn] for one node from its embedding [1, embed]; fanIn = in·k²,
+     * The weight matrix [rows, cols] for one node from its embedding [1, embed]: rows = the weight's
+     * first axis, cols = the product of the rest (in·k² for a conv; a linear weight is [in, out]),
      * reshaped by the caller to the layer's own shape.
      */
     public Tensor decode(Params params, Tensor embedding, int out, int fanIn) {
