@@ -21,7 +21,8 @@ import java.util.List;
  *
  * <p>Simplified against GHN-2: the update is a residual {@code h += tanh(m·W)} per direction instead
  * of a GRU cell over an MLP message, and there is no virtual-edge (shortest-path) term.
- * Shape features are computed in Java from the graph (log of the weight's first axis, log of the product of the rest, kernel side), so
+ * Shape features are computed in Java from the graph (log of the weight's first axis, log of the
+ * product of the rest, kernel side), so
  * nothing is read back from the backend.
  */
 public final class GraphEncoder {
