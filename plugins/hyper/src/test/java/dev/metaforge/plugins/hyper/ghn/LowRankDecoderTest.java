@@ -67,4 +67,24 @@ class LowRankDecoderTest {
         }
         return rank;
     }
+
+    @Test
+    void fullDecoderHasTheStatedCountAndSlicesToTheNodeShape() {
+        Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
+        DecoderSize size = new DecoderSize(5, 7, 12, 4, 3);
+        FullDecoder dec = new FullDecoder(size);
+        long count = 0;
+        for (ParamSpec p : dec.parameters()) {
+            count += p.shape().size();
+        }
+        assertEquals(size.full(), count);
+        Params p = dec.mlp().init(engine, RandomStream.of(4));
+        Tensor e = engine.tensor(new double[] {0.3, -1.2, 0.8, 0.5, -0.4}, 1, 5);
+        Tensor w = dec.decode(p, e, 10, 36);
+        assertArrayEquals(new int[] {10, 36}, w.shape().dims());
+        // The slice is the top-left block of the emitted [12, 36] matrix.
+        double[] all = dec.mlp().apply(p, e).toDoubles();
+        assertEquals(all[35], w.toDoubles()[35]);
+        assertEquals(all[36 + 1], w.toDoubles()[36 + 1]);
+    }
 }
