@@ -18,6 +18,7 @@ import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendNotFoundException;
 import dev.metaforge.spi.DType;
+import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.UnsupportedCapabilityException;
 import java.io.IOException;
@@ -76,6 +77,10 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Backend to run on (djl, dl4j, or reference). Default: the selection rule, as for train.")
     String backend;
 
+    @Option(names = "--device", paramLabel = "DEVICE", converter = DeviceConverter.class,
+            description = "Device to compute on: cpu (default), gpu or gpu:N. A backend without that device says so and exits 2.")
+    Device device;
+
     @Option(names = "--batch", paramLabel = "N", defaultValue = "1024",
             description = "Examples per forward call (bounds memory; results do not depend on it). Default: ${DEFAULT-VALUE}.")
     int batch;
@@ -100,7 +105,7 @@ public final class PredictCommand implements Callable<Integer> {
             TensorData x = ArrayFiles.read(input);
             Shape layout = layout(model.experiment(), x.shape());
             TensorData y;
-            try (Backend chosen = TrainCommand.openBackend(root.context(), backend)) {
+            try (Backend chosen = TrainCommand.openBackend(root.context(), backend, device)) {
                 Engine engine = Engine.of(chosen, model.spec().engineDType());
                 y = predict(engine, model, x, layout);
             }
