@@ -127,7 +127,7 @@ class MoeTransformerTest {
                 "2.inner.1.router_entropy", "2.inner.1.balance_loss", "2.inner.1.z_loss")) {
             assertTrue(names.contains(name), name + " in " + names);
         }
-        assertTrue(Files.exists(dir.resolve("run").resolve(Trainer.EXPERTS_PLOT_FILE)));
+        // experts.png is drawn by the CLI's RunPlots listener (tested in cli), not by the library Trainer.
     }
 
     private static SpecRegistry specs() {
