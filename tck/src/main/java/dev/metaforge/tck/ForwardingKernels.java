@@ -44,6 +44,11 @@ public class ForwardingKernels extends ComposedKernels {
     }
 
     @Override
+    public NativeArray matmul(NativeArray a, NativeArray b, boolean transposeA, boolean transposeB) {
+        return delegate.matmul(a, b, transposeA, transposeB);
+    }
+
+    @Override
     public AdamResult adamUpdate(NativeArray param, NativeArray grad, NativeArray m, NativeArray v, AdamStep h) {
         return delegate.adamUpdate(param, grad, m, v, h);
     }
