@@ -3,12 +3,9 @@ package dev.metaforge.tck;
 import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.spi.Backend;
-import dev.metaforge.spi.Capability;
-import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -48,7 +45,17 @@ public final class HostCopyCounter {
                         throw e.getCause();
                     }
                 });
-        this.backend = new CountingBackend(delegate, counting);
+        this.backend = new ForwardingBackend(delegate) {
+            @Override
+            public Kernels kernels() {
+                return counting;
+            }
+
+            @Override
+            public void close() {
+                // the owner of the wrapped backend closes it
+            }
+        };
     }
 
     /** The counting backend. */
@@ -64,38 +71,5 @@ public final class HostCopyCounter {
     /** Starts counting from zero. */
     public void reset() {
         copies.set(0);
-    }
-
-    /** The wrapped backend with its kernels seen through the counting proxy. */
-    private record CountingBackend(Backend delegate, Kernels kernels) implements Backend {
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public String version() {
-            return delegate.version();
-        }
-
-        @Override
-        public List<Device> devices() {
-            return delegate.devices();
-        }
-
-        @Override
-        public Device device() {
-            return delegate.device();
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return delegate.capabilities();
-        }
-
-        @Override
-        public void close() {
-            // the owner of the wrapped backend closes it
-        }
     }
 }
