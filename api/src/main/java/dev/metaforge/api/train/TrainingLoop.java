@@ -180,7 +180,7 @@ public final class TrainingLoop implements AutoCloseable {
      */
     public double lastLoss() {
         readPending();
-        if (Double.isNaN(lastLoss) && lastLossStep < 0) {
+        if (lastLossStep < 0) {
             throw new IllegalStateException("no step has run yet");
         }
         return lastLoss;
