@@ -28,4 +28,9 @@ public record CliContext(ClassLoader classLoader, boolean terminal, Map<String, 
         return new CliContext(CliContext.class.getClassLoader(), System.console() != null, System.getenv(),
                 System.getProperties());
     }
+
+    /** The same outside world, looking for providers and plugins with {@code loader}. */
+    public CliContext withClassLoader(ClassLoader loader) {
+        return new CliContext(loader, terminal, environment, systemProperties);
+    }
 }

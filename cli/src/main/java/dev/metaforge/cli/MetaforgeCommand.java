@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         versionProvider = MetaforgeCommand.Version.class,
         description = "Hypernetworks, metanetworks, mixture-of-experts and meta-learners over pluggable backends.",
         subcommands = {BackendsCommand.class, TckCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class,
-                PredictCommand.class, ExportCommand.class,
+                PredictCommand.class, ExportCommand.class, PluginsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MetaforgeCommand implements Runnable {
     /** Exit code for an unknown or unusable backend. */
@@ -39,13 +39,27 @@ public final class MetaforgeCommand implements Runnable {
             description = "Log backend selection and show stack traces of unexpected errors.")
     boolean verbose;
 
+    @Option(names = "--plugins", scope = ScopeType.INHERIT, paramLabel = "PATH",
+            description = "A plugin jar, or a directory of them; repeatable, or several joined with '${sys:path.separator}'. "
+                    + "Also read from METAFORGE_PLUGIN_PATH. `metaforge plugins` lists what is loaded.")
+    java.util.List<String> plugins = new java.util.ArrayList<>();
+
+    private CliContext withPlugins;
+
     public MetaforgeCommand(CliContext context) {
         this.context = requireNonNull(context, "context is null");
     }
 
-    /** The outside world the subcommands work in. */
+    /**
+     * The outside world the subcommands work in; its class loader also sees the plugins named by
+     * {@code --plugins} and {@code METAFORGE_PLUGIN_PATH} (made once, on first use).
+     */
     public CliContext context() {
-        return context;
+        if (withPlugins == null) {
+            PluginPath path = PluginPath.of(plugins, context.environment());
+            withPlugins = path.isEmpty() ? context : context.withClassLoader(path.loader(context.classLoader()));
+        }
+        return withPlugins;
     }
 
     public boolean verbose() {
@@ -63,7 +77,7 @@ public final class MetaforgeCommand implements Runnable {
         CommandLine cl = new CommandLine(root);
         cl.setExecutionExceptionHandler((e, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
-            if (e instanceof BackendNotFoundException) {
+            if (e instanceof BackendNotFoundException || e instanceof PluginPath.PluginPathException) {
                 err.println("metaforge " + cmd.getCommandName() + ": " + e.getMessage());
                 err.flush();
                 return EXIT_BACKEND_NOT_FOUND;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.preflight.MemoryBudget;
 import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.spec.SpecRegistry;
@@ -14,6 +15,7 @@ import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.Trainer;
 import dev.metaforge.api.train.TrainingCluster;
 import dev.metaforge.api.train.TrainingException;
+import dev.metaforge.api.wiring.MetaforgeModule;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.Device;
@@ -26,6 +28,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
@@ -121,7 +124,8 @@ public final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 return fail(err, "--memory-budget: " + e.getMessage());
             }
-            SpecRegistry specs = SpecRegistry.load(root.context().classLoader());
+            List<MetaforgePlugin> plugins = SpecRegistry.loadPlugins(root.context().classLoader());
+            SpecRegistry specs = SpecRegistry.of(plugins);
             TrainSpec spec = readSpec(specs, specFile);
             String cadenceNote = null;
             if (steps != null) {
@@ -140,7 +144,8 @@ public final class TrainCommand implements Callable<Integer> {
             try (Backend chosen = openBackend(root.context(), backend, device);
                  TrainingCluster.Session session = spark == null || dryRun ? null : connect(root.context(), err)) {
                 Engine engine = Engine.of(chosen, spec.engineDType());
-                Trainer trainer = new Trainer(engine, specs).withMemoryBudget(budget)
+                // One injector for the run: plugins' modules may add listeners (metric sinks) to the trainer.
+                Trainer trainer = injector(engine, specs, plugins).getInstance(Trainer.class).withMemoryBudget(budget)
                         .withListener(new dev.metaforge.cli.run.ConsoleProgress(err, root.context().terminal(), System::nanoTime))
                         .withListener(new dev.metaforge.cli.run.RunPlots());
                 if (dryRun) {
@@ -169,6 +174,17 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (UncheckedIOException e) {
             // A reader's error inside a spec's build (e.g. an IdxFormatException): the message names the file.
             return fail(err, e.getMessage());
+        }
+    }
+
+    private static com.google.inject.Injector injector(Engine engine, SpecRegistry specs, List<MetaforgePlugin> plugins) {
+        try {
+            return MetaforgeModule.injector(engine, specs, plugins);
+        } catch (com.google.inject.CreationException e) {
+            StringBuilder why = new StringBuilder();
+            e.getErrorMessages().forEach(m -> why.append("; ").append(m.getMessage()));
+            throw new TrainingException("a plugin's Guice module cannot be wired" + why
+                    + "; every binding must be explicit (toInstance or a @Provides method)", e);
         }
     }
 

@@ -72,9 +72,11 @@ public final class SpecRegistry {
 
     private final Map<Class<? extends Spec>, Map<String, SpecType>> byFamily;
     private final ObjectMapper mapper;
+    private final List<String> pluginNames;
 
-    private SpecRegistry(Map<Class<? extends Spec>, Map<String, SpecType>> byFamily) {
+    private SpecRegistry(Map<Class<? extends Spec>, Map<String, SpecType>> byFamily, List<String> pluginNames) {
         this.byFamily = byFamily;
+        this.pluginNames = List.copyOf(pluginNames);
         this.mapper = strictMapper();
         for (Map<String, SpecType> names : byFamily.values()) {
             for (SpecType t : names.values()) {
@@ -126,10 +128,26 @@ public final class SpecRegistry {
 
     /** Registers the spec types of every {@link MetaforgePlugin} visible to {@code loader}. */
     public static SpecRegistry load(ClassLoader loader) {
+        return of(loadPlugins(loader));
+    }
+
+    /**
+     * Every {@link MetaforgePlugin} visible to {@code loader}, in {@link ServiceLoader} order; a plugin that
+     * cannot be loaded (a missing class, a jar built for a newer Java) is a {@link SpecException} that says so.
+     */
+    public static List<MetaforgePlugin> loadPlugins(ClassLoader loader) {
         requireNonNull(loader, "loader is null");
         List<MetaforgePlugin> plugins = new ArrayList<>();
-        ServiceLoader.load(MetaforgePlugin.class, loader).forEach(plugins::add);
-        return of(plugins);
+        try {
+            ServiceLoader.load(MetaforgePlugin.class, loader).forEach(plugins::add);
+        } catch (java.util.ServiceConfigurationError | LinkageError e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new SpecException("a plugin cannot be loaded: " + e.getMessage()
+                    + (cause != e ? " (" + cause + ")" : "") + "; check that the plugin jar is built for Java 17 against this"
+                    + " Metaforge version and that META-INF/services/" + MetaforgePlugin.class.getName()
+                    + " names its plugin class", "$", e);
+        }
+        return List.copyOf(plugins);
     }
 
     /** Registers the spec types of these plugins. */
@@ -149,7 +167,14 @@ public final class SpecRegistry {
                 claimedBy.put(key, plugin.name());
             }
         }
-        return new SpecRegistry(byFamily);
+        List<String> names = new ArrayList<>();
+        plugins.forEach(p -> names.add(p.name()));
+        return new SpecRegistry(byFamily, names);
+    }
+
+    /** The names of the plugins whose types this registry knows, in load order. */
+    public List<String> pluginNames() {
+        return pluginNames;
     }
 
     /** The registered names of a family, sorted. */
@@ -235,8 +260,11 @@ public final class SpecRegistry {
             List<String> known = base == null ? List.of() : knownNamesFor(base);
             String id = t.getTypeId();
             String what = id == null ? "missing \"type\"" : "unknown type '" + id + "'";
+            String hint = id == null ? "" : didYouMean(id, known) + "; plugins loaded: " + pluginNames
+                    + ". A type from another plugin needs that plugin's jar: on the command line --plugins JAR (or"
+                    + " METAFORGE_PLUGIN_PATH), in Java the class path; `metaforge plugins` lists what is loaded";
             return new SpecException(where + ": " + what + (base == null ? "" : " for " + familyName(base))
-                    + "; known types: " + known, path, e);
+                    + "; known types: " + known + hint, path, e);
         }
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = new ArrayList<>();

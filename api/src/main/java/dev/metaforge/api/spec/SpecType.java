@@ -18,4 +18,9 @@ public record SpecType(Class<? extends Spec> family, String name, Class<? extend
             throw new IllegalArgumentException(type.getName() + " does not implement " + family.getName());
         }
     }
+
+    /** The family as users write it: "module", "hypernetwork", "task sampler". */
+    public String familyName() {
+        return SpecRegistry.familyName(family);
+    }
 }
