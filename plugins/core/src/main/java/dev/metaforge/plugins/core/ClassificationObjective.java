@@ -118,6 +118,15 @@ final class ClassificationObjective implements Objective {
 
     /** Accuracy and mean cross-entropy over the whole test set, in eval mode with the current state. */
     @Override
+    public Map<String, String> metricDescriptions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("training loss", "cross-entropy on this step's training batch (noisy from batch to batch)");
+        out.put("eval accuracy", "fraction of the held-out test set classified correctly: the signal");
+        out.put("eval loss", "cross-entropy on the held-out test set; rising while training loss falls means overfitting");
+        return out;
+    }
+
+    @Override
     public Map<String, Double> evaluate(Params params) {
         long hits = 0;
         double lossSum = 0;

@@ -76,6 +76,15 @@ final class RegressionObjective implements ShardedObjective {
     }
 
     @Override
+    public Map<String, String> metricDescriptions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("training loss", "mean squared error on this step's random batch of x (noise-free targets: it can reach 0)");
+        out.put("eval mse", "mean squared error to the target function on the fixed evaluation grid: the signal; 0 is perfect");
+        out.put("eval maxAbsError", "the largest |prediction - target| on the grid: where the fit is worst");
+        return out;
+    }
+
+    @Override
     public Map<String, Double> evaluate(Params params) {
         double[] x = task.grid();
         Tensor error = predict(params, x).sub(targets(x));

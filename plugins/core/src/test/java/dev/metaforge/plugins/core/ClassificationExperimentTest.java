@@ -91,6 +91,11 @@ class ClassificationExperimentTest {
         try (Scope scope = Scope.open()) {
             Params p = objective.init(RandomStream.of(5));
             Map<String, Double> metrics = objective.evaluate(p);
+            for (String described : objective.metricDescriptions().keySet()) {
+                assertTrue(described.equals("training loss") || metrics.containsKey(described.substring("eval ".length())),
+                        "a description for a metric that is never reported: " + described + " (reported: " + metrics.keySet() + ")");
+            }
+            assertEquals(metrics.size() + 1, objective.metricDescriptions().size(), "every reported metric is described");
             double[] w = p.get("weight").toDoubles();
             double[] b = p.get("bias").toDoubles();
             int hits = 0;

@@ -58,6 +58,11 @@ class RegressionExperimentTest {
         try (Scope scope = Scope.open()) {
             Params p = objective.init(RandomStream.of(5));
             Map<String, Double> metrics = objective.evaluate(p);
+            for (String described : objective.metricDescriptions().keySet()) {
+                assertTrue(described.equals("training loss") || metrics.containsKey(described.substring("eval ".length())),
+                        "a description for a metric that is never reported: " + described + " (reported: " + metrics.keySet() + ")");
+            }
+            assertEquals(metrics.size() + 1, objective.metricDescriptions().size(), "every reported metric is described");
             double[] w0 = p.get("0.weight").toDoubles();
             double[] b0 = p.get("0.bias").toDoubles();
             double[] w1 = p.get("1.weight").toDoubles();

@@ -202,6 +202,16 @@ public final class ContinualObjective implements Objective {
         return out;
     }
 
+    @Override
+    public Map<String, String> metricDescriptions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("training loss", "the current task's cross-entropy plus the output regulariser that keeps earlier tasks' "
+                + "generated weights in place");
+        out.put("eval accuracy", "mean held-out accuracy over all tasks, each with its own generated weights: forgetting shows as a drop");
+        out.put("eval taskK.accuracy", "held-out accuracy on task K alone (one series per task)");
+        return out;
+    }
+
     /** Snapshots, {@code snapshot.<name>} [t, ...] (or {@code snapshot.lower|center|upper.<name>}). */
     @Override
     public Params state() {

@@ -129,6 +129,24 @@ public final class MetaObjective implements ShardedObjective {
         return learner.metaLossOfParts(shardLossSum, gradient);
     }
 
+    @Override
+    public Map<String, String> metricDescriptions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        boolean classification = learner.loss() == TaskLoss.CROSS_ENTROPY;
+        String what = classification ? "cross-entropy" : "mean squared error";
+        out.put("training loss", "query-set " + what + " after adapting on each task's support set, over this step's meta-batch");
+        for (int steps : evalSteps) {
+            String suffix = learner.innerSteps() == 0 && evalSteps.size() == 1 ? "" : "_after_" + steps;
+            out.put("eval " + (classification ? "loss" : "mse") + suffix, "query-set " + what + " on held-out tasks after "
+                    + steps + " adaptation step" + (steps == 1 ? "" : "s") + " on their support sets");
+            if (classification) {
+                out.put("eval accuracy" + suffix, "query-set accuracy on held-out tasks after " + steps + " adaptation step"
+                        + (steps == 1 ? "" : "s") + ": the signal");
+            }
+        }
+        return out;
+    }
+
     /**
      * Adapting needs gradients, so recording is turned back on ({@link EnableGrad}) when the
      * caller evaluates inside a {@code NoGrad} block; the parameters are only read.
