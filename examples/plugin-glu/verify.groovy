@@ -17,6 +17,13 @@ def listed = run([metaforge, "plugins", "--plugins", jar.path])
 assert listed.contains("glu-example  " + jar.canonicalPath) : "metaforge plugins does not list the glu plugin:\n" + listed
 assert listed.contains("module: glu")
 
+// The component rules on the glu example, on the PyTorch backend, from the command line.
+def report = new File(basedir, "target/tck-report")
+def tck = run([metaforge, "tck", "--plugins", jar.path, "--backend", "djl", "--rules", "MODEL-FAMILY-*",
+               "--param", "metaforge.tck.components=glu-example/*", "--report", report.path])
+assert tck.contains("CONFORMANT") && !tck.contains("NOT_CONFORMANT") : "the glu example is not conformant on djl:\n" + tck
+assert new File(report, "conformance.md").text.contains("regression through glu layers")
+
 def out = new File(basedir, "target/glu-sine")
 run([metaforge, "train", new File(basedir, "glu-sine.json").path, "--plugins", jar.path, "--backend", "reference",
      "--steps", "200", "--out", out.path, "--overwrite"])
