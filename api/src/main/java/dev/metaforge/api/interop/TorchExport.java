@@ -429,6 +429,11 @@ public final class TorchExport {
                 return new Walked("Residual(" + w.expression + ")", rank);
             }
             if (m instanceof TransformerBlock t) {
+                if (t.ffn() != null) {
+                    throw new TorchExportException("the transformer-block at " + path + " has an 'ffn' module (" + t.ffn().kind()
+                            + "), and model.py's block has the fixed MLP, so it cannot be exported; exportable: a transformer-block"
+                            + " with 'hidden'", "transformer-block", path);
+                }
                 for (String ln : List.of("ln1", "ln2")) {
                     copy(join(mf, ln), join(torch, ln), "weight");
                     copy(join(mf, ln), join(torch, ln), "bias");

@@ -19,6 +19,11 @@ import java.util.Map;
  * {@link #forward} threads the call's mode, random stream and every child's state and auxiliary
  * values through a {@link ModuleOutput.Collector}; {@link #apply} runs without dropout.
  *
+ * <p>The feed-forward slot: given an {@code ffn} module (any module mapping [.., d] to [.., d], e.g. a
+ * mixture of experts), the second branch is {@code x + dropout(ffn(ln2(x)))} instead, with the ffn's
+ * parameters under {@code ffn.}; its state (an aux-free router's bias) and auxiliary losses (balance,
+ * z-loss) are threaded like every child's, under {@code ffn.}.
+ *
  * <p>Weight batch: parameters [B, ...]; an input [N, T, d] is shared by the B networks (it is
  * broadcast to [B, N, T, d] once, as the residual stream is per network from the first addition on)
  * and an input [B, N, T, d] gives each its own. A batch of one takes the unbatched path and equals
@@ -26,13 +31,27 @@ import java.util.Map;
  *
  * @param d       model width
  * @param heads   attention heads, dividing d
- * @param hidden  width of the feed-forward layer (4 d in GPT-2)
+ * @param hidden  width of the feed-forward layer (4 d in GPT-2); 0 when {@code ffn} is given
  * @param dropout dropout probability on both residual branches, in [0, 1)
  * @param causal  whether attention is causal
+ * @param ffn     the feed-forward module replacing fc1/gelu/fc2, or null for the GPT-2 MLP
  */
-public record TransformerBlock(int d, int heads, int hidden, double dropout, boolean causal) implements Module {
+public record TransformerBlock(int d, int heads, int hidden, double dropout, boolean causal, Module ffn) implements Module {
+    /** The GPT-2 block, with its fc1/gelu/fc2 feed-forward layer. */
+    public TransformerBlock(int d, int heads, int hidden, double dropout, boolean causal) {
+        this(d, heads, hidden, dropout, causal, null);
+    }
+
+    /** A block whose feed-forward branch is {@code ffn} (mapping [.., d] to [.., d]). */
+    public static TransformerBlock withFeedForward(int d, int heads, double dropout, boolean causal, Module ffn) {
+        return new TransformerBlock(d, heads, 0, dropout, causal, java.util.Objects.requireNonNull(ffn, "ffn is null"));
+    }
+
     public TransformerBlock {
-        if (d <= 0 || heads <= 0 || hidden <= 0) {
+        if (ffn != null && hidden != 0) {
+            throw new IllegalArgumentException("TransformerBlock with an ffn module has no hidden width of its own; got hidden=" + hidden);
+        }
+        if (d <= 0 || heads <= 0 || ffn == null && hidden <= 0) {
             throw new IllegalArgumentException("TransformerBlock needs positive sizes, got d=" + d + " heads=" + heads + " hidden="
                     + hidden);
         }
@@ -74,8 +93,12 @@ public record TransformerBlock(int d, int heads, int hidden, double dropout, boo
         children.put("ln1", ln1());
         children.put("attn", attention());
         children.put("ln2", ln2());
-        children.put("fc1", fc1());
-        children.put("fc2", fc2());
+        if (ffn != null) {
+            children.put("ffn", ffn);
+        } else {
+            children.put("fc1", fc1());
+            children.put("fc2", fc2());
+        }
         return children;
     }
 
@@ -83,6 +106,15 @@ public record TransformerBlock(int d, int heads, int hidden, double dropout, boo
     public List<ParamSpec> parameters() {
         List<ParamSpec> out = new ArrayList<>();
         children().forEach((name, child) -> child.parameters().forEach(s -> out.add(s.prefixed(name))));
+        return out;
+    }
+
+    @Override
+    public List<StateSpec> stateSpecs() {
+        List<StateSpec> out = new ArrayList<>();
+        if (ffn != null) {
+            ffn.stateSpecs().forEach(s -> out.add(s.prefixed("ffn")));
+        }
         return out;
     }
 
@@ -99,6 +131,12 @@ public record TransformerBlock(int d, int heads, int hidden, double dropout, boo
         attended = residualDropout().describe(b, StructureBuilder.join(prefix, "drop1"), attended);
         b.layer(StructureBuilder.join(prefix, "residual1"), "residual", attended, stream, Map.of(), Map.of());
         normed = ln2().describe(b, StructureBuilder.join(prefix, "ln2"), stream);
+        if (ffn != null) {
+            NeuronGroup fed = ffn.describe(b, StructureBuilder.join(prefix, "ffn"), normed);
+            fed = residualDropout().describe(b, StructureBuilder.join(prefix, "drop2"), fed);
+            b.layer(StructureBuilder.join(prefix, "residual2"), "residual", fed, stream, Map.of(), Map.of());
+            return stream;
+        }
         NeuronGroup wide = fc1().describe(b, StructureBuilder.join(prefix, "fc1"), normed);
         b.layer(StructureBuilder.join(prefix, "fc1.act"), "activation", wide, wide, Map.of(), Map.of("activation", "gelu"));
         NeuronGroup back = fc2().describe(b, StructureBuilder.join(prefix, "fc2"), wide);
@@ -140,8 +178,12 @@ public record TransformerBlock(int d, int heads, int hidden, double dropout, boo
         h = child(collector, "drop1", residualDropout(), params, h, call);
         Tensor stream = x.add(h);
         h = child(collector, "ln2", ln2(), params, stream, call);
-        h = child(collector, "fc1", fc1(), params, h, call).gelu();
-        h = child(collector, "fc2", fc2(), params, h, call);
+        if (ffn != null) {
+            h = child(collector, "ffn", ffn, params, h, call);
+        } else {
+            h = child(collector, "fc1", fc1(), params, h, call).gelu();
+            h = child(collector, "fc2", fc2(), params, h, call);
+        }
         h = child(collector, "drop2", residualDropout(), params, h, call);
         return collector.finish(stream.add(h));
     }
@@ -156,7 +198,7 @@ public record TransformerBlock(int d, int heads, int hidden, double dropout, boo
 
     @Override
     public String toString() {
-        return "TransformerBlock(d " + d + ", heads " + heads + ", hidden " + hidden + ", dropout " + dropout
-                + (causal ? ", causal" : "") + ")";
+        return "TransformerBlock(d " + d + ", heads " + heads + (ffn == null ? ", hidden " + hidden : ", ffn " + ffn.kind())
+                + ", dropout " + dropout + (causal ? ", causal" : "") + ")";
     }
 }

@@ -53,6 +53,54 @@ class TransformerBlockTest {
                 "evaluation is the plain call");
     }
 
+    /**
+     * The feed-forward slot: a block whose ffn is the same MLP (linear, gelu, linear) as a sequential module, given the
+     * same numbers under the ffn's names, computes exactly what the built-in block computes, and describes that ffn.
+     */
+    @Test
+    void anFfnModuleTakesTheFeedForwardBranch() {
+        TransformerBlock builtIn = new TransformerBlock(4, 2, 6, 0.0, true);
+        TransformerBlock slotted = TransformerBlock.withFeedForward(4, 2, 0.0, true, new GeluMlp(4, 6));
+        Params p = randomParams(engine, builtIn, 3);
+        Params renamed = p.mapNamed((name, t) -> t);
+        java.util.Map<String, Tensor> moved = new java.util.LinkedHashMap<>();
+        for (String name : p.names()) {
+            moved.put(name.replace("fc1.", "ffn.up.").replace("fc2.", "ffn.down."), renamed.get(name));
+        }
+        Params q = Params.of(moved);
+        assertEquals(slotted.parameters().stream().map(ParamSpec::name).toList(), q.names(), "parameter names under ffn.");
+        Tensor x = random(engine, 4, 2, 3, 4);
+        assertArrayEquals(builtIn.apply(p, x).toDoubles(), slotted.apply(q, x).toDoubles(), 0.0);
+        ModuleOutput out = slotted.forward(q, x, ModuleCall.train(Params.empty(), RandomStream.of(2)));
+        assertArrayEquals(builtIn.apply(p, x).toDoubles(), out.output().toDoubles(), 0.0);
+        List<String> layers = slotted.structure().layers().stream().map(LayerInfo::name).toList();
+        assertTrue(layers.containsAll(List.of("ffn.up", "ffn.act", "ffn.down", "residual2")), layers.toString());
+        assertThrows(IllegalArgumentException.class, () -> new TransformerBlock(4, 2, 6, 0.0, true, Linear.of(4, 4)));
+    }
+
+    /** A feed-forward module written outside the block: up, gelu, down. */
+    private record GeluMlp(int d, int hidden) implements Module {
+        @Override
+        public List<ParamSpec> parameters() {
+            List<ParamSpec> out = new java.util.ArrayList<>();
+            Linear.of(d, hidden).parameters().forEach(s -> out.add(s.prefixed("up")));
+            Linear.of(hidden, d).parameters().forEach(s -> out.add(s.prefixed("down")));
+            return out;
+        }
+
+        @Override
+        public Tensor apply(Params params, Tensor x) {
+            return Linear.of(hidden, d).apply(params.scoped("down"), Linear.of(d, hidden).apply(params.scoped("up"), x).gelu());
+        }
+
+        @Override
+        public NeuronGroup describe(StructureBuilder b, String prefix, NeuronGroup input) {
+            NeuronGroup wide = Linear.of(d, hidden).describe(b, StructureBuilder.join(prefix, "up"), input);
+            b.layer(StructureBuilder.join(prefix, "act"), "activation", wide, wide, java.util.Map.of(), java.util.Map.of("activation", "gelu"));
+            return Linear.of(hidden, d).describe(b, StructureBuilder.join(prefix, "down"), wide);
+        }
+    }
+
     /** Training applies dropout from the call's stream: reproducible from the seed, different across seeds. */
     @Test
     void trainingCallsThreadTheRandomStreamToDropout() {

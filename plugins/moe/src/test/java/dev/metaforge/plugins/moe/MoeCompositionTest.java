@@ -52,6 +52,56 @@ class MoeCompositionTest {
         }
     }
 
+    /**
+     * A transformer block with an MoE as its feed-forward branch, from JSON: the branch is exactly the MoE applied to
+     * ln2 of the residual stream (checked against the parts run by hand), its auxiliary losses and its router state
+     * come out under {@code ffn.}, and the spec survives a write and read.
+     */
+    @Test
+    void aTransformerBlockCarriesAnMoeAsItsFeedForwardBranch() {
+        SpecRegistry specs = SpecRegistry.load(getClass().getClassLoader());
+        Engine engine = MoeFixtures.engine();
+        String moe = "{\"type\": \"moe\", \"width\": 6, \"experts\": 3, \"expert\": {\"type\": \"mlp\", \"sizes\": [6, 8, 6]},"
+                + " \"router\": %s}";
+        String balanced = "{\"type\": \"transformer-block\", \"d\": 6, \"heads\": 2, \"causal\": true, \"ffn\": "
+                + moe.formatted("{\"type\": \"topk\", \"k\": 2, \"capacityFactor\": 2.0, \"balanceWeight\": 0.01}") + "}";
+        dev.metaforge.api.nn.ModuleSpec spec = specs.read(balanced, dev.metaforge.api.nn.ModuleSpec.class, "block.json");
+        assertTrue(spec.equals(specs.read(specs.write(spec), dev.metaforge.api.nn.ModuleSpec.class, "written")), specs.write(spec));
+        dev.metaforge.api.nn.TransformerBlock block = (dev.metaforge.api.nn.TransformerBlock) spec.build();
+        try (Scope s = Scope.open()) {
+            Params p = block.init(engine, RandomStream.of(4));
+            Tensor x = MoeFixtures.randomTokens(engine, 8, 6, 5).reshape(2, 4, 6);
+            ModuleOutput out = block.forward(p, x, ModuleCall.eval(block.initState(engine, 0)));
+            Tensor stream = x.add(block.attention().apply(p.scoped("attn"), block.ln1().apply(p.scoped("ln1"), x)));
+            ModuleOutput branch = block.ffn().forward(p.scoped("ffn"), block.ln2().apply(p.scoped("ln2"), stream),
+                    ModuleCall.eval(block.ffn().initState(engine, 0)));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(stream.add(branch.output()).toDoubles(), out.output().toDoubles(), 0.0);
+            ModuleOutput train = block.forward(p, x, ModuleCall.train(block.initState(engine, 0), RandomStream.of(1)));
+            assertTrue(!train.losses().isEmpty() && train.losses().keySet().stream().allMatch(k -> k.startsWith("ffn.")),
+                    "the MoE's auxiliary losses, under ffn.: " + train.losses().keySet());
+        }
+        String auxFree = balanced.replace("{\"type\": \"topk\", \"k\": 2, \"capacityFactor\": 2.0, \"balanceWeight\": 0.01}",
+                "{\"type\": \"aux-free\", \"k\": 2, \"updateRate\": 0.05}");
+        dev.metaforge.api.nn.TransformerBlock stateful = (dev.metaforge.api.nn.TransformerBlock) specs.read(auxFree,
+                dev.metaforge.api.nn.ModuleSpec.class, "block.json").build();
+        assertTrue(!stateful.stateSpecs().isEmpty() && stateful.stateSpecs().stream().allMatch(t -> t.name().startsWith("ffn.")),
+                stateful.stateSpecs().toString());
+        try (Scope s = Scope.open()) {
+            Params p = stateful.init(engine, RandomStream.of(4));
+            Params before = stateful.initState(engine, 0);
+            Tensor x = MoeFixtures.randomTokens(engine, 8, 6, 5).reshape(2, 4, 6);
+            Params after = stateful.forward(p, x, ModuleCall.train(before, RandomStream.of(1))).state();
+            assertTrue(after.names().equals(before.names()), after.names() + " vs " + before.names());
+            String bias = before.names().get(0);
+            assertTrue(!java.util.Arrays.equals(before.get(bias).toDoubles(), after.get(bias).toDoubles()),
+                    "training moves the aux-free router's selection bias " + bias);
+        }
+        dev.metaforge.api.spec.SpecException both = org.junit.jupiter.api.Assertions.assertThrows(dev.metaforge.api.spec.SpecException.class,
+                () -> specs.read(balanced.replace("\"heads\": 2,", "\"heads\": 2, \"hidden\": 24,"), dev.metaforge.api.nn.ModuleSpec.class,
+                        "block.json"));
+        assertTrue(both.getMessage().contains("either 'hidden'"), both.getMessage());
+    }
+
     @Test
     void aHypernetworkGeneratesTheWeightsOfAnMoeTarget() {
         SpecRegistry specs = SpecRegistry.load(getClass().getClassLoader());
