@@ -60,7 +60,7 @@ public record ContinualExperimentSpec(
     @Override
     public Objective build(BuildContext context) {
         HyperTarget hyperTarget = new HyperTarget(target.build(), generate);
-        TaskSequence sequence = tasks.build();
+        TaskSequence sequence = tasks.build(context);
         HyperNetworkSpec spec = hypernetwork != null ? hypernetwork
                 : new TaskConditionedHyperNetworkSpec(sequence.tasks(), null, null, null, null);
         HyperNetwork built = spec.build(hyperTarget);

@@ -33,6 +33,8 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ConditionedTaskSpec.class, "loss-weighting", LossWeightingTaskSpec.class),
                 new SpecType(ConditionedTaskSpec.class, "sinusoid", SinusoidFamilySpec.class),
                 new SpecType(TaskSequenceSpec.class, "split-blobs", SplitBlobsSpec.class),
+                new SpecType(TaskSequenceSpec.class, PermutedSequenceSpec.TYPE, PermutedSequenceSpec.class),
+                new SpecType(TaskSequenceSpec.class, SplitSequenceSpec.TYPE, SplitSequenceSpec.class),
                 new SpecType(ExperimentSpec.class, HyperExperimentSpec.TYPE, HyperExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
