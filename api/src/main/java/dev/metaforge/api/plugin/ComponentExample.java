@@ -56,7 +56,8 @@ public record ComponentExample(String name, String experimentJson, boolean exact
             tree = new ObjectMapper().readTree(experimentJson);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("component example '" + name + "': experimentJson is not valid JSON: "
-                    + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getOriginalMessage().replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2")
+                    + " (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ")", e);
         }
         if (tree == null || !tree.isObject()) {
