@@ -155,8 +155,13 @@ class ModelConformanceTests {
 
     /** The run's examples, published as a figure naming each one's plugin. */
     static List<ComponentExamples.Entry> examples(TckContext tck, TestReporter reporter) {
-        List<ComponentExamples.Entry> all = ComponentExamples.select(ComponentExamples.load(loader()),
-                tck.parameter(ComponentExamples.PARAMETER).orElse(null));
+        List<ComponentExamples.Entry> all;
+        try {
+            all = ComponentExamples.select(ComponentExamples.load(loader()), tck.parameter(ComponentExamples.PARAMETER).orElse(null));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // a misconfigured run or plugin: the rule fails with the message alone, not as an unexpected exception
+            throw new AssertionFailedError(e.getMessage(), e);
+        }
         reporter.publishEntry(TckExtension.ENTRY_FIGURE, all.size() + " component examples: "
                 + all.stream().map(ComponentExamples.Entry::label).collect(Collectors.joining(", ")));
         return all;
@@ -190,8 +195,13 @@ class ModelConformanceTests {
     }
 
     static ExperimentSpec read(SpecRegistry specs, ComponentExamples.Entry example) {
-        return specs.read(example.example().experimentJson(), ExperimentSpec.class,
-                "component example '" + example.example().name() + "' of plugin '" + example.plugin() + "'");
+        try {
+            return specs.read(example.example().experimentJson(), ExperimentSpec.class,
+                    "component example '" + example.example().name() + "' of plugin '" + example.plugin() + "'");
+        } catch (dev.metaforge.api.spec.SpecException e) {
+            // the message names the example, its plugin, the JSON path and the type names; no Java class needed
+            throw new AssertionFailedError(e.getMessage(), e);
+        }
     }
 
     private static BuildContext context(SpecRegistry specs, Engine engine) {

@@ -106,6 +106,32 @@ class ComponentKitTest {
         assertTrue(r.message().contains("metaforge.tck.components glob 'glu*' matches no component example"), r.message());
         assertTrue(r.message().contains("acme/" + AcmePlugin.CORRECT), r.message());
         assertTrue(r.message().contains("hyper/hypernetwork mip"), r.message());
+        assertFalse(r.message().contains("java.lang"), "a configuration error, not an unexpected exception: " + r.message());
+    }
+
+    @Test
+    void anExampleWithAnUnknownTypeFailsNamingTheExamplePluginAndType() {
+        ConformanceReport report = new TckRunner(loaderWith(MisspeltPlugin.class)).run(TckRunner.Options.backend("reference")
+                .withRules(List.of("MODEL-FAMILY-1")).withParameter(ComponentExamples.PARAMETER, "misspelt/*"), TckProgress.none());
+        RuleResult r = report.rule("MODEL-FAMILY-1").orElseThrow();
+        assertEquals(RuleStatus.FAIL, r.status());
+        assertTrue(r.message().contains("component example 'typo' of plugin 'misspelt' at $.model"), r.message());
+        assertTrue(r.message().contains("unknown type 'acme-scal'"), r.message());
+        assertFalse(r.message().contains("Exception"), "no Java class names: " + r.message());
+    }
+
+    /** An example naming a module type no plugin registers. */
+    public static final class MisspeltPlugin implements MetaforgePlugin {
+        @Override
+        public String name() {
+            return "misspelt";
+        }
+
+        @Override
+        public List<dev.metaforge.api.plugin.ComponentExample> conformanceExamples() {
+            return List.of(dev.metaforge.api.plugin.ComponentExample.of("typo", "{\"type\": \"regression\", \"model\":"
+                    + " {\"type\": \"acme-scal\", \"features\": 1}, \"task\": {\"function\": \"sin\", \"batch\": 5, \"evalPoints\": 5}}"));
+        }
     }
 
     @Test
