@@ -18,127 +18,153 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.opentest4j.AssertionFailedError;
 
 /**
- * MODEL-*: every built-in component (hypernetworks, continual learners, meta-learners, plain
- * regression), built from its JSON spec exactly as {@code metaforge train} builds it, run on the
- * backend under test: the training loss and its gradient (second order for MAML) agree with the
- * float64 reference backend from the same parameters and data, and in FLOAT64 the gradient
- * matches finite differences of the loss.
+ * MODEL-FAMILY-*: every component example (built-in or a third party's, see
+ * {@link dev.metaforge.api.plugin.MetaforgePlugin#conformanceExamples()} and {@link ComponentExamples}),
+ * built from its JSON spec exactly as {@code metaforge train} builds it, run on the backend under
+ * test: the training loss and its gradient (second order for MAML) agree with the float64 reference
+ * backend from the same parameters and data; in FLOAT64 the gradient matches finite differences of
+ * the loss; the same seed gives bit-identical parameters, loss and gradient; and the spec survives
+ * a write and re-read through the registry unchanged. Examples come from every plugin the run's
+ * class loader sees; {@value ComponentExamples#PARAMETER} narrows them.
  */
 @ExtendWith(TckExtension.class)
 class ModelConformanceTests {
     private static final long SEED = 5;
 
-    private static final java.util.Set<String> APPROXIMATE_GRADIENTS = java.util.Set.of("first-order maml", "reptile");
-
-    /** Tiny experiments, one per component; data is drawn in Java, so every backend sees the same. */
-    static final Map<String, String> COMPONENTS = components();
-
-    private static Map<String, String> components() {
-        Map<String, String> m = new LinkedHashMap<>();
-        String target = "\"target\":{\"type\":\"mlp\",\"sizes\":[1,4,1],\"activation\":\"tanh\"}";
-        String weighting = "\"task\":{\"type\":\"loss-weighting\",\"evaluationConditions\":2,\"evaluationPoints\":4},"
-                + "\"contextsPerStep\":3,\"pointsPerContext\":5";
-        m.put("hypernetwork hmlp", "{\"type\":\"hypernetwork\"," + target
-                + ",\"hypernetwork\":{\"type\":\"hmlp\",\"contextSize\":1,\"hidden\":[6]}," + weighting + "}");
-        m.put("hypernetwork mip", "{\"type\":\"hypernetwork\"," + target
-                + ",\"hypernetwork\":{\"type\":\"mip\",\"inputs\":1,\"hidden\":[6]}," + weighting + "}");
-        m.put("hypernetwork chunked", "{\"type\":\"hypernetwork\"," + target
-                + ",\"hypernetwork\":{\"type\":\"chunked\",\"contextSize\":1,\"chunkSize\":4,\"chunkEmbeddingSize\":3,\"hidden\":[6]},"
-                + weighting + "}");
-        m.put("hypernetwork recurrent", "{\"type\":\"hypernetwork\"," + target
-                + ",\"hypernetwork\":{\"type\":\"recurrent\",\"contextSize\":1,\"hiddenSize\":5,\"layerEmbeddingSize\":3},"
-                + weighting + "}");
-        String blobs = "\"target\":{\"type\":\"mlp\",\"sizes\":[2,4,2],\"activation\":\"tanh\"},"
-                + "\"tasks\":{\"type\":\"split-blobs\",\"tasks\":2,\"evaluationSize\":10},\"stepsPerTask\":2,\"batchSize\":6";
-        m.put("continual task-conditioned", "{\"type\":\"continual\"," + blobs
-                + ",\"hypernetwork\":{\"type\":\"task-conditioned\",\"tasks\":2,\"embeddingSize\":3,\"hidden\":[6]}}");
-        m.put("continual hyperinterval", "{\"type\":\"continual\"," + blobs
-                + ",\"hypernetwork\":{\"type\":\"hyperinterval\",\"tasks\":2,\"embeddingSize\":3,\"hidden\":[6]}}");
-        m.put("neumeta implicit weights", "{\"type\":\"neumeta\",\"frequencies\":1,\"hidden\":[4],\"minWidth\":2,\"maxWidth\":3,\"widths\":[2,3],\"batch\":4}");
-        String sine = "\"model\":{\"type\":\"mlp\",\"sizes\":[1,5,1],\"activation\":\"tanh\"},"
-                + "\"tasks\":{\"type\":\"sinusoid\",\"k\":3,\"queryK\":3},\"metaBatch\":2,\"evalTasks\":2,\"evalSteps\":[1]";
-        m.put("maml (second order, 2 inner steps)", "{\"type\":\"maml\"," + sine + ",\"innerSteps\":2,\"innerLr\":0.05}");
-        m.put("first-order maml", "{\"type\":\"maml\"," + sine + ",\"innerSteps\":2,\"innerLr\":0.05,\"firstOrder\":true}");
-        m.put("meta-sgd", "{\"type\":\"meta-sgd\"," + sine + ",\"innerSteps\":1,\"innerLr\":0.05}");
-        m.put("anil", "{\"type\":\"anil\"," + sine + ",\"innerSteps\":2,\"innerLr\":0.05}");
-        m.put("reptile", "{\"type\":\"reptile\"," + sine + ",\"innerSteps\":2,\"innerLr\":0.05}");
-        m.put("prototypical networks", "{\"type\":\"protonet\",\"model\":{\"type\":\"mlp\",\"sizes\":[4,6,3],\"activation\":\"tanh\"},"
-                + "\"tasks\":{\"type\":\"few-shot\",\"dataset\":{\"type\":\"gaussian-clusters\",\"fromClass\":0,\"toClass\":5,"
-                + "\"examplesPerClass\":6,\"informativeDims\":2,\"noiseDims\":2},\"ways\":3,\"shots\":2,\"queries\":2},"
-                + "\"metaBatch\":2,\"evalTasks\":2}");
-        m.put("regression", "{\"type\":\"regression\",\"model\":{\"type\":\"mlp\",\"sizes\":[1,4,1],\"activation\":\"tanh\"},"
-                + "\"task\":{\"function\":\"sin\",\"batch\":5,\"evalPoints\":5}}");
-        m.put("regression through layernorm, residual, batchnorm and dropout layers", "{\"type\":\"regression\",\"model\":"
-                + "{\"type\":\"sequential\",\"layers\":[{\"type\":\"linear\",\"in\":1,\"out\":6},{\"type\":\"layernorm\",\"features\":6},"
-                + "{\"type\":\"residual\",\"inner\":{\"type\":\"sequential\",\"layers\":[{\"type\":\"linear\",\"in\":6,\"out\":6},"
-                + "{\"type\":\"activation\",\"function\":\"tanh\"}]}},{\"type\":\"batchnorm\",\"features\":6},"
-                + "{\"type\":\"dropout\",\"p\":0.1},{\"type\":\"linear\",\"in\":6,\"out\":1}]},"
-                + "\"task\":{\"function\":\"sin\",\"batch\":5,\"evalPoints\":5}}");
-        return m;
-    }
-
     @TckRule(id = "MODEL-FAMILY-1")
-    @DisplayName("MODEL-FAMILY-1 every built-in component's training loss and gradient in FLOAT32 agree with the float64 reference backend")
+    @DisplayName("MODEL-FAMILY-1 every component example's training loss and gradient in FLOAT32 agree with the float64 reference backend")
     @TestFactory
-    Stream<DynamicTest> lossAndGradientAgreeWithReference(TckContext tck) {
+    Stream<DynamicTest> lossAndGradientAgreeWithReference(TckContext tck, TestReporter reporter) {
         SpecRegistry specs = SpecRegistry.load(loader());
         Engine engine = Engine.of(tck.backend(), DType.FLOAT32);
         Engine reference = Engine.of(tck.reference(), DType.FLOAT64);
-        return COMPONENTS.entrySet().stream().map(c -> dynamicTest(c.getKey(), () -> {
+        return examples(tck, reporter).stream().map(c -> dynamicTest(c.label(), () -> {
             try (Scope s = Scope.open()) {
-                Objective actualObjective = build(specs, c.getValue(), engine);
+                Objective actualObjective = build(specs, c, engine);
                 Params start = actualObjective.init(RandomStream.of(SEED));
-                Objective expectedObjective = build(specs, c.getValue(), reference);
+                Objective expectedObjective = build(specs, c, reference);
                 Params startReference = copy(start, reference, DType.FLOAT64);
                 LossAndGradient expected = lossAndGradient(expectedObjective, startReference);
                 LossAndGradient actual = lossAndGradient(actualObjective, start);
                 Compare.assertClose(new double[] {expected.loss()}, new double[] {actual.loss()}, 2e-4, 1e-6,
-                        c.getKey() + ": training loss");
+                        c.label() + ": training loss");
                 for (String name : expected.gradient().keySet()) {
                     double[] e = expected.gradient().get(name);
                     Compare.assertClose(e, actual.gradient().get(name), 2e-3, 1e-4 * Math.max(1e-3, Compare.maxAbs(e)),
-                            c.getKey() + ": gradient of " + name);
+                            c.label() + ": gradient of " + name);
                 }
             }
         }));
     }
 
     @TckRule(id = "MODEL-FAMILY-2", capability = Capability.FLOAT64)
-    @DisplayName("MODEL-FAMILY-2 every built-in component's gradient in FLOAT64 matches central finite differences of its loss")
+    @DisplayName("MODEL-FAMILY-2 every component example's gradient in FLOAT64 matches central finite differences of its loss")
     @TestFactory
-    Stream<DynamicTest> gradientMatchesFiniteDifferences(TckContext tck) {
+    Stream<DynamicTest> gradientMatchesFiniteDifferences(TckContext tck, TestReporter reporter) {
         SpecRegistry specs = SpecRegistry.load(loader());
         Engine engine = Engine.of(tck.backend(), DType.FLOAT64);
-        // First-order MAML drops the Hessian terms and Reptile's surrogate has gradient theta - phi by
-        // definition: neither is the gradient of its loss. MODEL-FAMILY-1 still checks both against the reference.
-        return COMPONENTS.entrySet().stream().filter(c -> !APPROXIMATE_GRADIENTS.contains(c.getKey())).map(c -> dynamicTest(c.getKey(), () -> {
+        // Examples with a surrogate gradient (first-order MAML drops the Hessian terms, Reptile's is
+        // theta - phi by definition) do not follow the gradient of their loss; MODEL-FAMILY-1 still checks them.
+        return examples(tck, reporter).stream().filter(c -> c.example().exactGradient()).map(c -> dynamicTest(c.label(), () -> {
             try (Scope s = Scope.open()) {
-                Objective objective = build(specs, c.getValue(), engine);
+                Objective objective = build(specs, c, engine);
                 Params start = objective.init(RandomStream.of(SEED));
-                Params direction = randomDirection(start, engine);
-                double analytic = 0;
-                Map<String, double[]> g = lossAndGradient(objective, start).gradient();
-                for (String name : start.names()) {
-                    double[] d = direction.get(name).toDoubles();
-                    double[] gn = g.get(name);
-                    for (int i = 0; i < d.length; i++) {
-                        analytic += gn[i] * d[i];
-                    }
-                }
-                double h = 1e-6;
-                double numeric = (loss(objective, shifted(start, direction, h)) - loss(objective, shifted(start, direction, -h))) / (2 * h);
-                Compare.assertClose(new double[] {numeric}, new double[] {analytic}, 1e-5, 1e-8,
-                        c.getKey() + ": directional derivative of the training loss along a random direction");
+                GradientCheck.assertDirectional(c.label() + ": directional derivative of the training loss",
+                        start, GradientCheck.lossOf(objective, 0, SEED + 1), SEED + 2);
             }
         }));
+    }
+
+    @TckRule(id = "MODEL-FAMILY-3")
+    @DisplayName("MODEL-FAMILY-3 every component example built twice from its JSON with the same seed gives bit-identical initial parameters, loss and gradient")
+    @TestFactory
+    Stream<DynamicTest> sameSeedRepeatsExactly(TckContext tck, TestReporter reporter) {
+        SpecRegistry specs = SpecRegistry.load(loader());
+        Engine engine = Engine.of(tck.backend(), DType.FLOAT32);
+        return examples(tck, reporter).stream().map(c -> dynamicTest(c.label(), () -> {
+            try (Scope s = Scope.open()) {
+                Objective first = build(specs, c, engine);
+                Objective second = build(specs, c, engine);
+                Params a = first.init(RandomStream.of(SEED));
+                Params b = second.init(RandomStream.of(SEED));
+                if (!a.names().equals(b.names())) {
+                    throw new AssertionFailedError(c.label() + ": two builds name their parameters differently: "
+                            + a.names() + " vs " + b.names());
+                }
+                for (String name : a.names()) {
+                    Compare.assertIdentical(a.get(name).toDoubles(), b.get(name).toDoubles(),
+                            c.label() + ": initial parameter " + name + " of two builds with seed " + SEED);
+                }
+                LossAndGradient x = lossAndGradient(first, a);
+                LossAndGradient y = lossAndGradient(second, b);
+                Compare.assertIdentical(new double[] {x.loss()}, new double[] {y.loss()}, c.label() + ": training loss of two builds");
+                for (String name : x.gradient().keySet()) {
+                    Compare.assertIdentical(x.gradient().get(name), y.gradient().get(name),
+                            c.label() + ": gradient of " + name + " of two builds");
+                }
+            }
+        }));
+    }
+
+    @TckRule(id = "MODEL-FAMILY-4")
+    @DisplayName("MODEL-FAMILY-4 every component example's spec written back to JSON by the registry reads back equal and gives the same loss")
+    @TestFactory
+    Stream<DynamicTest> specRoundTrip(TckContext tck, TestReporter reporter) {
+        SpecRegistry specs = SpecRegistry.load(loader());
+        Engine engine = Engine.of(tck.backend(), DType.FLOAT32);
+        return examples(tck, reporter).stream().map(c -> dynamicTest(c.label(), () -> {
+            ExperimentSpec spec = read(specs, c);
+            String written = specs.write(spec);
+            ExperimentSpec again;
+            try {
+                again = specs.read(written, ExperimentSpec.class, c.label() + " written back by the registry");
+            } catch (RuntimeException e) {
+                throw new AssertionFailedError(c.label() + ": the spec as the registry writes it (what a run saves next to its"
+                        + " results) does not read back: " + e.getMessage() + "\nwritten:\n" + written, e);
+            }
+            if (!spec.equals(again)) {
+                throw new AssertionFailedError(c.label() + ": the spec read back from its written form is not equal to the"
+                        + " original (a field not written, or a spec without value equality)\nwritten:\n" + written
+                        + "\nread back: " + again);
+            }
+            String rewritten = specs.write(again);
+            if (!written.equals(rewritten)) {
+                throw new AssertionFailedError(c.label() + ": writing the re-read spec gives different JSON\nfirst:\n" + written
+                        + "\nsecond:\n" + rewritten, written, rewritten);
+            }
+            try (Scope s = Scope.open()) {
+                Objective original = spec.build(context(specs, engine));
+                Objective roundTripped = again.build(context(specs, engine));
+                double expected = loss(original, original.init(RandomStream.of(SEED)));
+                double actual = loss(roundTripped, roundTripped.init(RandomStream.of(SEED)));
+                Compare.assertIdentical(new double[] {expected}, new double[] {actual},
+                        c.label() + ": training loss of the original spec vs the round-tripped one");
+            }
+        }));
+    }
+
+    /** The run's examples, published as a figure naming each one's plugin. */
+    static List<ComponentExamples.Entry> examples(TckContext tck, TestReporter reporter) {
+        List<ComponentExamples.Entry> all;
+        try {
+            all = ComponentExamples.select(ComponentExamples.load(loader()), tck.parameter(ComponentExamples.PARAMETER).orElse(null));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // a misconfigured run or plugin: the rule fails with the message alone, not as an unexpected exception
+            throw new AssertionFailedError(e.getMessage(), e);
+        }
+        reporter.publishEntry(TckExtension.ENTRY_FIGURE, all.size() + " component examples: "
+                + all.stream().map(ComponentExamples.Entry::label).collect(Collectors.joining(", ")));
+        return all;
     }
 
     record LossAndGradient(double loss, Map<String, double[]> gradient) {
@@ -164,37 +190,30 @@ class ModelConformanceTests {
         }
     }
 
-    private static Objective build(SpecRegistry specs, String json, Engine engine) {
-        ExperimentSpec spec = specs.read(json, ExperimentSpec.class, "TCK component spec");
-        return spec.build(new BuildContext(engine, specs, Path.of("."), SEED));
+    private static Objective build(SpecRegistry specs, ComponentExamples.Entry example, Engine engine) {
+        return read(specs, example).build(context(specs, engine));
+    }
+
+    static ExperimentSpec read(SpecRegistry specs, ComponentExamples.Entry example) {
+        try {
+            return specs.read(example.example().experimentJson(), ExperimentSpec.class,
+                    "component example '" + example.example().name() + "' of plugin '" + example.plugin() + "'");
+        } catch (dev.metaforge.api.spec.SpecException e) {
+            // the message names the example, its plugin, the JSON path and the type names; no Java class needed
+            throw new AssertionFailedError(e.getMessage(), e);
+        }
+    }
+
+    private static BuildContext context(SpecRegistry specs, Engine engine) {
+        return new BuildContext(engine, specs, Path.of("."), SEED);
     }
 
     private static Params copy(Params params, Engine engine, DType dtype) {
         return params.map(t -> engine.tensor(t.toDoubles(), t.shape(), dtype));
     }
 
-    private static Params randomDirection(Params like, Engine engine) {
-        SplittableRandom r = new SplittableRandom(SEED + 2);
-        return like.map(t -> {
-            double[] d = new double[(int) t.size()];
-            for (int i = 0; i < d.length; i++) {
-                d[i] = r.nextDouble() * 2 - 1;
-            }
-            return engine.tensor(d, t.shape(), t.dtype());
-        });
-    }
-
-    private static Params shifted(Params params, Params direction, double h) {
-        return params.zip(direction, (p, d) -> p.add(d.mul(h)));
-    }
-
     static ClassLoader loader() {
         ClassLoader tccl = Thread.currentThread().getContextClassLoader();
         return tccl != null ? tccl : ModelConformanceTests.class.getClassLoader();
-    }
-
-    /** The component names, for documentation and the report. */
-    static List<String> names() {
-        return List.copyOf(COMPONENTS.keySet());
     }
 }

@@ -33,6 +33,11 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * report.writeTo(Path.of("tck-report"));
  * }</pre>
  *
+ * <p>The loader is also where the kit finds plugins: their spec types, and the component examples
+ * the {@code MODEL-FAMILY-*} rules run ({@link ComponentExamples}); a loader that adds a plugin jar
+ * puts its components under test, and {@code .withParameter(ComponentExamples.PARAMETER, "my-plugin/*")}
+ * runs only those.
+ *
  * <p>Rule classes are found like the suite engine finds them: classes in {@value #PACKAGE} (and
  * below) whose names match JUnit's standard pattern (e.g. {@code KernelConformanceTests}).
  */

@@ -42,7 +42,13 @@
  * COMPOSED-* (kernels the SPI added as default methods equal those defaults where a backend
  * overrides them),
  * DETERMINISM-* (seeded repeatability), CAPABILITY-* (undeclared capabilities fail cleanly).
- * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API. GRAPH-* (the parameter graph:
+ * AUTODIFF-*, MEMORY-*, MODEL-* and CROSS-* rules come with the API. MODEL-FAMILY-1 (FLOAT32 loss and
+ * gradient against the float64 reference), MODEL-FAMILY-2 (FLOAT64 gradient against finite differences,
+ * {@link dev.metaforge.tck.GradientCheck}), MODEL-FAMILY-3 (same seed, bit-identical build, loss and
+ * gradient), MODEL-FAMILY-4 (spec round trip through the registry) and MODEL-HOST-1 run on every
+ * component example a plugin declares ({@link dev.metaforge.api.plugin.MetaforgePlugin#conformanceExamples()},
+ * collected by {@link dev.metaforge.tck.ComponentExamples}; built-in and third-party plugins alike),
+ * narrowed by the configuration parameter {@code metaforge.tck.components}. GRAPH-* (the parameter graph:
  * round trip, features, permutation, gradients through it) and METANET-* (neuron-permutation symmetry,
  * the harness's own sensitivity, every built-in metanetwork's invariance, equivariance and agreement
  * with the reference, Net2Net) are in {@code MetanetConformanceTests}.

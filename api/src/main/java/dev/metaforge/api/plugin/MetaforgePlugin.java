@@ -27,6 +27,17 @@ public interface MetaforgePlugin {
     }
 
     /**
+     * Tiny experiments exercising this plugin's components, for the conformance kit: its
+     * {@code MODEL-FAMILY-*} rules build each from JSON on the backend under test and check loss and
+     * gradient against the float64 reference and finite differences, determinism and the spec round
+     * trip ({@code metaforge tck --plugins my.jar}). The experiments may use other plugins' types
+     * (the kit loads every plugin). None by default.
+     */
+    default List<ComponentExample> conformanceExamples() {
+        return List.of();
+    }
+
+    /**
      * A side-effect-free Guice module contributing component bindings (Multibinder/MapBinder);
      * empty by default. The injector uses {@code requireExplicitBindings}.
      */

@@ -3,6 +3,7 @@ package dev.metaforge.plugins.core;
 import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.nn.ModuleSpec;
 import dev.metaforge.api.optim.OptimizerSpec;
+import dev.metaforge.api.plugin.ComponentExample;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.spec.SpecType;
 import dev.metaforge.api.train.ExperimentSpec;
@@ -50,5 +51,22 @@ public final class CorePlugin implements MetaforgePlugin {
                 new SpecType(LabelledDatasetSpec.class, "idx", IdxSpec.class),
                 new SpecType(LabelledDatasetSpec.class, "image-folder", ImageFolderSpec.class),
                 new SpecType(LabelledDatasetSpec.class, "gaussian-clusters", GaussianClustersSpec.class));
+    }
+
+    /** The conformance kit's examples: a plain MLP regression and one through the normalising and residual layers. */
+    @Override
+    public List<ComponentExample> conformanceExamples() {
+        return List.of(
+                ComponentExample.of("regression", """
+                        {"type": "regression", "model": {"type": "mlp", "sizes": [1, 4, 1], "activation": "tanh"},
+                         "task": {"function": "sin", "batch": 5, "evalPoints": 5}}"""),
+                ComponentExample.of("regression through layernorm, residual, batchnorm and dropout layers", """
+                        {"type": "regression", "model": {"type": "sequential", "layers": [
+                            {"type": "linear", "in": 1, "out": 6}, {"type": "layernorm", "features": 6},
+                            {"type": "residual", "inner": {"type": "sequential", "layers": [
+                                {"type": "linear", "in": 6, "out": 6}, {"type": "activation", "function": "tanh"}]}},
+                            {"type": "batchnorm", "features": 6}, {"type": "dropout", "p": 0.1},
+                            {"type": "linear", "in": 6, "out": 1}]},
+                         "task": {"function": "sin", "batch": 5, "evalPoints": 5}}"""));
     }
 }

@@ -3,6 +3,7 @@ package dev.metaforge.plugins.hyper;
 import dev.metaforge.api.hyper.ConditionedTaskSpec;
 import dev.metaforge.api.hyper.HyperNetworkSpec;
 import dev.metaforge.api.hyper.TaskSequenceSpec;
+import dev.metaforge.api.plugin.ComponentExample;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.spec.SpecType;
 import dev.metaforge.api.train.ExperimentSpec;
@@ -39,5 +40,35 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
                         dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class));
+    }
+
+    /**
+     * The conformance kit's examples: each hypernetwork on a small loss-weighting task (target MLP
+     * 1-4-1), both continual learners on two split-blobs tasks, and NeuMeta's implicit weights.
+     */
+    @Override
+    public List<ComponentExample> conformanceExamples() {
+        String target = "\"target\": {\"type\": \"mlp\", \"sizes\": [1, 4, 1], \"activation\": \"tanh\"}";
+        String weighting = "\"task\": {\"type\": \"loss-weighting\", \"evaluationConditions\": 2, \"evaluationPoints\": 4},"
+                + " \"contextsPerStep\": 3, \"pointsPerContext\": 5";
+        String blobs = "\"target\": {\"type\": \"mlp\", \"sizes\": [2, 4, 2], \"activation\": \"tanh\"},"
+                + " \"tasks\": {\"type\": \"split-blobs\", \"tasks\": 2, \"evaluationSize\": 10}, \"stepsPerTask\": 2, \"batchSize\": 6";
+        return List.of(
+                ComponentExample.of("hypernetwork hmlp", "{\"type\": \"hypernetwork\", " + target
+                        + ", \"hypernetwork\": {\"type\": \"hmlp\", \"contextSize\": 1, \"hidden\": [6]}, " + weighting + "}"),
+                ComponentExample.of("hypernetwork mip", "{\"type\": \"hypernetwork\", " + target
+                        + ", \"hypernetwork\": {\"type\": \"mip\", \"inputs\": 1, \"hidden\": [6]}, " + weighting + "}"),
+                ComponentExample.of("hypernetwork chunked", "{\"type\": \"hypernetwork\", " + target
+                        + ", \"hypernetwork\": {\"type\": \"chunked\", \"contextSize\": 1, \"chunkSize\": 4,"
+                        + " \"chunkEmbeddingSize\": 3, \"hidden\": [6]}, " + weighting + "}"),
+                ComponentExample.of("hypernetwork recurrent", "{\"type\": \"hypernetwork\", " + target
+                        + ", \"hypernetwork\": {\"type\": \"recurrent\", \"contextSize\": 1, \"hiddenSize\": 5,"
+                        + " \"layerEmbeddingSize\": 3}, " + weighting + "}"),
+                ComponentExample.of("continual task-conditioned", "{\"type\": \"continual\", " + blobs
+                        + ", \"hypernetwork\": {\"type\": \"task-conditioned\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
+                ComponentExample.of("continual hyperinterval", "{\"type\": \"continual\", " + blobs
+                        + ", \"hypernetwork\": {\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
+                ComponentExample.of("neumeta implicit weights", """
+                        {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""));
     }
 }

@@ -18,7 +18,10 @@ import java.util.function.Function;
  * Model-level gradient check: the reverse-mode gradient of a scalar loss with respect to every
  * parameter against central finite differences {@code (f(p + h) − f(p − h)) / 2h}, the independent
  * reference. Meant for float64 (h = 1e-6). Large tensors are checked at a random sample of entries.
- * Written to be lifted into the TCK: it needs only an {@link Engine}.
+ * The public version is {@code dev.metaforge.tck.GradientCheck#assertEntries} (and
+ * {@code assertDirectional}); this copy stays because plugins may not depend on the TCK, even in
+ * test scope: the TCK depends on the plugins at runtime (a reactor cycle) and the plugins' enforcer
+ * rule bans {@code metaforge-tck}.
  */
 public final class GradientCheck {
     private GradientCheck() {

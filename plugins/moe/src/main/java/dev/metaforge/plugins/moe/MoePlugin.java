@@ -2,6 +2,7 @@ package dev.metaforge.plugins.moe;
 
 import dev.metaforge.api.moe.RouterSpec;
 import dev.metaforge.api.nn.ModuleSpec;
+import dev.metaforge.api.plugin.ComponentExample;
 import dev.metaforge.api.plugin.MetaforgePlugin;
 import dev.metaforge.api.spec.SpecType;
 import dev.metaforge.api.train.ExperimentSpec;
@@ -40,5 +41,22 @@ public final class MoePlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, "mixer", MixerExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, "mixture-of-supernets", SupernetExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, "meta-dmoe", MetaDmoeExperimentSpec.class));
+    }
+
+    /**
+     * The conformance kit's example: a top-2-of-3 MoE layer (with its load-balancing loss) in a small
+     * classifier on Gaussian clusters. The data's seed is fixed, so whether a token's top-2 set could
+     * flip within a finite-difference step is settled once, not per run.
+     */
+    @Override
+    public List<ComponentExample> conformanceExamples() {
+        return List.of(ComponentExample.of("moe classification, top-2 of 3 experts", """
+                {"type": "moe-classification", "model": {"type": "sequential", "layers": [
+                    {"type": "linear", "in": 4, "out": 6}, {"type": "activation", "function": "tanh"},
+                    {"type": "moe", "width": 6, "experts": 3, "expert": {"type": "mlp", "sizes": [6, 5, 6], "activation": "tanh"},
+                     "router": {"type": "topk", "k": 2, "balanceWeight": 0.01}},
+                    {"type": "linear", "in": 6, "out": 3}]},
+                 "clusters": {"classes": 3, "features": 4, "modes": 2, "noise": 0.5, "train": 24, "test": 12, "seed": 1},
+                 "batch": 8, "evalBatch": 12}"""));
     }
 }
