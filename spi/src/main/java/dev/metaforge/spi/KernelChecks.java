@@ -174,4 +174,36 @@ public final class KernelChecks {
         }
         return expected;
     }
+
+    /**
+     * Checks the arguments of a foreach optimizer update: parallel lists of one length, no null
+     * entry, and per entry arrays of one shape and one floating dtype. A backend that updates
+     * donated buffers in place calls this before overwriting anything.
+     */
+    public static void foreachUpdate(String op, java.util.List<NativeArray> params, java.util.List<NativeArray> grads,
+                                     java.util.List<NativeArray> m, java.util.List<NativeArray> v) {
+        if (params == null || grads == null || m == null || v == null) {
+            throw new IllegalArgumentException(op + ": params, grads, m and v must not be null");
+        }
+        int n = params.size();
+        if (grads.size() != n || m.size() != n || v.size() != n) {
+            throw new IllegalArgumentException(op + ": params, grads, m and v need one entry per parameter, got "
+                    + n + ", " + grads.size() + ", " + m.size() + " and " + v.size() + " entries");
+        }
+        for (int i = 0; i < n; i++) {
+            NativeArray p = params.get(i);
+            NativeArray[] others = {grads.get(i), m.get(i), v.get(i)};
+            if (p == null || others[0] == null || others[1] == null || others[2] == null) {
+                throw new IllegalArgumentException(op + ": entry " + i + " has a null array");
+            }
+            floating(op, p.dtype());
+            for (NativeArray o : others) {
+                sameDType(op, p.dtype(), o.dtype());
+                if (!o.shape().equals(p.shape())) {
+                    throw new IllegalArgumentException(op + ": entry " + i + ": param, grad, m and v must have one shape, got "
+                            + p.shape() + ", " + others[0].shape() + ", " + others[1].shape() + ", " + others[2].shape());
+                }
+            }
+        }
+    }
 }

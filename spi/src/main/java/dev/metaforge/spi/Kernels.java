@@ -312,6 +312,40 @@ public interface Kernels {
     }
 
     /**
+     * {@link #adamUpdate} for several parameters in one call ("foreach"), with the moments handed
+     * over so that a backend can update them in place. Lists are parallel (one entry per parameter,
+     * each entry's four arrays of one shape and floating dtype). {@code params} and {@code grads}
+     * stay valid and unchanged. {@code m} and {@code v} are <em>donated</em>: an implementation may
+     * overwrite them with the new moments and return the same arrays as the results' {@code m}/{@code v}.
+     * The caller closes every donated array that is not among the results and must not read one
+     * that is, except through the result. Each result's {@code param} is a new array.
+     *
+     * <p>This exception to "kernels never modify their inputs" exists because an out-of-place
+     * update allocates and fills about eight parameter-sized arrays per tensor per step; the
+     * optimizer owns its moments and has no other reader of them. The default calls
+     * {@link #adamUpdate} per parameter (new moments, nothing overwritten); an override must compute
+     * the same values (TCK rule FUSED-ADAM-2) and check all entries before overwriting any.
+     */
+    default List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads,
+                                               List<NativeArray> m, List<NativeArray> v, AdamStep h) {
+        KernelChecks.foreachUpdate("adamUpdateForeach", params, grads, m, v);
+        java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(params.size());
+        try {
+            for (int i = 0; i < params.size(); i++) {
+                out.add(adamUpdate(params.get(i), grads.get(i), m.get(i), v.get(i), h));
+            }
+        } catch (RuntimeException e) {
+            for (AdamResult r : out) {
+                r.param().close();
+                r.m().close();
+                r.v().close();
+            }
+            throw e;
+        }
+        return List.copyOf(out);
+    }
+
+    /**
      * Per-row softmax cross-entropy: {@code logSumExp(logits) - sum(target * logits)} along
      * {@code axis} (axis removed). {@code target} holds probabilities (e.g. one-hot).
      */

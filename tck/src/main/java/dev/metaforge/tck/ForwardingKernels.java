@@ -7,6 +7,7 @@ import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.Shape;
+import java.util.List;
 
 /**
  * Forwards every kernel to a delegate: the primitives (through {@link ComposedKernels}), the fused
@@ -51,6 +52,12 @@ public class ForwardingKernels extends ComposedKernels {
     @Override
     public AdamResult adamUpdate(NativeArray param, NativeArray grad, NativeArray m, NativeArray v, AdamStep h) {
         return delegate.adamUpdate(param, grad, m, v, h);
+    }
+
+    @Override
+    public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                              List<NativeArray> v, AdamStep h) {
+        return delegate.adamUpdateForeach(params, grads, m, v, h);
     }
 
     @Override

@@ -2,8 +2,11 @@ package dev.metaforge.tck;
 
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.DType;
+import dev.metaforge.spi.Kernels;
+import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * FUSED-*: a backend's fused kernels equal the SPI's composed defaults run on the same backend's
@@ -81,6 +85,108 @@ class FusedConformanceTests {
             }
         }
         return tests.stream();
+    }
+
+    @TckRule(id = "FUSED-ADAM-2")
+    @DisplayName("FUSED-ADAM-2 adamUpdateForeach (moments donated, possibly updated in place) over three steps equals per-tensor composed updates and the reference, leaves params and grads unchanged, for Adam, L2 Adam and AdamW")
+    @TestFactory
+    Stream<DynamicTest> adamForeach(TckContext tck) {
+        List<List<AdamStep>> runs = List.of(
+                threeSteps(new AdamStep(1e-3, 0.9, 0.999, 1e-8, 0, false, 1)),
+                threeSteps(new AdamStep(1e-2, 0.8, 0.99, 1e-6, 0.1, false, 1)),
+                threeSteps(new AdamStep(5e-2, 0.9, 0.999, 1e-8, 0.05, true, 1000)));
+        List<Shape> shapes = List.of(Shape.of(3, 4), Shape.of(7), Shape.scalar(), Shape.of(0, 3), Shape.of(2, 5));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            for (List<AdamStep> run : runs) {
+                AdamStep h = run.get(0);
+                String name = "adam foreach lr=" + h.learningRate() + " wd=" + h.weightDecay()
+                        + (h.decoupledWeightDecay() ? " AdamW" : "") + " steps " + h.step() + ".." + (h.step() + 2) + " " + shapes;
+                long seed = Data.seed(name);
+                List<Operand> operands = new ArrayList<>();
+                for (Shape shape : shapes) {
+                    operands.add(Operand.random(shape, seed++));
+                    operands.add(Operand.random(shape, seed++));
+                    operands.add(Operand.random(shape, seed++, -0.1, 0.1));
+                    operands.add(Operand.random(shape, seed++, 0.001, 0.1));
+                }
+                // three chained updates: the relative error of a few ulps per step adds up
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run),
+                        operands.toArray(Operand[]::new)));
+            }
+        }
+        return tests.stream();
+    }
+
+    private static List<AdamStep> threeSteps(AdamStep first) {
+        List<AdamStep> steps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            steps.add(new AdamStep(first.learningRate(), first.beta1(), first.beta2(), first.epsilon(), first.weightDecay(),
+                    first.decoupledWeightDecay(), first.step() + i));
+        }
+        return steps;
+    }
+
+    /**
+     * Runs {@code steps} foreach updates as an optimizer would (inputs: param, grad, m, v per tensor),
+     * closing what the contract says the caller closes, and returns the final params, m and v.
+     * Fails when a call changed a parameter or gradient it was given.
+     */
+    private static List<NativeArray> foreachRun(Kernels k, NativeArray[] in, List<AdamStep> steps) {
+        int n = in.length / 4;
+        List<NativeArray> ps = new ArrayList<>();
+        List<NativeArray> gs = new ArrayList<>();
+        List<NativeArray> ms = new ArrayList<>();
+        List<NativeArray> vs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ps.add(in[4 * i]);
+            gs.add(in[4 * i + 1]);
+            ms.add(in[4 * i + 2]);
+            vs.add(in[4 * i + 3]);
+        }
+        List<double[]> gradsBefore = gs.stream().map(k::toDoubles).toList();
+        for (AdamStep h : steps) {
+            List<double[]> paramsBefore = ps.stream().map(k::toDoubles).toList();
+            List<AdamResult> r = k.adamUpdateForeach(List.copyOf(ps), List.copyOf(gs), List.copyOf(ms), List.copyOf(vs), h);
+            if (r.size() != n) {
+                throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned " + r.size() + " results for " + n + " parameters");
+            }
+            for (int i = 0; i < n; i++) {
+                unchanged(k, "parameter " + i + " at step " + h.step(), paramsBefore.get(i), ps.get(i));
+                unchanged(k, "gradient " + i + " at step " + h.step(), gradsBefore.get(i), gs.get(i));
+                AdamResult ri = r.get(i);
+                if (ri.param() == ps.get(i) || ri.param() == gs.get(i)) {
+                    throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned its input as the new parameter " + i);
+                }
+                // the caller's side of the contract: close donated moments not returned, and our own old params
+                if (ri.m() != ms.get(i)) {
+                    ms.get(i).close();
+                }
+                if (ri.v() != vs.get(i)) {
+                    vs.get(i).close();
+                }
+                if (ps.get(i) != in[4 * i]) {
+                    ps.get(i).close();
+                }
+                ps.set(i, ri.param());
+                ms.set(i, ri.m());
+                vs.set(i, ri.v());
+            }
+        }
+        List<NativeArray> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(ps.get(i));
+            out.add(ms.get(i));
+            out.add(vs.get(i));
+        }
+        return out;
+    }
+
+    private static void unchanged(Kernels k, String what, double[] before, NativeArray after) {
+        double[] now = k.toDoubles(after);
+        if (!java.util.Arrays.equals(before, now)) {
+            throw new AssertionFailedError(k.backendName() + " adamUpdateForeach changed " + what + ": params and grads must stay unchanged");
+        }
     }
 
     @TckRule(id = "FUSED-XENT-1")

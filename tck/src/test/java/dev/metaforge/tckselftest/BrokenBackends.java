@@ -51,6 +51,7 @@ final class BrokenBackends {
             Map.entry("broken-softmax", BrokenSoftmax.class),
             Map.entry("broken-sum", BrokenSum.class),
             Map.entry("broken-linear", BrokenLinear.class),
+            Map.entry("stale-adam-foreach", StaleAdamForeach.class),
             Map.entry("broken-conv-weight", BrokenConvWeight.class),
             Map.entry("unstable-argsort", UnstableArgsort.class),
             Map.entry("lying-float64", LyingFloat64.class),
@@ -255,6 +256,30 @@ final class BrokenBackends {
                     try (y) {
                         return binary(dev.metaforge.spi.BinaryOp.ADD, y, b);
                     }
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * A foreach Adam that claims to update the donated moments in place but hands them back
+     * unchanged: each step's parameters are right given the moments it started from, so a single
+     * step from zero moments would hide it; the per-tensor adamUpdate is right.
+     */
+    public static final class StaleAdamForeach extends TestProvider {
+        public StaleAdamForeach() {
+            super("stale-adam-foreach", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public List<dev.metaforge.spi.AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads,
+                        List<NativeArray> m, List<NativeArray> v, dev.metaforge.spi.AdamStep h) {
+                    List<dev.metaforge.spi.AdamResult> fresh = super.adamUpdateForeach(params, grads, m, v, h);
+                    List<dev.metaforge.spi.AdamResult> stale = new java.util.ArrayList<>();
+                    for (int i = 0; i < fresh.size(); i++) {
+                        fresh.get(i).m().close();
+                        fresh.get(i).v().close();
+                        stale.add(new dev.metaforge.spi.AdamResult(fresh.get(i).param(), m.get(i), v.get(i)));
+                    }
+                    return stale;
                 }
             }, ALL));
         }

@@ -2,17 +2,23 @@ package dev.metaforge.api.optim;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.AdamResult;
 import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.Kernels;
+import dev.metaforge.spi.NativeArray;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Adam (Kingma and Ba 2015) and AdamW (Loshchilov and Hutter 2019, decoupled weight decay),
- * through the backend's fused {@link Kernels#adamUpdate} (composed from primitives by default).
+ * through the backend's foreach {@link Kernels#adamUpdateForeach}: one call per step for all
+ * parameters, the moments (owned by this optimizer) updated in place where the backend can
+ * (per-parameter {@link Kernels#adamUpdate} by default). {@link #step} still returns new parameters.
  * Matches {@code torch.optim.Adam}/{@code AdamW} (epsilon added after the square root).
  */
 public final class Adam implements Optimizer {
@@ -55,26 +61,57 @@ public final class Adam implements Optimizer {
     public Params step(Params params, Params grads) {
         requireNonNull(params, "params is null");
         requireNonNull(grads, "grads is null");
-        steps++;
-        AdamStep h = new AdamStep(learningRate, beta1, beta2, epsilon, weightDecay, decoupled, steps);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String name : params.names()) {
+        List<String> names = params.names();
+        for (String name : names) {
             Tensor p = params.get(name);
             Tensor g = grads.get(name);
             if (!g.shape().equals(p.shape())) {
                 throw new IllegalArgumentException("gradient of '" + name + "' has shape " + g.shape() + " but the parameter has " + p.shape());
             }
-            Kernels k = p.engine().kernels();
-            Tensor mPrev = m.computeIfAbsent(name, n -> p.engine().wrapUnscoped(k.zeros(p.shape(), p.dtype())));
-            Tensor vPrev = v.computeIfAbsent(name, n -> p.engine().wrapUnscoped(k.zeros(p.shape(), p.dtype())));
-            AdamResult r = k.adamUpdate(p.nativeArray(), g.nativeArray(), mPrev.nativeArray(), vPrev.nativeArray(), h);
-            mPrev.close();
-            vPrev.close();
-            m.put(name, p.engine().wrapUnscoped(r.m()));
-            v.put(name, p.engine().wrapUnscoped(r.v()));
-            out.put(name, p.engine().wrapUnscoped(r.param()));
         }
-        return Params.of(out);
+        steps++;
+        AdamStep h = new AdamStep(learningRate, beta1, beta2, epsilon, weightDecay, decoupled, steps);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        // One foreach call per engine (normally one): the backend may update the moments in place.
+        Map<Engine, List<String>> byEngine = new LinkedHashMap<>();
+        for (String name : names) {
+            byEngine.computeIfAbsent(params.get(name).engine(), e -> new ArrayList<>()).add(name);
+        }
+        for (Map.Entry<Engine, List<String>> group : byEngine.entrySet()) {
+            Engine engine = group.getKey();
+            Kernels k = engine.kernels();
+            List<NativeArray> ps = new ArrayList<>();
+            List<NativeArray> gs = new ArrayList<>();
+            List<NativeArray> ms = new ArrayList<>();
+            List<NativeArray> vs = new ArrayList<>();
+            for (String name : group.getValue()) {
+                Tensor p = params.get(name);
+                ps.add(p.nativeArray());
+                gs.add(grads.get(name).nativeArray());
+                ms.add(m.computeIfAbsent(name, n -> engine.wrapUnscoped(k.zeros(p.shape(), p.dtype()))).nativeArray());
+                vs.add(v.computeIfAbsent(name, n -> engine.wrapUnscoped(k.zeros(p.shape(), p.dtype()))).nativeArray());
+            }
+            List<AdamResult> results = k.adamUpdateForeach(ps, gs, ms, vs, h);
+            for (int i = 0; i < results.size(); i++) {
+                String name = group.getValue().get(i);
+                AdamResult r = results.get(i);
+                m.put(name, keepOrReplace(engine, m.get(name), r.m()));
+                v.put(name, keepOrReplace(engine, v.get(name), r.v()));
+                out.put(name, engine.wrapUnscoped(r.param()));
+            }
+        }
+        Map<String, Tensor> ordered = new LinkedHashMap<>();
+        names.forEach(n -> ordered.put(n, out.get(n)));
+        return Params.of(ordered);
+    }
+
+    /** The moment tensor for {@code updated}: the old one when the backend updated it in place. */
+    private static Tensor keepOrReplace(Engine engine, Tensor old, NativeArray updated) {
+        if (old.nativeArray() == updated) {
+            return old;
+        }
+        old.close();
+        return engine.wrapUnscoped(updated);
     }
 
     @Override

@@ -24,7 +24,10 @@ public interface Optimizer {
     /** Number of steps taken. */
     long steps();
 
-    /** The optimizer's state tensors, named {@code "<slot>/<param>"} (for checkpoints). */
+    /**
+     * The optimizer's state tensors, named {@code "<slot>/<param>"} (for checkpoints). They are the
+     * optimizer's own and may be updated in place by the next {@link #step}: copy what must outlive it.
+     */
     Params state();
 
     /** Restores state saved from {@link #state()} and the step count; copies the tensors. */

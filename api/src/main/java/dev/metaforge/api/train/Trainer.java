@@ -272,12 +272,19 @@ public final class Trainer {
         double lastLoss = metrics.lastLoss();
         Map<String, Double> lastEval = null;
         while (loop.completedSteps() < spec.steps()) {
-            double loss = loop.step();
-            long done = loop.completedSteps();
-            lastLoss = loss;
+            long done = loop.completedSteps() + 1;
             boolean last = done == spec.steps();
-            double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
             boolean logged = done % spec.logEvery() == 0 || last;
+            boolean checkpointed = (spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0) || last;
+            if (logged || checkpointed) {
+                // read the loss: it is logged, or a checkpoint must not save a diverged run
+                lastLoss = loop.step();
+            } else {
+                // no host read: the backend runs ahead; a non-finite loss is caught at the next read
+                loop.advance();
+            }
+            double loss = lastLoss;
+            double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
             if (logged) {
                 double stepsPerSecond = (done - lastLogStep) / Math.max(1e-9, seconds - lastLogSeconds);
                 metrics.addTrain(done, loss, loop.lastTerms(), seconds, stepsPerSecond);
@@ -292,7 +299,7 @@ public final class Trainer {
                 metrics.addEval(done, seconds, lastEval);
                 evaluated(done, lastEval);
             }
-            if ((spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0) || last) {
+            if (checkpointed) {
                 persist(spec, hash, loop, metrics, outDir, elapsedBefore + (System.nanoTime() - start) / 1e9);
             } else {
                 metrics.flushIfDue();

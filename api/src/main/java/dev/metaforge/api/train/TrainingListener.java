@@ -67,7 +67,8 @@ public interface TrainingListener {
      *
      * @param step       steps completed so far
      * @param totalSteps the step the run stops at
-     * @param loss       this step's training loss
+     * @param loss       the latest training loss read: this step's at a logged step, else the last logged
+     *                   step's (NaN before any); unlogged steps are not read back from the backend
      * @param logged     true at a logged step (a line of {@value Trainer#METRICS_FILE})
      * @param terms      the loss's named parts and statistics (logged steps; empty otherwise)
      * @param seconds    training time so far, including earlier sessions of a resumed run

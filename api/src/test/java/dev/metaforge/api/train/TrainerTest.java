@@ -208,6 +208,81 @@ class TrainerTest {
         assertSameRun(straight, resumed);
     }
 
+    /**
+     * Steps that are not logged, evaluated or checkpointed copy nothing to the host (the trainer
+     * advances without reading the loss): the kernels' copy-outs are counted between step events.
+     * The metrics equal those of the same run read at every step (the reference loop below).
+     */
+    @Test
+    void unloggedStepsReadNothingBackAndLogTheSameLosses() throws IOException {
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        ReferenceBackend real = new ReferenceBackend();
+        dev.metaforge.spi.Kernels realKernels = real.kernels();
+        dev.metaforge.spi.Kernels counted = (dev.metaforge.spi.Kernels) java.lang.reflect.Proxy.newProxyInstance(
+                dev.metaforge.spi.Kernels.class.getClassLoader(), new Class<?>[] {dev.metaforge.spi.Kernels.class},
+                (proxy, method, args) -> {
+                    if (method.getName().matches("to(Doubles|Floats|Longs)")) {
+                        reads.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(realKernels, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        dev.metaforge.spi.Backend backend = (dev.metaforge.spi.Backend) java.lang.reflect.Proxy.newProxyInstance(
+                dev.metaforge.spi.Backend.class.getClassLoader(), new Class<?>[] {dev.metaforge.spi.Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("kernels")) {
+                        return counted;
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        java.util.Map<Long, Long> readsBefore = new java.util.TreeMap<>();
+        long[] previous = {0};
+        TrainingListener perStep = new TrainingListener() {
+            @Override
+            public void stepCompleted(Step step) {
+                long now = reads.get();
+                readsBefore.put(step.step(), now - previous[0]);
+                previous[0] = now;
+            }
+        };
+        Path out = dir.resolve("counted");
+        new Trainer(Engine.of(backend, DType.FLOAT64), specs).withListener(perStep).train(spec(40, 10, 15, 25), dir, out, false);
+        for (long s = 1; s <= 40; s++) {
+            boolean readsHere = s % 10 == 0 || s == 40 || s == 25; // logged, or checkpointed (the divergence check)
+            boolean workBefore = (s - 1) % 15 == 0 && s > 1 || s - 1 == 25; // an evaluation or checkpoint after step s - 1
+            if (readsHere) {
+                assertTrue(readsBefore.get(s) > 0, "step " + s + " reads its loss: " + readsBefore);
+            } else if (!workBefore) {
+                assertEquals(0L, readsBefore.get(s), "host copies during unlogged step " + s + ": " + readsBefore);
+            }
+        }
+        // the losses logged equal those of a loop that reads every step (TrainingLoop.step)
+        List<JsonNode> lines = readMetrics(out);
+        Objective objective = new TestExperiments.LinearExperiment(3, 16, 7, 0.05)
+                .build(new BuildContext(engine, specs, dir, 11L));
+        try (TrainingLoop loop = TrainingLoop.start(objective, dev.metaforge.api.optim.Adam.adam(0.05), 11L)) {
+            java.util.Map<Long, Double> everyStep = new java.util.HashMap<>();
+            for (long s = 1; s <= 40; s++) {
+                everyStep.put(s, loop.step());
+            }
+            int compared = 0;
+            for (JsonNode n : lines) {
+                if (!n.has("eval")) {
+                    assertEquals(everyStep.get(n.get("step").asLong()), n.get("loss").asDouble(), 0.0, "loss at " + n);
+                    compared++;
+                }
+            }
+            assertEquals(4, compared, lines::toString);
+        }
+    }
+
     /** A crash after the last checkpoint: stale lines past it are dropped and the objective state is restored. */
     @Test
     void resumeAfterCrashEqualsUninterruptedRun() throws IOException {

@@ -714,6 +714,92 @@ public final class DjlKernels implements Kernels {
         }
     }
 
+    /**
+     * All parameters in one call, the donated moments updated in place with PyTorch's in-place ops:
+     * four parameter-sized temporaries per tensor (the composed update makes eight), the last of
+     * which becomes the new parameter.
+     */
+    @Override
+    public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                              List<NativeArray> v, AdamStep h) {
+        requireNonNull(h, "adamUpdateForeach: step is null");
+        KernelChecks.foreachUpdate("djl adamUpdateForeach", params, grads, m, v);
+        int n = params.size();
+        DjlArray[][] args = new DjlArray[n][];
+        for (int i = 0; i < n; i++) {
+            // every entry checked before any moment is overwritten
+            args[i] = new DjlArray[] {arg(params.get(i), "adamUpdateForeach"), arg(grads.get(i), "adamUpdateForeach"),
+                    arg(m.get(i), "adamUpdateForeach"), arg(v.get(i), "adamUpdateForeach")};
+            for (DjlArray a : args[i]) {
+                a.nd("adamUpdateForeach");
+            }
+        }
+        java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            DjlArray[] a = args[i];
+            try {
+                PtNDArray newParam = adamInPlace(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
+                        a[2].nd("adamUpdateForeach"), a[3].nd("adamUpdateForeach"), h, a[0].dtype());
+                out.add(new AdamResult(wrap(newParam, a[0].dtype(), a[0].shape()), a[2], a[3]));
+            } catch (EngineException e) {
+                out.forEach(r -> r.param().close());
+                throw failure(e, "adamUpdateForeach", a);
+            } catch (RuntimeException e) {
+                out.forEach(r -> r.param().close());
+                throw e;
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Updates {@code m} and {@code v} in place and returns the new parameter (PyTorch's order of operations). */
+    private PtNDArray adamInPlace(PtNDArray param, PtNDArray grad, PtNDArray m, PtNDArray v, AdamStep h, DType dtype) {
+        double c1 = 1 - Math.pow(h.beta1(), h.step());
+        double c2 = 1 - Math.pow(h.beta2(), h.step());
+        boolean coupledDecay = h.weightDecay() != 0 && !h.decoupledWeightDecay();
+        try (PtNDArray decayed = coupledDecay ? elementwiseScalar(BinaryOp.MUL, param, h.weightDecay(), dtype) : null) {
+            if (decayed != null) {
+                JniUtils.addi(decayed, grad);
+            }
+            PtNDArray g = decayed == null ? grad : decayed;
+            // m = m * b1 + g * (1 - b1)
+            inPlace(BinaryOp.MUL, m, h.beta1(), dtype);
+            try (PtNDArray gm = elementwiseScalar(BinaryOp.MUL, g, 1 - h.beta1(), dtype)) {
+                JniUtils.addi(m, gm);
+            }
+            // v = v * b2 + g^2 * (1 - b2)
+            inPlace(BinaryOp.MUL, v, h.beta2(), dtype);
+            try (PtNDArray gv = JniUtils.square(g)) {
+                inPlace(BinaryOp.MUL, gv, 1 - h.beta2(), dtype);
+                JniUtils.addi(v, gv);
+            }
+        }
+        // step = m / (sqrt(v) / sqrt(c2) + eps) * lr / c1, as torch.optim.Adam computes it
+        PtNDArray step;
+        try (PtNDArray denom = JniUtils.sqrt(v)) {
+            inPlace(BinaryOp.DIV, denom, Math.sqrt(c2), dtype);
+            inPlace(BinaryOp.ADD, denom, h.epsilon(), dtype);
+            step = JniUtils.div(m, denom);
+        }
+        if (h.weightDecay() != 0 && h.decoupledWeightDecay()) {
+            try (step) {
+                inPlace(BinaryOp.MUL, step, h.learningRate() / c1, dtype);
+                PtNDArray newParam = elementwiseScalar(BinaryOp.MUL, param, 1 - h.learningRate() * h.weightDecay(), dtype);
+                JniUtils.subi(newParam, step);
+                return newParam;
+            }
+        }
+        try {
+            // param + step * -(lr / c1) is exactly param - step * (lr / c1), in step's buffer
+            inPlace(BinaryOp.MUL, step, -(h.learningRate() / c1), dtype);
+            JniUtils.addi(step, param);
+            return step;
+        } catch (RuntimeException e) {
+            step.close();
+            throw e;
+        }
+    }
+
     /** {@code target op= value}, in place; only for a temporary this class has just created. */
     private void inPlace(BinaryOp op, PtNDArray target, double value, DType dtype) {
         PtNDArray s = scalar(dtype, value);

@@ -1471,6 +1471,84 @@ final class Dl4jKernels implements Kernels {
         return new AdamResult(wrap(work, dtype, shape), wrap(m1, dtype, shape), wrap(v1, dtype, shape));
     }
 
+    /**
+     * All parameters in one call, the donated moments updated in place with ND4J's legacy in-place
+     * ops (about 0.5 µs each): one parameter-sized allocation per tensor, which becomes the new
+     * parameter (the composed update makes eight, {@link #adamUpdate} three).
+     */
+    @Override
+    public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                              List<NativeArray> v, AdamStep h) {
+        requireNonNull(h, "h is null");
+        String name = "adamUpdateForeach";
+        KernelChecks.foreachUpdate("dl4j " + name, params, grads, m, v);
+        int n = params.size();
+        Dl4jArray[][] args = new Dl4jArray[n][];
+        for (int i = 0; i < n; i++) {
+            // every entry checked before any moment is overwritten
+            args[i] = new Dl4jArray[] {arg(params.get(i), name, "param"), arg(grads.get(i), name, "grad"),
+                    arg(m.get(i), name, "m"), arg(v.get(i), name, "v")};
+            for (Dl4jArray a : args[i]) {
+                a.nd(name);
+            }
+        }
+        java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(n);
+        try {
+            for (Dl4jArray[] a : args) {
+                DType dtype = a[0].dtype();
+                Shape shape = a[0].shape();
+                INDArray newParam = shape.size() == 0 ? nd.allocate(dtype, shape)
+                        : adamInPlace(a[0].nd(name), a[1].nd(name), a[2].nd(name), a[3].nd(name), h, dtype, shape);
+                out.add(new AdamResult(wrap(newParam, dtype, shape), a[2], a[3]));
+            }
+        } catch (RuntimeException e) {
+            out.forEach(r -> r.param().close());
+            throw e;
+        }
+        return List.copyOf(out);
+    }
+
+    /** Updates {@code m0} and {@code v0} in place and returns the new parameter (one new array). */
+    private INDArray adamInPlace(INDArray pa, INDArray grad, INDArray m0, INDArray v0, AdamStep h, DType dtype, Shape shape) {
+        INDArray work = nd.allocate(dtype, shape);
+        try {
+            INDArray gradient = grad;
+            if (h.weightDecay() != 0 && !h.decoupledWeightDecay()) {
+                // g + wd * param, in the work buffer until the moments have it
+                Nd4jCalls.exec(new Axpy(pa, grad, work, h.weightDecay()));
+                gradient = work;
+            }
+            // m = m * b1 + g * (1 - b1)
+            nd.scalar(ScalarKind.MUL, m0, m0, h.beta1());
+            Nd4jCalls.exec(new Axpy(gradient, m0, m0, 1 - h.beta1()));
+            // v = v * b2 + g^2 * (1 - b2)
+            nd.scalar(ScalarKind.MUL, v0, v0, h.beta2());
+            Nd4jCalls.exec(new Square(gradient, work));
+            Nd4jCalls.exec(new Axpy(work, v0, v0, 1 - h.beta2()));
+            double c1 = 1 - Math.pow(h.beta1(), h.step());
+            double c2 = 1 - Math.pow(h.beta2(), h.step());
+            // ratio = m / (sqrt(v / c2) + eps), then -step = ratio * -(lr / c1), as adamUpdate
+            nd.scalar(ScalarKind.DIV, v0, work, c2);
+            Nd4jCalls.exec(new Sqrt(work, work));
+            nd.scalar(ScalarKind.ADD, work, work, h.epsilon());
+            nd.custom("divide").in(m0, work).out(work).run();
+            nd.scalar(ScalarKind.MUL, work, work, -(h.learningRate() / c1));
+            if (h.weightDecay() != 0 && h.decoupledWeightDecay()) {
+                // param * (1 - lr * wd) - step: the per-step scalar through a scalar op (see adamUpdate)
+                try (INDArray decayed = nd.allocate(dtype, shape)) {
+                    nd.scalar(ScalarKind.MUL, pa, decayed, 1 - h.learningRate() * h.weightDecay());
+                    Nd4jCalls.exec(new Axpy(decayed, work, work, 1.0));
+                }
+            } else {
+                Nd4jCalls.exec(new Axpy(pa, work, work, 1.0));
+            }
+            return work;
+        } catch (RuntimeException e) {
+            work.close();
+            throw e;
+        }
+    }
+
     // ---- helpers --------------------------------------------------------------------------
 
     private Dl4jArray wrap(INDArray a, DType dtype, Shape shape) {

@@ -164,7 +164,10 @@ public final class ConsoleProgress implements TrainingListener {
     String line(long done, double loss) {
         StringBuilder sb = new StringBuilder();
         sb.append("step ").append(done).append('/').append(totalSteps);
-        sb.append("  loss ").append(TrainingListener.number(loss));
+        if (!Double.isNaN(loss)) {
+            // NaN: no loss read yet (unlogged steps are not read back from the backend)
+            sb.append("  loss ").append(TrainingListener.number(loss));
+        }
         if (Double.isFinite(rate) && rate > 0) {
             sb.append("  ").append(rate >= 10 ? String.format(Locale.ROOT, "%.0f", rate) : String.format(Locale.ROOT, "%.2f", rate))
                     .append(" steps/s");
