@@ -45,7 +45,7 @@ public record AccuracyPredictionSpec(
 
     @Override
     public Objective build(BuildContext context) {
-        ModelZoo z = ModelZoo.load(zoo, context.engine(), context.specs(), context.baseDir(), new PrintWriter(System.err, true));
+        ModelZoo z = ModelZoo.load(zoo, context, new PrintWriter(System.err, true));
         return new AccuracyPredictionObjective(context.engine(), z, metanetwork, batch, holdout);
     }
 }
