@@ -117,6 +117,11 @@ final class ModelZoo {
                 log.println("zoo: cannot read " + file + " (" + e.getMessage() + "); training it again");
             }
         }
+        if (!engine.kernels().computesValues()) {
+            // The pre-flight's shape-only pass: training would write a cache of meaningless values that the
+            // real run then reads. Untrained members with placeholder accuracies have the right shapes.
+            return untrained(spec, model, task, engine, file);
+        }
         ModelZoo zoo = train(spec, model, task, engine, file, log);
         try {
             Files.createDirectories(file.getParent());
@@ -175,6 +180,25 @@ final class ModelZoo {
         }
         return new ModelZoo(spec, model, task, Params.of(p), f.tensor("accuracy").toDoubles(), f.tensor("learningRate").toDoubles(),
                 f.tensor("steps").toDoubles(), f.tensor("initScale").toDoubles(), f.tensor("labelNoise").toDoubles(), file, true);
+    }
+
+    /** The zoo's shapes without training: initial weights, accuracies 0, nothing written. */
+    private static ModelZoo untrained(ZooSpec spec, Module model, ZooTask task, Engine engine, Path file) {
+        int b = spec.networks();
+        Map<String, Tensor> stacked = new LinkedHashMap<>();
+        try (Scope s = Scope.open()) {
+            Params one = model.init(engine, RandomStream.of(spec.seed()));
+            for (ParamSpec ps : model.parameters()) {
+                Tensor t = one.get(ps.name());
+                int[] dims = new int[t.rank() + 1];
+                dims[0] = b;
+                System.arraycopy(t.shape().dims(), 0, dims, 1, t.rank());
+                stacked.put(ps.name(), s.escape(t.expandDims(0).broadcastTo(Shape.of(dims)).mul(1.0)));
+            }
+        }
+        double[] zeros = new double[b];
+        return new ModelZoo(spec, model, task, Params.of(stacked), zeros, zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(),
+                file, false);
     }
 
     private static ModelZoo train(ZooSpec spec, Module model, ZooTask task, Engine engine, Path file, PrintWriter log) {

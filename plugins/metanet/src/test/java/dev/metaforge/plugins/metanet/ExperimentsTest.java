@@ -92,7 +92,7 @@ class ExperimentsTest {
 
     @Test
     void exampleSpecsAreValid() {
-        for (String name : new String[] {"accuracy-prediction.json", "meta-pruning.json"}) {
+        for (String name : new String[] {"accuracy-prediction.json", "meta-pruning.json", "accuracy-prediction-fmnist-cnn.json", "meta-pruning-fmnist-cnn.json"}) {
             dev.metaforge.api.train.TrainSpec spec = specs.read(Path.of("..", "..", "examples", name), dev.metaforge.api.train.TrainSpec.class);
             assertTrue(spec.steps() > 0, name);
         }
