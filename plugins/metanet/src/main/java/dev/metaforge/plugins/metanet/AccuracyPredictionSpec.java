@@ -46,6 +46,8 @@ public record AccuracyPredictionSpec(
     @Override
     public Objective build(BuildContext context) {
         ModelZoo z = ModelZoo.load(zoo, context, new PrintWriter(System.err, true));
-        return new AccuracyPredictionObjective(context.engine(), z, metanetwork, batch, holdout);
+        AccuracyPredictionObjective o = new AccuracyPredictionObjective(context.engine(), z, metanetwork, batch, holdout);
+        System.err.println("accuracy prediction: " + (z.size() - o.heldOut()) + " training networks, " + o.heldOut() + " held out");
+        return o;
     }
 }

@@ -315,8 +315,10 @@ final class ModelZoo {
         return perNetwork.reshape(dims);
     }
 
+    /** Float64 whatever the engine's dtype: accuracies read back from the cache equal the ones just measured, so a run
+     *  that trains the zoo and a later run that reads it standardise the same targets and train the same metanetwork. */
     private static Tensor vector(Engine engine, double[] v) {
-        return engine.tensor(v, Shape.of(v.length), engine.defaultDType());
+        return engine.tensor(v, Shape.of(v.length), dev.metaforge.spi.DType.FLOAT64);
     }
 
     private static int outputWidth(Module model) {
