@@ -24,7 +24,7 @@ import java.util.List;
  * }</pre>
  *
  * <p>BatchNorm layers run in their plain form throughout (statistics of the current batch, no running
- * state), for training and for measuring accuracy (test examples in chunks of {@value ZooTask#EVAL_CHUNK}),
+ * state), for training and for measuring accuracy (test examples in chunks of 500),
  * so a zoo member is its parameters alone, which is what a metanetwork reads.
  *
  * @param model        the architecture; maps [N, ...example] to [N, k] logits and accepts a weight batch (mlp, or a
