@@ -45,7 +45,9 @@ public record AccuracyPredictionSpec(
 
     @Override
     public Objective build(BuildContext context) {
-        ModelZoo z = ModelZoo.load(zoo, context.engine(), context.specs(), context.baseDir(), new PrintWriter(System.err, true));
-        return new AccuracyPredictionObjective(context.engine(), z, metanetwork, batch, holdout);
+        ModelZoo z = ModelZoo.load(zoo, context, new PrintWriter(System.err, true));
+        AccuracyPredictionObjective o = new AccuracyPredictionObjective(context.engine(), z, metanetwork, batch, holdout);
+        System.err.println("accuracy prediction: " + (z.size() - o.heldOut()) + " training networks, " + o.heldOut() + " held out");
+        return o;
     }
 }

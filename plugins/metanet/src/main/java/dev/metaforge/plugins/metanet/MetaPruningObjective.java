@@ -122,7 +122,7 @@ final class MetaPruningObjective implements Objective {
 
     private double[] accuracy(Params batch) {
         try (Scope s = Scope.open()) {
-            return SyntheticClassification.accuracy(zoo.model.apply(batch, zoo.task.testInputs(engine)), zoo.task.yTest());
+            return zoo.task.accuracy(zoo.model, batch, engine);
         }
     }
 

@@ -78,7 +78,7 @@ public record MetaPruningSpec(
 
     @Override
     public Objective build(BuildContext context) {
-        ModelZoo z = ModelZoo.load(zoo, context.engine(), context.specs(), context.baseDir(), new PrintWriter(System.err, true));
+        ModelZoo z = ModelZoo.load(zoo, context, new PrintWriter(System.err, true));
         return new MetaPruningObjective(context.engine(), z, this);
     }
 }

@@ -5,16 +5,18 @@ import static java.util.Objects.requireNonNull;
 import dev.metaforge.api.checkpoint.Safetensors;
 import dev.metaforge.api.checkpoint.SafetensorsFile;
 import dev.metaforge.api.checkpoint.TensorData;
+import dev.metaforge.api.data.LabelledDataset;
+import dev.metaforge.api.data.LabelledDatasetSpec;
 import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.nn.ParamSpec;
 import dev.metaforge.api.random.RandomStream;
-import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Grad;
 import dev.metaforge.api.tensor.NoGrad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.spi.Shape;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -43,7 +45,7 @@ final class ModelZoo {
 
     final ZooSpec spec;
     final Module model;
-    final SyntheticClassification task;
+    final ZooTask task;
     final Params params;
     final double[] accuracy;
     final double[] learningRate;
@@ -53,7 +55,7 @@ final class ModelZoo {
     final Path file;
     final boolean fromCache;
 
-    private ModelZoo(ZooSpec spec, Module model, SyntheticClassification task, Params params, double[] accuracy, double[] learningRate,
+    private ModelZoo(ZooSpec spec, Module model, ZooTask task, Params params, double[] accuracy, double[] learningRate,
                      double[] steps, double[] initScale, double[] labelNoise, Path file, boolean fromCache) {
         this.spec = spec;
         this.model = model;
@@ -82,24 +84,43 @@ final class ModelZoo {
         return params.map(t -> t.gather(index, 0));
     }
 
-    /** Loads the zoo from its cache file, or trains it and writes the file. Progress goes to {@code log}. */
-    static ModelZoo load(ZooSpec spec, Engine engine, SpecRegistry specs, Path baseDir, PrintWriter log) {
+    /**
+     * Loads the zoo from its cache file, or trains it and writes the file. Datasets are read and checked
+     * (and the model tried on one example) before anything is trained or written. Progress goes to {@code log}.
+     */
+    static ModelZoo load(ZooSpec spec, BuildContext context, PrintWriter log) {
         requireNonNull(spec, "spec is null");
+        Engine engine = context.engine();
         Module model = spec.model().build();
-        List<ParamSpec> declared = model.parameters();
-        int inputs = declared.get(0).shape().dim(declared.get(0).axisOf(dev.metaforge.api.nn.Axis.IN));
         int classes = outputWidth(model);
-        SyntheticClassification task = SyntheticClassification.generate(inputs, classes, spec.trainPoints(), spec.testPoints(), spec.seed());
+        ZooTask task;
+        if (spec.data() == null) {
+            List<ParamSpec> declared = model.parameters();
+            int inputs = declared.get(0).shape().dim(declared.get(0).axisOf(dev.metaforge.api.nn.Axis.IN));
+            task = SyntheticClassification.generate(inputs, classes, spec.trainPoints(), spec.testPoints(), spec.seed());
+        } else {
+            LabelledDataset trainSet = dataset(spec.data().train(), "train", context);
+            LabelledDataset testSet = dataset(spec.data().test(), "test", context);
+            task = DatasetTask.of(spec.data(), trainSet, testSet, spec.trainPoints(), spec.testPoints(), classes);
+            checkModelReads(model, (DatasetTask) task, engine);
+        }
         // The cache's location is not part of what the zoo is: the same zoo read from anywhere hits the same file.
-        String json = specs.write(new ZooSpec(spec.model(), spec.networks(), spec.steps(), spec.learningRate(), spec.initScale(),
-                spec.labelNoise(), spec.trainPoints(), spec.testPoints(), spec.batch(), spec.seed(), "-"));
-        Path file = baseDir.resolve(spec.cache()).resolve("zoo-" + sha256(json).substring(0, 16) + ".safetensors").normalize();
+        // The data's fingerprint is: a replaced dataset file misses the cache.
+        String json = context.specs().write(new ZooSpec(spec.model(), spec.networks(), spec.steps(), spec.learningRate(), spec.initScale(),
+                spec.labelNoise(), spec.trainPoints(), spec.testPoints(), spec.batch(), spec.seed(), "-", spec.data()));
+        String key = spec.data() == null ? json : json + "\n" + task.fingerprint();
+        Path file = context.baseDir().resolve(spec.cache()).resolve("zoo-" + sha256(key).substring(0, 16) + ".safetensors").normalize();
         if (Files.isRegularFile(file)) {
             try {
                 return read(spec, model, task, file, engine);
             } catch (IOException | RuntimeException e) {
                 log.println("zoo: cannot read " + file + " (" + e.getMessage() + "); training it again");
             }
+        }
+        if (!engine.kernels().computesValues()) {
+            // The pre-flight's shape-only pass: training would write a cache of meaningless values that the
+            // real run then reads. Untrained members with placeholder accuracies have the right shapes.
+            return untrained(spec, model, task, engine, file);
         }
         ModelZoo zoo = train(spec, model, task, engine, file, log);
         try {
@@ -124,7 +145,31 @@ final class ModelZoo {
         return zoo;
     }
 
-    private static ModelZoo read(ZooSpec spec, Module model, SyntheticClassification task, Path file, Engine engine) throws IOException {
+    /** The dataset of {@code zoo.data.FIELD}; errors say which field. */
+    private static LabelledDataset dataset(LabelledDatasetSpec spec, String field, BuildContext context) {
+        try {
+            return spec.build(context);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("zoo.data." + field + ": " + e.getMessage(), e);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("zoo.data." + field + ": " + e.getMessage(), e.getCause());
+        }
+    }
+
+    /** One unbatched forward pass on one training example, so a model that cannot read the data fails before training. */
+    private static void checkModelReads(Module model, DatasetTask task, Engine engine) {
+        try (Scope s = Scope.open(); NoGrad ng = NoGrad.enter()) {
+            Tensor out = model.apply(model.init(engine, RandomStream.of(0)), task.trainInputs(engine, new int[] {0, 1}));
+            if (out.rank() != 2 || out.dim(1) != task.classes()) {
+                throw new IllegalArgumentException("gives output " + out.shape() + " for 2 examples, not [2, " + task.classes() + "]");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("zoo: the model (" + model.kind() + ") cannot classify examples laid out as "
+                    + task.layout() + " (zoo.data.inputShape): " + e.getMessage(), e);
+        }
+    }
+
+    private static ModelZoo read(ZooSpec spec, Module model, ZooTask task, Path file, Engine engine) throws IOException {
         SafetensorsFile f = Safetensors.read(file);
         Map<String, Tensor> p = new LinkedHashMap<>();
         try (Scope s = Scope.open()) {
@@ -137,7 +182,26 @@ final class ModelZoo {
                 f.tensor("steps").toDoubles(), f.tensor("initScale").toDoubles(), f.tensor("labelNoise").toDoubles(), file, true);
     }
 
-    private static ModelZoo train(ZooSpec spec, Module model, SyntheticClassification task, Engine engine, Path file, PrintWriter log) {
+    /** The zoo's shapes without training: initial weights, accuracies 0, nothing written. */
+    private static ModelZoo untrained(ZooSpec spec, Module model, ZooTask task, Engine engine, Path file) {
+        int b = spec.networks();
+        Map<String, Tensor> stacked = new LinkedHashMap<>();
+        try (Scope s = Scope.open()) {
+            Params one = model.init(engine, RandomStream.of(spec.seed()));
+            for (ParamSpec ps : model.parameters()) {
+                Tensor t = one.get(ps.name());
+                int[] dims = new int[t.rank() + 1];
+                dims[0] = b;
+                System.arraycopy(t.shape().dims(), 0, dims, 1, t.rank());
+                stacked.put(ps.name(), s.escape(t.expandDims(0).broadcastTo(Shape.of(dims)).mul(1.0)));
+            }
+        }
+        double[] zeros = new double[b];
+        return new ModelZoo(spec, model, task, Params.of(stacked), zeros, zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone(),
+                file, false);
+    }
+
+    private static ModelZoo train(ZooSpec spec, Module model, ZooTask task, Engine engine, Path file, PrintWriter log) {
         int b = spec.networks();
         SplittableRandom r = new SplittableRandom(spec.seed() * 7919 + 17);
         double[] lr = new double[b];
@@ -223,7 +287,7 @@ final class ModelZoo {
         velocity.close();
         double[] accuracy;
         try (Scope s = Scope.open(); NoGrad ng = NoGrad.enter()) {
-            accuracy = SyntheticClassification.accuracy(model.apply(params, task.testInputs(engine)), task.yTest());
+            accuracy = task.accuracy(model, params, engine);
             for (Tensor t : params.values()) {
                 for (double v : t.toDoubles()) {
                     if (!Double.isFinite(v)) {
@@ -251,8 +315,10 @@ final class ModelZoo {
         return perNetwork.reshape(dims);
     }
 
+    /** Float64 whatever the engine's dtype: accuracies read back from the cache equal the ones just measured, so a run
+     *  that trains the zoo and a later run that reads it standardise the same targets and train the same metanetwork. */
     private static Tensor vector(Engine engine, double[] v) {
-        return engine.tensor(v, Shape.of(v.length), engine.defaultDType());
+        return engine.tensor(v, Shape.of(v.length), dev.metaforge.spi.DType.FLOAT64);
     }
 
     private static int outputWidth(Module model) {

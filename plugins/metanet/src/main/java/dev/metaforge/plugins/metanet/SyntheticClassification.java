@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * @param xTest   [testPoints * d]
  * @param yTest   [testPoints]
  */
-record SyntheticClassification(int inputs, int classes, double[] xTrain, long[] yTrain, double[] xTest, long[] yTest) {
+record SyntheticClassification(int inputs, int classes, double[] xTrain, long[] yTrain, double[] xTest, long[] yTest) implements ZooTask {
     private static final int TEACHER_HIDDEN = 32;
 
     static SyntheticClassification generate(int inputs, int classes, int trainPoints, int testPoints, long seed) {
@@ -40,15 +40,18 @@ record SyntheticClassification(int inputs, int classes, double[] xTrain, long[] 
         return new SyntheticClassification(inputs, classes, xTrain, yTrain, xTest, yTest);
     }
 
-    int trainPoints() {
+    @Override
+    public int trainPoints() {
         return yTrain.length;
     }
 
-    int testPoints() {
+    @Override
+    public int testPoints() {
         return yTest.length;
     }
 
-    Tensor trainInputs(Engine engine, int[] rows) {
+    @Override
+    public Tensor trainInputs(Engine engine, int[] rows) {
         double[] x = new double[rows.length * inputs];
         for (int i = 0; i < rows.length; i++) {
             System.arraycopy(xTrain, rows[i] * inputs, x, i * inputs, inputs);
@@ -56,8 +59,16 @@ record SyntheticClassification(int inputs, int classes, double[] xTrain, long[] 
         return engine.tensor(x, Shape.of(rows.length, inputs), engine.defaultDType());
     }
 
-    Tensor testInputs(Engine engine) {
-        return engine.tensor(xTest, Shape.of(yTest.length, inputs), engine.defaultDType());
+    @Override
+    public Tensor testInputs(Engine engine, int from, int to) {
+        return engine.tensor(java.util.Arrays.copyOfRange(xTest, from * inputs, to * inputs), Shape.of(to - from, inputs),
+                engine.defaultDType());
+    }
+
+    /** The task follows from its spec's seed and sizes, which are already in the cache key. */
+    @Override
+    public String fingerprint() {
+        return "synthetic";
     }
 
     /** One-hot rows [n, k] of {@code labels} in {@code dtype}. */
@@ -75,32 +86,6 @@ record SyntheticClassification(int inputs, int classes, double[] xTrain, long[] 
         dims[leading.length] = labels.length / prod;
         dims[leading.length + 1] = classes;
         return engine.tensor(v, Shape.of(dims), dtype);
-    }
-
-    /** Fraction of rows of {@code logits} [..., n, k] whose argmax is the label, per leading index. */
-    static double[] accuracy(Tensor logits, long[] labels) {
-        int k = logits.dim(-1);
-        int n = logits.dim(-2);
-        double[] v = logits.toDoubles();
-        int groups = v.length / (n * k);
-        double[] out = new double[groups];
-        for (int g = 0; g < groups; g++) {
-            int hits = 0;
-            for (int i = 0; i < n; i++) {
-                int at = (g * n + i) * k;
-                int best = 0;
-                for (int c = 1; c < k; c++) {
-                    if (v[at + c] > v[at + best]) {
-                        best = c;
-                    }
-                }
-                if (best == labels[i]) {
-                    hits++;
-                }
-            }
-            out[g] = hits / (double) n;
-        }
-        return out;
     }
 
     private static void draw(SplittableRandom r, double[] a, double[] b, int d, int k, double[] x, long[] y) {
