@@ -12,7 +12,8 @@ import java.util.List;
  * The hypernetwork family: hypernetworks ({@code standard}, {@code mip}, {@code chunked},
  * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}), conditioned task families
  * ({@code loss-weighting}, {@code sinusoid}), the {@code split-blobs} continual-learning sequence,
- * and the {@code hypernetwork} and {@code continual} experiments. Registered through
+ * and the {@code hypernetwork}, {@code continual}, {@code neumeta} and {@code ghn} (graph hypernetwork)
+ * experiments. Registered through
  * {@code META-INF/services}, exactly as a third-party plugin would be.
  */
 public final class HyperPlugin implements MetaforgePlugin {
@@ -36,6 +37,8 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, HyperExperimentSpec.TYPE, HyperExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
-                        dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class));
+                        dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.TYPE,
+                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class));
     }
 }
