@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The hypernetwork family: hypernetworks ({@code standard}, {@code mip}, {@code chunked},
- * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}), conditioned task families
+ * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}, {@code ha-static}), conditioned task families
  * ({@code loss-weighting}, {@code sinusoid}), the {@code split-blobs} continual-learning sequence,
  * and the {@code hypernetwork}, {@code continual}, {@code neumeta} and {@code ghn} (graph hypernetwork)
  * experiments. Registered through
@@ -31,6 +31,7 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(HyperNetworkSpec.class, TaskConditionedHyperNetworkSpec.TYPE, TaskConditionedHyperNetworkSpec.class),
                 new SpecType(HyperNetworkSpec.class, HyperIntervalSpec.TYPE, HyperIntervalSpec.class),
                 new SpecType(HyperNetworkSpec.class, RecurrentHyperNetworkSpec.TYPE, RecurrentHyperNetworkSpec.class),
+                new SpecType(HyperNetworkSpec.class, HaStaticHyperNetworkSpec.TYPE, HaStaticHyperNetworkSpec.class),
                 new SpecType(ConditionedTaskSpec.class, "loss-weighting", LossWeightingTaskSpec.class),
                 new SpecType(ConditionedTaskSpec.class, "sinusoid", SinusoidFamilySpec.class),
                 new SpecType(TaskSequenceSpec.class, "split-blobs", SplitBlobsSpec.class),
