@@ -192,5 +192,10 @@ class GhnExperimentTest {
         assertNotEquals(0, spec.steps());
         assertEquals(specs.read(specs.write(spec), TrainSpec.class, "written"), spec);
         assertInstanceOf(ExperimentSpec.class, ghn);
+        // The synthetic example (for CI and the TCK) builds without any file and steps.
+        TrainSpec clusters = specs.read(EXAMPLES.resolve("ghn-clusters.json"), TrainSpec.class);
+        try (TrainingLoop loop = TrainingLoop.start(build(clusters), clusters.optimizer().build(), clusters.seed())) {
+            assertTrue(Double.isFinite(loop.step()));
+        }
     }
 }
