@@ -152,6 +152,11 @@ final class DistributedObjective implements Objective {
     }
 
     @Override
+    public Map<String, String> tables() {
+        return local.tables();
+    }
+
+    @Override
     public void beforeStep(Params params, long step) {
         local.beforeStep(params, step);
     }

@@ -57,6 +57,17 @@ public interface Objective {
         return Map.of();
     }
 
+    /**
+     * Tables describing the most recent {@link #evaluate} call, as file name to CSV text (a header
+     * line, then one line per row), e.g. one row per held-out architecture where {@link #evaluate}
+     * reports their means. The {@link Trainer} writes them into the run's output directory after the
+     * final evaluation, each to a temporary file renamed into place. Names are plain file names
+     * ending in {@code .csv}. Default: none.
+     */
+    default Map<String, String> tables() {
+        return Map.of();
+    }
+
     /** Non-trainable state that must survive a checkpoint (e.g. snapshots); none by default. */
     default Params state() {
         return Params.empty();

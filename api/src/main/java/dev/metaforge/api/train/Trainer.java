@@ -310,7 +310,20 @@ public final class Trainer {
             lastEval = loop.evaluate();
             evaluated(loop.completedSteps(), lastEval);
         }
+        writeTables(loop.objective(), outDir);
         return new TrainResult(loop.completedSteps(), lastLoss, lastEval, outDir, info.metricDescriptions());
+    }
+
+    /** The objective's tables of its final evaluation ({@link Objective#tables()}), each written atomically. */
+    private static void writeTables(Objective objective, Path outDir) throws IOException {
+        for (Map.Entry<String, String> table : objective.tables().entrySet()) {
+            String name = table.getKey();
+            // A plain name: an objective must not write outside the run directory.
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*\\.csv")) {
+                throw new IllegalStateException("objective table name '" + name + "' is not a plain file name ending in .csv");
+            }
+            AtomicFiles.writeString(outDir.resolve(name), table.getValue());
+        }
     }
 
     private void evaluated(long step, Map<String, Double> metrics) {

@@ -11,9 +11,10 @@ import java.util.List;
 
 /**
  * The hypernetwork family: hypernetworks ({@code standard}, {@code mip}, {@code chunked},
- * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}), conditioned task families
+ * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}, {@code ha-static}), conditioned task families
  * ({@code loss-weighting}, {@code sinusoid}), the {@code split-blobs} continual-learning sequence,
- * and the {@code hypernetwork} and {@code continual} experiments. Registered through
+ * and the {@code hypernetwork}, {@code continual}, {@code neumeta} and {@code ghn} (graph hypernetwork)
+ * experiments. Registered through
  * {@code META-INF/services}, exactly as a third-party plugin would be.
  */
 public final class HyperPlugin implements MetaforgePlugin {
@@ -31,6 +32,7 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(HyperNetworkSpec.class, TaskConditionedHyperNetworkSpec.TYPE, TaskConditionedHyperNetworkSpec.class),
                 new SpecType(HyperNetworkSpec.class, HyperIntervalSpec.TYPE, HyperIntervalSpec.class),
                 new SpecType(HyperNetworkSpec.class, RecurrentHyperNetworkSpec.TYPE, RecurrentHyperNetworkSpec.class),
+                new SpecType(HyperNetworkSpec.class, HaStaticHyperNetworkSpec.TYPE, HaStaticHyperNetworkSpec.class),
                 new SpecType(ConditionedTaskSpec.class, "loss-weighting", LossWeightingTaskSpec.class),
                 new SpecType(ConditionedTaskSpec.class, "sinusoid", SinusoidFamilySpec.class),
                 new SpecType(TaskSequenceSpec.class, "split-blobs", SplitBlobsSpec.class),
@@ -39,7 +41,9 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, HyperExperimentSpec.TYPE, HyperExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, ContinualExperimentSpec.TYPE, ContinualExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
-                        dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class));
+                        dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.TYPE,
+                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class));
     }
 
     /**

@@ -26,9 +26,14 @@ import java.util.Set;
  * @param edges data-flow edges (from, to) with from &lt; to
  */
 public record ComputationGraph(List<Node> nodes, List<Edge> edges) {
-    /** Kind words with their own type embedding; any other kind shares {@link #OTHER}. */
+    /**
+     * Type words with their own type embedding; any other kind shares {@link #OTHER}. An activation
+     * layer's type is its function ("relu", "tanh", ...) when listed, as GHN-2 gives each operation
+     * its own node type: a graph hypernetwork must tell a ReLU network from a tanh one.
+     */
     public static final List<String> KINDS = List.of("input", "linear", "conv2d", "batchnorm", "layernorm",
-            "activation", "pool", "flatten", "dropout", "residual");
+            "activation", "pool", "flatten", "dropout", "residual",
+            "identity", "relu", "tanh", "sigmoid", "leaky_relu", "softplus", "sin");
     /** Type index of a kind not in {@link #KINDS}. */
     public static final int OTHER = KINDS.size();
 
@@ -76,7 +81,7 @@ public record ComputationGraph(List<Node> nodes, List<Edge> edges) {
                     params.put(role, dims);
                 }
             });
-            int type = KINDS.indexOf(layer.kind());
+            int type = KINDS.indexOf(typeWord(layer));
             nodes.add(new Node(layer.name(), layer.kind(), type < 0 ? OTHER : type, params));
             Integer from = lastWriter.get(layer.input());
             if (from != null) {
@@ -114,6 +119,12 @@ public record ComputationGraph(List<Node> nodes, List<Edge> edges) {
             }
         }
         return writer;
+    }
+
+    /** The layer's activation function for an activation layer whose function has its own type, else its kind. */
+    private static String typeWord(LayerInfo layer) {
+        String function = layer.attribute("activation");
+        return function != null && layer.kind().equals("activation") && KINDS.contains(function) ? function : layer.kind();
     }
 
     /** Indices of the nodes feeding {@code node}. */

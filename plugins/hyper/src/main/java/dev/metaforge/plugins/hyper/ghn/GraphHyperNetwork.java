@@ -17,6 +17,11 @@ import java.util.Map;
  * LoGAH {@link LowRankDecoder} for every layer's "weight" (rank ≥ 2). Other parameters (biases,
  * norm scales) are not predicted: they take their declared initialisation from {@code rng}
  * (simplified against GHN-2, which also predicts them).
+ *
+ * <p>Predicted weights of "linear" and "conv2d" layers are divided by √fan-in (a linear weight
+ * [in, out] has fan-in {@code in}, a convolution [out, in, k, k] has {@code in·k²}), in the spirit of
+ * GHN-2's parameter normalisation: the decoder then emits unit-scale values for every width, and a
+ * layer's pre-activations keep their scale whatever the width of the layer before.
  */
 public final class GraphHyperNetwork {
     private final GraphEncoder encoder;
@@ -25,6 +30,42 @@ public final class GraphHyperNetwork {
     public GraphHyperNetwork(GraphEncoder encoder, LowRankDecoder decoder) {
         this.encoder = encoder;
         this.decoder = decoder;
+    }
+
+    /**
+     * The decoder size that serves every layer of {@code modules}: the largest first axis and the
+     * largest product of the other axes over their predicted weights (kernel side 1: a convolution's
+     * in·k² counts as its input width).
+     */
+    public static DecoderSize sizeFor(List<? extends Module> modules, int embed, int hidden) {
+        int rows = 1;
+        int cols = 1;
+        for (Module m : modules) {
+            java.util.Set<String> weights = new java.util.HashSet<>();
+            for (LayerInfo layer : m.structure().layers()) {
+                if (layer.param("weight") != null) {
+                    weights.add(layer.param("weight"));
+                }
+            }
+            for (ParamSpec spec : m.parameters()) {
+                int[] dims = spec.shape().dims();
+                if (weights.contains(spec.name()) && dims.length >= 2) {
+                    rows = Math.max(rows, dims[0]);
+                    cols = Math.max(cols, Math.toIntExact(spec.shape().size() / dims[0]));
+                }
+            }
+        }
+        return new DecoderSize(embed, hidden, rows, cols, 1);
+    }
+
+    /** The graph network. */
+    public GraphEncoder encoder() {
+        return encoder;
+    }
+
+    /** The LoGAH decoder. */
+    public LowRankDecoder decoder() {
+        return decoder;
     }
 
     /** Encoder parameters, then the decoder's under "dec.". */
@@ -53,7 +94,10 @@ public final class GraphHyperNetwork {
                 for (int i = 1; i < dims.length; i++) {
                     cols *= dims[i];
                 }
-                out.put(spec.name(), decoder.decode(params.scoped("dec"), h.get(node), dims[0], cols).reshape(dims));
+                Tensor w = decoder.decode(params.scoped("dec"), h.get(node), dims[0], cols);
+                String kind = graph.nodes().get(node).kind();
+                int fanIn = kind.equals("linear") ? dims[0] : kind.equals("conv2d") ? cols : 1;
+                out.put(spec.name(), (fanIn > 1 ? w.mul(1.0 / Math.sqrt(fanIn)) : w).reshape(dims));
             } else {
                 out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
             }
