@@ -84,7 +84,7 @@ class HyperSpecTest {
                 List.of("chunked", "hmlp", "hyperinterval", "mip", "recurrent", "task-conditioned")), loaded.names(HyperNetworkSpec.class).toString());
         assertTrue(loaded.names(ExperimentSpec.class).containsAll(List.of("continual", "hypernetwork")));
         assertEquals(List.of("loss-weighting", "sinusoid"), loaded.names(ConditionedTaskSpec.class));
-        assertEquals(List.of("split-blobs"), loaded.names(TaskSequenceSpec.class));
+        assertEquals(List.of("permuted", "split", "split-blobs"), loaded.names(TaskSequenceSpec.class));
     }
 
     @Test
