@@ -48,6 +48,9 @@ final class CountingBackend implements Backend {
             created.add(r.param());
             created.add(r.m());
             created.add(r.v());
+        } else if (result instanceof List<?> list) {
+            // adamUpdateForeach: one AdamResult per parameter
+            list.forEach(this::record);
         } else if (result instanceof TopK t) {
             created.add(t.values());
             created.add(t.indices());
