@@ -56,8 +56,7 @@ public final class MetaforgeCommand implements Runnable {
      */
     public CliContext context() {
         if (withPlugins == null) {
-            PluginPath path = PluginPath.of(plugins, context.environment());
-            withPlugins = path.isEmpty() ? context : context.withClassLoader(path.loader(context.classLoader()));
+            withPlugins = context.withClassLoader(PluginPath.of(plugins, context.environment()).loader(context.classLoader()));
         }
         return withPlugins;
     }

@@ -56,10 +56,6 @@ record PluginPath(List<Entry> entries) {
         }
     }
 
-    boolean isEmpty() {
-        return entries.isEmpty();
-    }
-
     /**
      * The class loader plugins are found with: {@code parent} itself when there are no entries. Every entry is
      * checked before the loader is made, so a typo fails here, not as an "unknown type" later.

@@ -4,12 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.plugin.ComponentExample;
 import dev.metaforge.api.plugin.MetaforgePlugin;
+import dev.metaforge.api.spec.SpecRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -70,13 +69,7 @@ public final class ComponentExamples {
         requireNonNull(loader, "loader is null");
         List<Entry> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        List<MetaforgePlugin> plugins = new ArrayList<>();
-        try {
-            ServiceLoader.load(MetaforgePlugin.class, loader).forEach(plugins::add);
-        } catch (ServiceConfigurationError e) {
-            throw new IllegalStateException("cannot load the Metaforge plugins: " + e.getMessage(), e);
-        }
-        for (MetaforgePlugin plugin : plugins) {
+        for (MetaforgePlugin plugin : SpecRegistry.loadPlugins(loader)) {
             List<ComponentExample> examples;
             try {
                 examples = plugin.conformanceExamples();

@@ -158,7 +158,7 @@ class ModelConformanceTests {
         List<ComponentExamples.Entry> all;
         try {
             all = ComponentExamples.select(ComponentExamples.load(loader()), tck.parameter(ComponentExamples.PARAMETER).orElse(null));
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | dev.metaforge.api.spec.SpecException e) {
             // a misconfigured run or plugin: the rule fails with the message alone, not as an unexpected exception
             throw new AssertionFailedError(e.getMessage(), e);
         }
