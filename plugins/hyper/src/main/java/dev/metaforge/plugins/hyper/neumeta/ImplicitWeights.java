@@ -95,39 +95,28 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden) {
      * Runs in the caller's scope (meant for small sources).
      */
     public Params fit(Engine engine, Params start, NeuronSmoothing.Mlp source, int steps, double learningRate) {
-        List<Integer> sizes = new ArrayList<>();
-        sizes.add(source.weights().get(0)[0].length);
-        for (double[][] w : source.weights()) {
-            sizes.add(w.length);
-        }
-        List<Tensor> targets = new ArrayList<>();
-        for (int l = 0; l < source.weights().size(); l++) {
-            double[][] w = source.weights().get(l);
-            int in = w[0].length;
-            int out = w.length;
-            double[] flat = new double[in * out];
-            for (int i = 0; i < in; i++) {
-                for (int o = 0; o < out; o++) {
-                    flat[i * out + o] = w[o][i];
-                }
-            }
-            targets.add(engine.tensor(flat, in, out));
-            targets.add(engine.tensor(source.biases().get(l).clone(), out));
-        }
+        List<Integer> sizes = source.sizes();
+        Params targets = source.toParams(engine);
         Adam adam = Adam.adam(learningRate);
         Params p = start;
         for (int step = 0; step < steps; step++) {
             Params tracked = p.requiringGrad();
-            Params sampled = sample(engine, tracked, sizes);
-            Tensor loss = null;
-            int k = 0;
-            for (String name : sampled.names()) {
-                Tensor term = sampled.get(name).sub(targets.get(k++)).square().mean();
-                loss = loss == null ? term : loss.add(term);
-            }
-            p = adam.step(p, Grad.of(loss).wrt(tracked));
+            p = adam.step(p, Grad.of(reconstruction(sample(engine, tracked, sizes), targets)).wrt(tracked));
         }
         return p;
+    }
+
+    /**
+     * NeuMeta's reconstruction term: the mean squared difference of each sampled tensor from the
+     * (smoothed) source's, averaged over tensors (weights and biases of every layer).
+     */
+    public static Tensor reconstruction(Params sampled, Params source) {
+        Tensor sum = null;
+        for (String name : sampled.names()) {
+            Tensor term = sampled.get(name).sub(source.get(name)).square().mean();
+            sum = sum == null ? term : sum.add(term);
+        }
+        return sum.div((double) sampled.size());
     }
 
     private static double norm(int i, int n) {

@@ -1,0 +1,336 @@
+package dev.metaforge.plugins.hyper.neumeta;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.metaforge.api.data.LabelledDataset;
+import dev.metaforge.api.loss.Losses;
+import dev.metaforge.api.nn.Activation;
+import dev.metaforge.api.nn.Mlp;
+import dev.metaforge.api.optim.Adam;
+import dev.metaforge.api.random.RandomStream;
+import dev.metaforge.api.tensor.EnableGrad;
+import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.tensor.Params;
+import dev.metaforge.api.tensor.Scope;
+import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.LossTerms;
+import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.TrainingLoop;
+import dev.metaforge.spi.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * NeuMeta (Yang and Wang 2024, "Neural Metamorphosis") on a classification task, the paper's
+ * pipeline end to end:
+ * <ol>
+ *   <li>a source MLP [inputs, w x depth, classes] (ReLU) of the source width is trained with Adam;</li>
+ *   <li>its hidden neurons are reordered by {@link NeuronSmoothing} (function-preserving), so weight
+ *       as a function of neuron index is smooth;</li>
+ *   <li>the coordinate network ({@link ImplicitWeights}) is trained (by the run's optimizer) on the
+ *       paper's objective: each step draws a hidden width uniformly from [minWidth, maxWidth],
+ *       samples that network's weights and takes its cross-entropy on a training batch, plus
+ *       {@code reconWeight} times the mean squared difference between the network sampled at the
+ *       source width and the smoothed source (the paper applies this term when the drawn width is
+ *       the source width; here it is computed every step on an extra source-width sample), plus
+ *       {@code regWeight} times the sum of the sampled tensors' L2 norms.</li>
+ * </ol>
+ * The source is trained once per objective, lazily (at the first step or evaluation), from a seed
+ * derived from the run's seed, so it does not depend on which of init/loss/evaluate runs first.
+ *
+ * <p>Evaluation reports the test accuracy of the network sampled at each listed width (and at the
+ * source width), the source's and the smoothed source's accuracy, and, with {@code baselineSteps > 0},
+ * the accuracy of independently trained networks of each width (same optimizer, batch size and
+ * {@code baselineSteps} Adam steps each; trained once, at the first evaluation). One row per width
+ * goes to {@link #tables()}' {@value #TABLE}.
+ */
+public final class NeuMetaClassifierObjective implements Objective {
+    /** The per-width table's file name. */
+    public static final String TABLE = "widths.csv";
+
+    /**
+     * What the objective trains and reports; see the class comment.
+     *
+     * @param depth                hidden layers of every sampled network (all of the same width)
+     * @param sourceWidth          hidden width of the trained source network
+     * @param minWidth             smallest width drawn in training
+     * @param maxWidth             largest width drawn in training
+     * @param widths               widths evaluated (the source width is added)
+     * @param batch                examples per step (coordinate network, source and baselines)
+     * @param sourceSteps          Adam steps of the source network
+     * @param sourceLearningRate   their learning rate
+     * @param reconWeight          weight of the reconstruction term
+     * @param regWeight            weight of the L2-norm term
+     * @param baselineSteps        Adam steps of each independently trained network (0: none)
+     * @param baselineLearningRate their learning rate
+     * @param evalExamples         test examples scored (the first ones)
+     * @param seed                 the run's seed (source and baselines derive theirs from it)
+     */
+    public record Settings(int depth, int sourceWidth, int minWidth, int maxWidth, List<Integer> widths, int batch, int sourceSteps,
+                           double sourceLearningRate, double reconWeight, double regWeight, int baselineSteps,
+                           double baselineLearningRate, int evalExamples, long seed) {
+        /** Checks the sizes. */
+        public Settings {
+            widths = List.copyOf(widths);
+            if (depth < 1 || sourceWidth < 1 || minWidth < 1 || maxWidth < minWidth || batch < 1 || evalExamples < 1) {
+                throw new IllegalArgumentException("need depth, sourceWidth, minWidth, batch, evalExamples >= 1 and minWidth <= maxWidth");
+            }
+            if (widths.isEmpty() || widths.stream().anyMatch(w -> w < 1)) {
+                throw new IllegalArgumentException("need at least one evaluated width, each >= 1, got " + widths);
+            }
+        }
+    }
+
+    private final Engine engine;
+    private final ImplicitWeights implicit;
+    private final LabelledDataset train;
+    private final LabelledDataset test;
+    private final Settings settings;
+    private final int inputs;
+    private final int classes;
+    private final List<Integer> reported;
+    // Trained lazily, once: the smoothed source (host arrays) and its accuracies.
+    private NeuronSmoothing.Mlp smoothed;
+    private double sourceAccuracy;
+    private double smoothedAccuracy;
+    private Map<Integer, Double> independent;
+    private String table = "";
+
+    /** @param train, test labelled data with labels 0..classes-1; the test set's labels must not exceed the training set's */
+    public NeuMetaClassifierObjective(Engine engine, ImplicitWeights implicit, LabelledDataset train, LabelledDataset test,
+                                      Settings settings) {
+        this.engine = requireNonNull(engine, "engine is null");
+        this.implicit = requireNonNull(implicit, "implicit is null");
+        this.train = requireNonNull(train, "train is null");
+        this.test = requireNonNull(test, "test is null");
+        this.settings = requireNonNull(settings, "settings is null");
+        if (train.exampleSize() != test.exampleSize()) {
+            throw new IllegalArgumentException("train examples have " + train.exampleSize() + " values (" + train.exampleShape()
+                    + ") but test examples " + test.exampleSize() + " (" + test.exampleShape() + ")");
+        }
+        int[] trainClasses = train.classes();
+        this.classes = trainClasses[trainClasses.length - 1] + 1;
+        int[] testClasses = test.classes();
+        if (testClasses[testClasses.length - 1] >= classes) {
+            throw new IllegalArgumentException("the test set has label " + testClasses[testClasses.length - 1] + " but the training set's"
+                    + " labels stop at " + (classes - 1));
+        }
+        this.inputs = train.exampleSize();
+        TreeSet<Integer> all = new TreeSet<>(settings.widths());
+        all.add(settings.sourceWidth());
+        this.reported = List.copyOf(all);
+    }
+
+    /** Layer sizes of the network of hidden width {@code width}: [inputs, width x depth, classes]. */
+    public List<Integer> sizes(int width) {
+        List<Integer> sizes = new ArrayList<>();
+        sizes.add(inputs);
+        for (int i = 0; i < settings.depth(); i++) {
+            sizes.add(width);
+        }
+        sizes.add(classes);
+        return sizes;
+    }
+
+    /** The target network of hidden width {@code width}: the {@link Mlp} every sampled parameter set runs through. */
+    public Mlp network(int width) {
+        return Mlp.of(sizes(width), Activation.RELU);
+    }
+
+    /** The coordinate network. */
+    public ImplicitWeights implicit() {
+        return implicit;
+    }
+
+    /** The smoothed source network (trained on first use). */
+    public NeuronSmoothing.Mlp smoothedSource() {
+        ensureSource();
+        return smoothed;
+    }
+
+    /** Test accuracy of the trained source before smoothing (trained on first use). */
+    public double sourceAccuracy() {
+        ensureSource();
+        return sourceAccuracy;
+    }
+
+    /** Test accuracy of the network of width {@code width} with parameters {@code params}, on the evaluated test examples. */
+    public double accuracy(int width, Params params) {
+        try (Scope s = Scope.open()) {
+            int[] rows = firstRows(Math.min(settings.evalExamples(), test.size()));
+            return Losses.accuracy(network(width).apply(params, test.inputs(engine, rows, Shape.of(inputs))), test.labels(engine, rows));
+        }
+    }
+
+    @Override
+    public Params init(RandomStream rng) {
+        return implicit.coordinateNetwork().init(engine, rng);
+    }
+
+    @Override
+    public Tensor loss(Params params, long step, RandomStream rng) {
+        return lossTerms(params, step, rng).total();
+    }
+
+    @Override
+    public LossTerms lossTerms(Params params, long step, RandomStream rng) {
+        ensureSource();
+        int width = settings.minWidth() + rng.nextInt(settings.maxWidth() - settings.minWidth() + 1);
+        int[] rows = randomRows(train.size(), settings.batch(), rng);
+        Params sampled = implicit.sample(engine, params, sizes(width));
+        Tensor task = Losses.crossEntropyWithLabels(network(width).apply(sampled, train.inputs(engine, rows, Shape.of(inputs))),
+                train.labels(engine, rows));
+        Map<String, Tensor> parts = new LinkedHashMap<>();
+        parts.put("task", task);
+        Tensor total = task;
+        if (settings.reconWeight() > 0) {
+            Params atSource = width == settings.sourceWidth() ? sampled : implicit.sample(engine, params, sizes(settings.sourceWidth()));
+            Tensor recon = ImplicitWeights.reconstruction(atSource, smoothed.toParams(engine));
+            parts.put("reconstruction", recon);
+            total = total.add(recon.mul(settings.reconWeight()));
+        }
+        if (settings.regWeight() > 0) {
+            Tensor norms = null;
+            for (Tensor t : sampled.values()) {
+                Tensor norm = t.square().sum().sqrt();
+                norms = norms == null ? norm : norms.add(norm);
+            }
+            parts.put("norm", norms);
+            total = total.add(norms.mul(settings.regWeight()));
+        }
+        return new LossTerms(total, parts, Map.of("width", engine.scalar(width)));
+    }
+
+    @Override
+    public Map<String, Double> evaluate(Params params) {
+        ensureSource();
+        if (independent == null && settings.baselineSteps() > 0) {
+            independent = trainIndependent();
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        StringBuilder csv = new StringBuilder("width,parameters,neumeta_accuracy,independent_accuracy,source_accuracy\n");
+        for (int w : reported) {
+            double acc;
+            try (Scope s = Scope.open()) {
+                acc = accuracy(w, implicit.sample(engine, params, sizes(w)));
+            }
+            out.put("accuracy@width" + w, acc);
+            Double ind = independent == null ? null : independent.get(w);
+            if (ind != null) {
+                out.put("independent.accuracy@width" + w, ind);
+            }
+            csv.append(w).append(',').append(network(w).parameterCount()).append(',').append(format(acc)).append(',')
+                    .append(ind == null ? "" : format(ind)).append(',')
+                    .append(w == settings.sourceWidth() ? format(sourceAccuracy) : "").append('\n');
+        }
+        out.put("source.accuracy", sourceAccuracy);
+        out.put("smoothed.accuracy", smoothedAccuracy);
+        table = csv.toString();
+        return out;
+    }
+
+    @Override
+    public Map<String, String> tables() {
+        return table.isEmpty() ? Map.of() : Map.of(TABLE, table);
+    }
+
+    @Override
+    public Map<String, String> metricDescriptions() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("training loss", "cross-entropy of the network sampled at the step's random width, plus the weighted reconstruction"
+                + " (source width vs smoothed source) and norm terms");
+        for (int w : reported) {
+            out.put("eval accuracy@width" + w, "test accuracy of the width-" + w + " network sampled from the coordinate network, no"
+                    + " training of its own");
+            if (settings.baselineSteps() > 0) {
+                out.put("eval independent.accuracy@width" + w, "test accuracy of a width-" + w + " network trained on its own for "
+                        + settings.baselineSteps() + " steps: the reference");
+            }
+        }
+        out.put("eval source.accuracy", "test accuracy of the trained source network (width " + settings.sourceWidth() + ")");
+        out.put("eval smoothed.accuracy", "the same after permutation smoothing: equal up to rounding, as smoothing preserves the function");
+        return out;
+    }
+
+    private void ensureSource() {
+        if (smoothed != null) {
+            return;
+        }
+        NeuronSmoothing.Mlp source = trainNetwork(settings.sourceWidth(), settings.sourceSteps(), settings.sourceLearningRate(),
+                settings.seed() ^ 0x5EED50CE);
+        NeuronSmoothing.Mlp result = NeuronSmoothing.smooth(source).mlp();
+        try (Scope s = Scope.open()) {
+            sourceAccuracy = accuracy(settings.sourceWidth(), source.toParams(engine));
+            smoothedAccuracy = accuracy(settings.sourceWidth(), result.toParams(engine));
+        }
+        smoothed = result;
+    }
+
+    private Map<Integer, Double> trainIndependent() {
+        Map<Integer, Double> out = new TreeMap<>();
+        for (int w : reported) {
+            NeuronSmoothing.Mlp net = trainNetwork(w, settings.baselineSteps(), settings.baselineLearningRate(),
+                    settings.seed() ^ (0xBA5E000L + w));
+            try (Scope s = Scope.open()) {
+                out.put(w, accuracy(w, net.toParams(engine)));
+            }
+        }
+        return out;
+    }
+
+    /** Trains the width-{@code width} network with Adam; returns its parameters on the host. */
+    private NeuronSmoothing.Mlp trainNetwork(int width, int steps, double learningRate, long seed) {
+        Mlp net = network(width);
+        Objective supervised = new Objective() {
+            @Override
+            public Params init(RandomStream rng) {
+                return net.init(engine, rng);
+            }
+
+            @Override
+            public Tensor loss(Params params, long step, RandomStream rng) {
+                int[] rows = randomRows(train.size(), settings.batch(), rng);
+                return Losses.crossEntropyWithLabels(net.apply(params, train.inputs(engine, rows, Shape.of(inputs))),
+                        train.labels(engine, rows));
+            }
+
+            @Override
+            public Map<String, Double> evaluate(Params params) {
+                return Map.of();
+            }
+        };
+        // May run inside evaluation (gradients off) or inside a training step's scope; the loop has its own scopes.
+        try (EnableGrad g = EnableGrad.enter(); TrainingLoop loop = TrainingLoop.start(supervised, Adam.adam(learningRate), seed)) {
+            for (int i = 0; i < steps; i++) {
+                loop.advance();
+            }
+            return NeuronSmoothing.Mlp.fromParams(loop.params(), settings.depth() + 1);
+        }
+    }
+
+    private static String format(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static int[] firstRows(int n) {
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = i;
+        }
+        return rows;
+    }
+
+    /** {@code count} rows drawn uniformly with replacement. */
+    private static int[] randomRows(int size, int count, RandomStream rng) {
+        int[] rows = new int[count];
+        for (int i = 0; i < count; i++) {
+            rows[i] = rng.nextInt(size);
+        }
+        return rows;
+    }
+}
