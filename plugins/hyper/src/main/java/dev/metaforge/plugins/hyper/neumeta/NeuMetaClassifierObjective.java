@@ -40,7 +40,13 @@ import java.util.TreeSet;
  *       the source width; here it is computed every step on an extra source-width sample), plus
  *       {@code regWeight} times the sum of the sampled tensors' L2 norms.</li>
  * </ol>
- * The source is trained once per objective, lazily (at the first step or evaluation), from a seed
+ * With {@code stem > 0} the network is [inputs, stem, w x depth, classes] and the input layer
+ * (inputs -> stem) is not generated: it is the smoothed source's, kept fixed, and the coordinate
+ * network generates the layers after it. The paper's coordinate networks likewise generate chosen
+ * layers of a network; an MLP's first layer on raw pixels (784 inputs) is a nearly arbitrary
+ * function of the pixel index, which a small coordinate network cannot represent.
+ *
+ * <p>The source is trained once per objective, lazily (at the first step or evaluation), from a seed
  * derived from the run's seed, so it does not depend on which of init/loss/evaluate runs first.
  *
  * <p>Evaluation reports the test accuracy of the network sampled at each listed width (and at the
@@ -57,6 +63,8 @@ public final class NeuMetaClassifierObjective implements Objective {
      * What the objective trains and reports; see the class comment.
      *
      * @param depth                hidden layers of every sampled network (all of the same width)
+     * @param stem                 width of a fixed input layer taken from the smoothed source and not generated
+     *                             (0: none, every layer is generated)
      * @param sourceWidth          hidden width of the trained source network
      * @param minWidth             smallest width drawn in training
      * @param maxWidth             largest width drawn in training
@@ -71,13 +79,13 @@ public final class NeuMetaClassifierObjective implements Objective {
      * @param evalExamples         test examples scored (the first ones)
      * @param seed                 the run's seed (source and baselines derive theirs from it)
      */
-    public record Settings(int depth, int sourceWidth, int minWidth, int maxWidth, List<Integer> widths, int batch, int sourceSteps,
+    public record Settings(int depth, int stem, int sourceWidth, int minWidth, int maxWidth, List<Integer> widths, int batch, int sourceSteps,
                            double sourceLearningRate, double reconWeight, double regWeight, int baselineSteps,
                            double baselineLearningRate, int evalExamples, long seed) {
         /** Checks the sizes. */
         public Settings {
             widths = List.copyOf(widths);
-            if (depth < 1 || sourceWidth < 1 || minWidth < 1 || maxWidth < minWidth || batch < 1 || evalExamples < 1) {
+            if (depth < 1 || stem < 0 || sourceWidth < 1 || minWidth < 1 || maxWidth < minWidth || batch < 1 || evalExamples < 1) {
                 throw new IllegalArgumentException("need depth, sourceWidth, minWidth, batch, evalExamples >= 1 and minWidth <= maxWidth");
             }
             if (widths.isEmpty() || widths.stream().anyMatch(w -> w < 1)) {
@@ -126,15 +134,72 @@ public final class NeuMetaClassifierObjective implements Objective {
         this.reported = List.copyOf(all);
     }
 
-    /** Layer sizes of the network of hidden width {@code width}: [inputs, width x depth, classes]. */
+    /** Layer sizes of the network of hidden width {@code width}: [inputs, (stem,) width x depth, classes]. */
     public List<Integer> sizes(int width) {
         List<Integer> sizes = new ArrayList<>();
-        sizes.add(inputs);
+        if (settings.stem() > 0) {
+            sizes.add(inputs);
+        }
+        sizes.addAll(generatedSizes(width));
+        return sizes;
+    }
+
+    /** Sizes of the generated layers: {@link #sizes} without the input, and without the fixed stem's input. */
+    private List<Integer> generatedSizes(int width) {
+        List<Integer> sizes = new ArrayList<>();
+        if (settings.stem() > 0) {
+            sizes.add(settings.stem());
+        } else {
+            sizes.add(inputs);
+        }
         for (int i = 0; i < settings.depth(); i++) {
             sizes.add(width);
         }
         sizes.add(classes);
         return sizes;
+    }
+
+    /**
+     * The parameters of {@link #network}({@code width}) sampled from the coordinate network's
+     * parameters: every layer generated, or the fixed stem (layer 0, from the smoothed source)
+     * followed by the generated layers.
+     */
+    public Params sample(Params coordinateParams, int width) {
+        ensureSource();
+        return withStem(implicit.sample(engine, coordinateParams, generatedSizes(width)));
+    }
+
+    /** Generated layers 0..L-1 as layers 1..L after the stem's layer 0 (unchanged without a stem). */
+    private Params withStem(Params generated) {
+        if (settings.stem() == 0) {
+            return generated;
+        }
+        Params source = smoothed.toParams(engine);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("0.weight", source.get("0.weight"));
+        out.put("0.bias", source.get("0.bias"));
+        for (String name : generated.names()) {
+            int dot = name.indexOf('.');
+            out.put((Integer.parseInt(name.substring(0, dot)) + 1) + name.substring(dot), generated.get(name));
+        }
+        return Params.of(out);
+    }
+
+    /** The smoothed source's generated layers, named as {@link ImplicitWeights#sample} names them. */
+    private Params sourceGenerated() {
+        Params source = smoothed.toParams(engine);
+        if (settings.stem() == 0) {
+            return source;
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : source.names()) {
+            int dot = name.indexOf('.');
+            int layer = Integer.parseInt(name.substring(0, dot));
+            if (layer > 0) {
+                out.put((layer - 1) + name.substring(dot), source.get(name));
+            }
+        }
+        return Params.of(out);
     }
 
     /** The target network of hidden width {@code width}: the {@link Mlp} every sampled parameter set runs through. */
@@ -182,15 +247,16 @@ public final class NeuMetaClassifierObjective implements Objective {
         ensureSource();
         int width = settings.minWidth() + rng.nextInt(settings.maxWidth() - settings.minWidth() + 1);
         int[] rows = randomRows(train.size(), settings.batch(), rng);
-        Params sampled = implicit.sample(engine, params, sizes(width));
-        Tensor task = Losses.crossEntropyWithLabels(network(width).apply(sampled, train.inputs(engine, rows, Shape.of(inputs))),
+        Params sampled = implicit.sample(engine, params, generatedSizes(width));
+        Tensor task = Losses.crossEntropyWithLabels(network(width).apply(withStem(sampled), train.inputs(engine, rows, Shape.of(inputs))),
                 train.labels(engine, rows));
         Map<String, Tensor> parts = new LinkedHashMap<>();
         parts.put("task", task);
         Tensor total = task;
         if (settings.reconWeight() > 0) {
-            Params atSource = width == settings.sourceWidth() ? sampled : implicit.sample(engine, params, sizes(settings.sourceWidth()));
-            Tensor recon = ImplicitWeights.reconstruction(atSource, smoothed.toParams(engine));
+            Params atSource = width == settings.sourceWidth() ? sampled
+                    : implicit.sample(engine, params, generatedSizes(settings.sourceWidth()));
+            Tensor recon = ImplicitWeights.reconstruction(atSource, sourceGenerated());
             parts.put("reconstruction", recon);
             total = total.add(recon.mul(settings.reconWeight()));
         }
@@ -217,7 +283,7 @@ public final class NeuMetaClassifierObjective implements Objective {
         for (int w : reported) {
             double acc;
             try (Scope s = Scope.open()) {
-                acc = accuracy(w, implicit.sample(engine, params, sizes(w)));
+                acc = accuracy(w, sample(params, w));
             }
             out.put("accuracy@width" + w, acc);
             Double ind = independent == null ? null : independent.get(w);
@@ -309,7 +375,7 @@ public final class NeuMetaClassifierObjective implements Objective {
             for (int i = 0; i < steps; i++) {
                 loop.advance();
             }
-            return NeuronSmoothing.Mlp.fromParams(loop.params(), settings.depth() + 1);
+            return NeuronSmoothing.Mlp.fromParams(loop.params(), net.sizes().size() - 1);
         }
     }
 

@@ -42,6 +42,8 @@ import java.util.Map;
  * @param mean                 input normalisation: subtract (with {@code std}; default none)
  * @param std                  input normalisation: divide (with {@code mean})
  * @param depth                hidden layers of the sampled MLPs, all of the sampled width (default 1)
+ * @param stem                 width of a fixed input layer (inputs -> stem, ReLU) before the sampled hidden layers: trained
+ *                             with the source, smoothed with it, then kept, not generated (default 0: none, every layer generated)
  * @param sourceWidth          hidden width of the trained source network (default {@code maxWidth})
  * @param sourceSteps          Adam steps of the source network (default 500)
  * @param sourceLearningRate   their learning rate (default 0.001)
@@ -64,6 +66,7 @@ public record NeuMetaExperimentSpec(
         @Range(min = -Limits.MAX_MAGNITUDE, max = Limits.MAX_MAGNITUDE, what = "input mean") Double mean,
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "input standard deviation") Double std,
         @Range(min = 1, max = 64, what = "hidden layers") Integer depth,
+        @Range(min = 0, max = 4096, what = "stem width") Integer stem,
         @Range(min = 1, max = 4096, what = "source width") Integer sourceWidth,
         @Range(min = 0, max = 1_000_000, what = "source training steps") Integer sourceSteps,
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "learning rate") Double sourceLearningRate,
@@ -109,6 +112,7 @@ public record NeuMetaExperimentSpec(
             classificationOnly.put("mean", mean);
             classificationOnly.put("std", std);
             classificationOnly.put("depth", depth);
+            classificationOnly.put("stem", stem);
             classificationOnly.put("sourceWidth", sourceWidth);
             classificationOnly.put("sourceSteps", sourceSteps);
             classificationOnly.put("sourceLearningRate", sourceLearningRate);
@@ -142,6 +146,7 @@ public record NeuMetaExperimentSpec(
                 throw new IllegalArgumentException("spec 'neumeta': field 'std' must be > 0, got " + std);
             }
             depth = depth == null ? 1 : depth;
+            stem = stem == null ? 0 : stem;
             sourceWidth = sourceWidth == null ? maxWidth : sourceWidth;
             sourceSteps = sourceSteps == null ? 500 : sourceSteps;
             sourceLearningRate = sourceLearningRate == null ? 1e-3 : sourceLearningRate;
@@ -150,7 +155,7 @@ public record NeuMetaExperimentSpec(
             baselineSteps = baselineSteps == null ? 0 : baselineSteps;
             baselineLearningRate = baselineLearningRate == null ? sourceLearningRate : baselineLearningRate;
             evalExamples = evalExamples == null ? 10_000 : evalExamples;
-            if (depth < 1 || sourceWidth < 1 || sourceSteps < 0 || baselineSteps < 0 || evalExamples < 1) {
+            if (depth < 1 || stem < 0 || sourceWidth < 1 || sourceSteps < 0 || baselineSteps < 0 || evalExamples < 1) {
                 throw new IllegalArgumentException("spec 'neumeta': need depth >= 1, sourceWidth >= 1, sourceSteps >= 0, baselineSteps"
                         + " >= 0 and evalExamples >= 1; got " + depth + ", " + sourceWidth + ", " + sourceSteps + ", " + baselineSteps
                         + ", " + evalExamples);
@@ -171,10 +176,10 @@ public record NeuMetaExperimentSpec(
         if (train == null) {
             return new NeuMetaObjective(context.engine(), implicit, minWidth, maxWidth, widths, batch);
         }
-        LabelledDataset trainSet = train.build(context);
+        LabelledDataset trainSet = dataset(train, "train", context);
         LabelledDataset testSet;
         if (test != null) {
-            testSet = test.build(context);
+            testSet = dataset(test, "test", context);
         } else {
             int[][] split = stratifiedSplit(trainSet, testFraction);
             if (split[0].length == 0 || split[1].length == 0) {
@@ -191,8 +196,17 @@ public record NeuMetaExperimentSpec(
             testSet = testSet.normalized(mean, std);
         }
         return new NeuMetaClassifierObjective(context.engine(), implicit, trainSet, testSet, new NeuMetaClassifierObjective.Settings(
-                depth, sourceWidth, minWidth, maxWidth, widths, batch, sourceSteps, sourceLearningRate, reconWeight, regWeight,
+                depth, stem, sourceWidth, minWidth, maxWidth, widths, batch, sourceSteps, sourceLearningRate, reconWeight, regWeight,
                 baselineSteps, baselineLearningRate, evalExamples, context.seed()));
+    }
+
+    /** Builds a dataset field; a missing or unreadable file is reported with the field's JSON path. */
+    private static LabelledDataset dataset(LabelledDatasetSpec spec, String field, BuildContext context) {
+        try {
+            return spec.build(context);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new SpecException("neumeta experiment: field '" + field + "' ($.experiment." + field + "): " + e.getMessage(), "$.experiment." + field, e);
+        }
     }
 
     /** Training rows and test rows: the last {@code fraction} of each class's rows (in stored order) are held out. */
