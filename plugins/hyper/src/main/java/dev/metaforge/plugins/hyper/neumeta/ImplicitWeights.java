@@ -22,16 +22,28 @@ import java.util.Objects;
  * <p>The encoding of a coordinate c is [c, sin(2^k pi c), cos(2^k pi c) for k &lt; frequencies];
  * the layer coordinate is encoded the same way. Kernel index (CNN targets) is not implemented.
  *
+ * <p>With {@code heads > 1} the coordinate network ends in one output per layer (the paper's
+ * per-layer heads over a shared trunk): layer l's values are read from head min(l, heads - 1).
+ *
  * @param frequencies  Fourier frequencies per coordinate
  * @param hidden       hidden sizes of the coordinate network
+ * @param heads        outputs of the coordinate network, one per generated layer (1: one shared output)
  */
-public record ImplicitWeights(int frequencies, List<Integer> hidden) {
+public record ImplicitWeights(int frequencies, List<Integer> hidden, int heads) {
     /** Validates sizes. */
     public ImplicitWeights {
         if (frequencies < 0) {
             throw new IllegalArgumentException("frequencies must be >= 0, got " + frequencies);
         }
+        if (heads < 1) {
+            throw new IllegalArgumentException("heads must be >= 1, got " + heads);
+        }
         hidden = List.copyOf(Objects.requireNonNull(hidden, "hidden is null"));
+    }
+
+    /** One shared output for every layer. */
+    public ImplicitWeights(int frequencies, List<Integer> hidden) {
+        this(frequencies, hidden, 1);
     }
 
     /** Width of one encoded coordinate triple. */
@@ -44,7 +56,7 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden) {
         List<Integer> sizes = new ArrayList<>();
         sizes.add(encodedWidth());
         sizes.addAll(hidden);
-        sizes.add(1);
+        sizes.add(heads);
         return Mlp.of(sizes, Activation.RELU);
     }
 
@@ -82,6 +94,10 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden) {
             double[] enc = encodeLayer(sizes, l);
             Tensor coords = engine.tensor(enc, in * o + o, encodedWidth());
             Tensor values = net.apply(coordinateParams, coords);
+            if (heads > 1) {
+                int head = Math.min(l, heads - 1);
+                values = values.slice(1, head, head + 1);
+            }
             Tensor flat = values.reshape(in * o + o);
             out.put(l + ".weight", flat.slice(0, 0, in * o).reshape(in, o));
             out.put(l + ".bias", flat.slice(0, in * o, in * o + o));

@@ -44,6 +44,8 @@ import java.util.Map;
  * @param depth                hidden layers of the sampled MLPs, all of the sampled width (default 1)
  * @param stem                 width of a fixed input layer (inputs -> stem, ReLU) before the sampled hidden layers: trained
  *                             with the source, smoothed with it, then kept, not generated (default 0: none, every layer generated)
+ * @param layerHeads           one coordinate-network output per generated layer over a shared trunk, as the paper's
+ *                             (default true); false: one output for all layers, the layer told apart by its coordinate only
  * @param sourceWidth          hidden width of the trained source network (default {@code maxWidth})
  * @param sourceSteps          Adam steps of the source network (default 500)
  * @param sourceLearningRate   their learning rate (default 0.001)
@@ -67,6 +69,7 @@ public record NeuMetaExperimentSpec(
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "input standard deviation") Double std,
         @Range(min = 1, max = 64, what = "hidden layers") Integer depth,
         @Range(min = 0, max = 4096, what = "stem width") Integer stem,
+        Boolean layerHeads,
         @Range(min = 1, max = 4096, what = "source width") Integer sourceWidth,
         @Range(min = 0, max = 1_000_000, what = "source training steps") Integer sourceSteps,
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "learning rate") Double sourceLearningRate,
@@ -113,6 +116,7 @@ public record NeuMetaExperimentSpec(
             classificationOnly.put("std", std);
             classificationOnly.put("depth", depth);
             classificationOnly.put("stem", stem);
+            classificationOnly.put("layerHeads", layerHeads);
             classificationOnly.put("sourceWidth", sourceWidth);
             classificationOnly.put("sourceSteps", sourceSteps);
             classificationOnly.put("sourceLearningRate", sourceLearningRate);
@@ -147,6 +151,7 @@ public record NeuMetaExperimentSpec(
             }
             depth = depth == null ? 1 : depth;
             stem = stem == null ? 0 : stem;
+            layerHeads = layerHeads == null ? Boolean.TRUE : layerHeads;
             sourceWidth = sourceWidth == null ? maxWidth : sourceWidth;
             sourceSteps = sourceSteps == null ? 500 : sourceSteps;
             sourceLearningRate = sourceLearningRate == null ? 1e-3 : sourceLearningRate;
@@ -172,10 +177,11 @@ public record NeuMetaExperimentSpec(
 
     @Override
     public Objective build(BuildContext context) {
-        ImplicitWeights implicit = new ImplicitWeights(frequencies, hidden);
         if (train == null) {
-            return new NeuMetaObjective(context.engine(), implicit, minWidth, maxWidth, widths, batch);
+            return new NeuMetaObjective(context.engine(), new ImplicitWeights(frequencies, hidden), minWidth, maxWidth, widths, batch);
         }
+        // Generated layers: depth hidden layers and the output layer (the stem is not generated).
+        ImplicitWeights implicit = new ImplicitWeights(frequencies, hidden, layerHeads ? depth + 1 : 1);
         LabelledDataset trainSet = dataset(train, "train", context);
         LabelledDataset testSet;
         if (test != null) {

@@ -36,6 +36,26 @@ class ImplicitWeightsTest {
     }
 
     @Test
+    void withLayerHeadsEachLayerReadsItsOwnOutput() {
+        ImplicitWeights headed = new ImplicitWeights(2, List.of(8), 2);
+        try (Scope s = Scope.open()) {
+            Params c = headed.coordinateNetwork().init(engine, RandomStream.of(1));
+            List<Integer> sizes = List.of(2, 5, 3);
+            Params before = headed.sample(engine, c, sizes);
+            // Move only head 1's bias (the last layer's bias [heads]): layer 1 shifts by exactly that, layer 0 stays.
+            Params moved = c.with("1.bias", c.get("1.bias").add(engine.tensor(new double[] {0, 0.25}, 2)));
+            Params after = headed.sample(engine, moved, sizes);
+            assertArrayEquals(before.get("0.weight").toDoubles(), after.get("0.weight").toDoubles(), 0);
+            assertArrayEquals(before.get("0.bias").toDoubles(), after.get("0.bias").toDoubles(), 0);
+            double[] b1 = before.get("1.weight").toDoubles();
+            double[] a1 = after.get("1.weight").toDoubles();
+            for (int i = 0; i < b1.length; i++) {
+                assertEquals(b1[i] + 0.25, a1[i], 1e-12);
+            }
+        }
+    }
+
+    @Test
     void encodingIsNormalisedSoTheLastNeuronOfAnyWidthHasCoordinateOne() {
         int w = implicit.encodedWidth();
         for (int width : List.of(4, 7)) {
