@@ -46,8 +46,9 @@ import java.util.TreeSet;
  * layers of a network; an MLP's first layer on raw pixels (784 inputs) is a nearly arbitrary
  * function of the pixel index, which a small coordinate network cannot represent.
  *
- * <p>The source is trained once per objective, lazily (at the first step or evaluation), from a seed
- * derived from the run's seed, so it does not depend on which of init/loss/evaluate runs first.
+ * <p>The source is trained once per objective, at the first {@link #init} (or the first step or
+ * evaluation, if those come first), from a seed derived from the run's seed, so it does not depend
+ * on which runs first, and a training step copies nothing to the host.
  *
  * <p>Evaluation reports the test accuracy of the network sampled at each listed width (and at the
  * source width), the source's and the smoothed source's accuracy, and, with {@code baselineSteps > 0},
@@ -234,6 +235,8 @@ public final class NeuMetaClassifierObjective implements Objective {
 
     @Override
     public Params init(RandomStream rng) {
+        // The source is trained here, before the first step, so training steps copy nothing to the host.
+        ensureSource();
         return implicit.coordinateNetwork().init(engine, rng);
     }
 
