@@ -3,6 +3,7 @@ package dev.metaforge.plugins.hyper.neumeta;
 import dev.metaforge.api.nn.Activation;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.optim.Adam;
+import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Grad;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
@@ -62,6 +63,19 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden, int heads) 
 
     /** Encoded coordinates of every weight then every bias of layer l of an MLP with these sizes. */
     public double[] encodeLayer(List<Integer> sizes, int layer) {
+        return encodeLayer(sizes, layer, 0, null);
+    }
+
+    /**
+     * {@link #encodeLayer(List, int)} with NeuMeta's coordinate noise: each input and output index
+     * is moved by (u - 1/2) x {@code noise} index steps, u uniform in [0, 1) from {@code rng}, before
+     * normalisation, so neighbouring widths' coordinates overlap in training (the paper's
+     * cross-model smoothness). The bias marker -1 is not moved. {@code noise} 0 draws nothing.
+     */
+    public double[] encodeLayer(List<Integer> sizes, int layer, double noise, RandomStream rng) {
+        if (noise < 0 || (noise > 0 && rng == null)) {
+            throw new IllegalArgumentException("coordinate noise must be >= 0 and needs a random stream, got " + noise);
+        }
         int in = sizes.get(layer);
         int out = sizes.get(layer + 1);
         int layers = sizes.size() - 1;
@@ -71,11 +85,11 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden, int heads) 
         int row = 0;
         for (int i = 0; i < in; i++) {
             for (int o = 0; o < out; o++) {
-                encode(enc, row++ * w, lc, norm(i, in), norm(o, out));
+                encode(enc, row++ * w, lc, norm(i + jitter(noise, rng), in), norm(o + jitter(noise, rng), out));
             }
         }
         for (int o = 0; o < out; o++) {
-            encode(enc, row++ * w, lc, -1, norm(o, out));
+            encode(enc, row++ * w, lc, -1, norm(o + jitter(noise, rng), out));
         }
         return enc;
     }
@@ -85,13 +99,18 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden, int heads) 
      * from the coordinate network's parameters.
      */
     public Params sample(Engine engine, Params coordinateParams, List<Integer> sizes) {
+        return sample(engine, coordinateParams, sizes, 0, null);
+    }
+
+    /** {@link #sample(Engine, Params, List)} from coordinates with noise (see {@link #encodeLayer(List, int, double, RandomStream)}). */
+    public Params sample(Engine engine, Params coordinateParams, List<Integer> sizes, double noise, RandomStream rng) {
         Objects.requireNonNull(engine, "engine is null");
         Mlp net = coordinateNetwork();
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int l = 0; l + 1 < sizes.size(); l++) {
             int in = sizes.get(l);
             int o = sizes.get(l + 1);
-            double[] enc = encodeLayer(sizes, l);
+            double[] enc = encodeLayer(sizes, l, noise, rng);
             Tensor coords = engine.tensor(enc, in * o + o, encodedWidth());
             Tensor values = net.apply(coordinateParams, coords);
             if (heads > 1) {
@@ -135,8 +154,12 @@ public record ImplicitWeights(int frequencies, List<Integer> hidden, int heads) 
         return sum.div((double) sampled.size());
     }
 
-    private static double norm(int i, int n) {
-        return n == 1 ? 0.5 : i / (double) (n - 1);
+    private static double norm(double i, int n) {
+        return n == 1 ? 0.5 + i : i / (n - 1);
+    }
+
+    private static double jitter(double noise, RandomStream rng) {
+        return noise == 0 ? 0 : (rng.nextDouble() - 0.5) * noise;
     }
 
     private void encode(double[] dst, int at, double... coords) {

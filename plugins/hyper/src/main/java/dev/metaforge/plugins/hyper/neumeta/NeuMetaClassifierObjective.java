@@ -78,14 +78,18 @@ public final class NeuMetaClassifierObjective implements Objective {
      * @param baselineSteps        Adam steps of each independently trained network (0: none)
      * @param baselineLearningRate their learning rate
      * @param evalExamples         test examples scored (the first ones)
+     * @param coordinateNoise      training-time coordinate noise in index steps (0: none; evaluation never adds noise)
      * @param seed                 the run's seed (source and baselines derive theirs from it)
      */
     public record Settings(int depth, int stem, int sourceWidth, int minWidth, int maxWidth, List<Integer> widths, int batch, int sourceSteps,
                            double sourceLearningRate, double reconWeight, double regWeight, int baselineSteps,
-                           double baselineLearningRate, int evalExamples, long seed) {
+                           double baselineLearningRate, int evalExamples, double coordinateNoise, long seed) {
         /** Checks the sizes. */
         public Settings {
             widths = List.copyOf(widths);
+            if (!(coordinateNoise >= 0) || Double.isInfinite(coordinateNoise)) {
+                throw new IllegalArgumentException("coordinate noise must be a finite number >= 0, got " + coordinateNoise);
+            }
             if (depth < 1 || stem < 0 || sourceWidth < 1 || minWidth < 1 || maxWidth < minWidth || batch < 1 || evalExamples < 1) {
                 throw new IllegalArgumentException("need depth, sourceWidth, minWidth, batch, evalExamples >= 1 and minWidth <= maxWidth");
             }
@@ -250,7 +254,7 @@ public final class NeuMetaClassifierObjective implements Objective {
         ensureSource();
         int width = settings.minWidth() + rng.nextInt(settings.maxWidth() - settings.minWidth() + 1);
         int[] rows = randomRows(train.size(), settings.batch(), rng);
-        Params sampled = implicit.sample(engine, params, generatedSizes(width));
+        Params sampled = implicit.sample(engine, params, generatedSizes(width), settings.coordinateNoise(), rng);
         Tensor task = Losses.crossEntropyWithLabels(network(width).apply(withStem(sampled), train.inputs(engine, rows, Shape.of(inputs))),
                 train.labels(engine, rows));
         Map<String, Tensor> parts = new LinkedHashMap<>();
@@ -258,7 +262,7 @@ public final class NeuMetaClassifierObjective implements Objective {
         Tensor total = task;
         if (settings.reconWeight() > 0) {
             Params atSource = width == settings.sourceWidth() ? sampled
-                    : implicit.sample(engine, params, generatedSizes(settings.sourceWidth()));
+                    : implicit.sample(engine, params, generatedSizes(settings.sourceWidth()), settings.coordinateNoise(), rng);
             Tensor recon = ImplicitWeights.reconstruction(atSource, sourceGenerated());
             parts.put("reconstruction", recon);
             total = total.add(recon.mul(settings.reconWeight()));

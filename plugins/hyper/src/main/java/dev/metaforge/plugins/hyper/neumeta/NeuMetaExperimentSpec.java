@@ -54,6 +54,8 @@ import java.util.Map;
  * @param baselineSteps        Adam steps of each independently trained network of each evaluated width (default 0: none)
  * @param baselineLearningRate their learning rate (default {@code sourceLearningRate})
  * @param evalExamples         test examples scored (default 10000, at most the test set)
+ * @param coordinateNoise      the paper's coordinate noise in training: every input and output index moves by up to
+ *                             ±coordinateNoise/2 index steps (default 0: none; the paper's Fashion-MNIST setting is 1)
  */
 public record NeuMetaExperimentSpec(
         @Range(min = 0, max = 16, what = "Fourier frequencies") Integer frequencies,
@@ -77,7 +79,8 @@ public record NeuMetaExperimentSpec(
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "norm weight") Double regWeight,
         @Range(min = 0, max = 1_000_000, what = "baseline training steps") Integer baselineSteps,
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "learning rate") Double baselineLearningRate,
-        @Range(min = 1, max = Limits.MAX_BATCH, what = "evaluated examples") Integer evalExamples) implements ExperimentSpec {
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "evaluated examples") Integer evalExamples,
+        @Range(min = 0, max = 1000, what = "coordinate noise") Double coordinateNoise) implements ExperimentSpec {
     /** The JSON type name. */
     public static final String TYPE = "neumeta";
 
@@ -125,6 +128,7 @@ public record NeuMetaExperimentSpec(
             classificationOnly.put("baselineSteps", baselineSteps);
             classificationOnly.put("baselineLearningRate", baselineLearningRate);
             classificationOnly.put("evalExamples", evalExamples);
+            classificationOnly.put("coordinateNoise", coordinateNoise);
             List<String> given = new ArrayList<>();
             classificationOnly.forEach((k, v) -> {
                 if (v != null) {
@@ -160,6 +164,11 @@ public record NeuMetaExperimentSpec(
             baselineSteps = baselineSteps == null ? 0 : baselineSteps;
             baselineLearningRate = baselineLearningRate == null ? sourceLearningRate : baselineLearningRate;
             evalExamples = evalExamples == null ? 10_000 : evalExamples;
+            coordinateNoise = coordinateNoise == null ? 0.0 : coordinateNoise;
+            if (!(coordinateNoise >= 0) || Double.isInfinite(coordinateNoise)) {
+                throw new IllegalArgumentException("spec 'neumeta': field 'coordinateNoise' must be a finite number >= 0, got "
+                        + coordinateNoise);
+            }
             if (depth < 1 || stem < 0 || sourceWidth < 1 || sourceSteps < 0 || baselineSteps < 0 || evalExamples < 1) {
                 throw new IllegalArgumentException("spec 'neumeta': need depth >= 1, sourceWidth >= 1, sourceSteps >= 0, baselineSteps"
                         + " >= 0 and evalExamples >= 1; got " + depth + ", " + sourceWidth + ", " + sourceSteps + ", " + baselineSteps
@@ -203,7 +212,7 @@ public record NeuMetaExperimentSpec(
         }
         return new NeuMetaClassifierObjective(context.engine(), implicit, trainSet, testSet, new NeuMetaClassifierObjective.Settings(
                 depth, stem, sourceWidth, minWidth, maxWidth, widths, batch, sourceSteps, sourceLearningRate, reconWeight, regWeight,
-                baselineSteps, baselineLearningRate, evalExamples, context.seed()));
+                baselineSteps, baselineLearningRate, evalExamples, coordinateNoise, context.seed()));
     }
 
     /** Builds a dataset field; a missing or unreadable file is reported with the field's JSON path. */
