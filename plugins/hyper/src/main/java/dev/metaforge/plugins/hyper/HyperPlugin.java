@@ -48,7 +48,8 @@ public final class HyperPlugin implements MetaforgePlugin {
 
     /**
      * The conformance kit's examples: each hypernetwork on a small loss-weighting task (target MLP
-     * 1-4-1), both continual learners on two split-blobs tasks, and NeuMeta's implicit weights.
+     * 1-4-1), both continual learners on two split-blobs tasks, and NeuMeta's implicit weights (regression and
+     * classification).
      */
     @Override
     public List<ComponentExample> conformanceExamples() {
@@ -73,6 +74,12 @@ public final class HyperPlugin implements MetaforgePlugin {
                 ComponentExample.of("continual hyperinterval", "{\"type\": \"continual\", " + blobs
                         + ", \"hypernetwork\": {\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
                 ComponentExample.of("neumeta implicit weights", """
-                        {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""));
+                        {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""),
+                // The classification task (the Fashion-MNIST example's path) on generated clusters: source training,
+                // smoothing, stem, per-layer heads, reconstruction and norm terms.
+                ComponentExample.of("neumeta classifier", """
+                        {"type": "neumeta", "train": {"type": "gaussian-clusters", "seed": 2, "toClass": 3, "examplesPerClass": 8,
+                         "informativeDims": 2, "noiseDims": 1}, "frequencies": 1, "hidden": [4], "stem": 3, "minWidth": 2,
+                         "maxWidth": 3, "widths": [2, 3], "batch": 4, "sourceSteps": 3}"""));
     }
 }

@@ -16,8 +16,8 @@ import java.util.Objects;
  * NeuMeta's width-randomised training loss on a toy task: each step samples a hidden width
  * uniformly from [minWidth, maxWidth], samples the 1-w-1 tanh MLP of that width from the
  * coordinate network, and takes its mean squared error on y = sin(3x), x uniform in [-1, 1].
- * {@link #evaluate} reports the error at each listed width. (Simplified from the paper: no
- * smoothed-source reconstruction term and no Fashion-MNIST target yet.)
+ * {@link #evaluate} reports the error at each listed width. A toy: no source network and no
+ * reconstruction term; the paper's pipeline is {@link NeuMetaClassifierObjective}.
  */
 public final class NeuMetaObjective implements Objective {
     private final Engine engine;

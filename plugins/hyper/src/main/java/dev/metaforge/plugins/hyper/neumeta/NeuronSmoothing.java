@@ -1,8 +1,13 @@
 package dev.metaforge.plugins.hyper.neumeta;
 
+import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.tensor.Params;
+import dev.metaforge.api.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -51,6 +56,59 @@ public final class NeuronSmoothing {
                             + " inputs but layer " + (l - 1) + " gives " + weights.get(l - 1).length);
                 }
             }
+        }
+
+        /**
+         * Copies the parameters of an api {@link dev.metaforge.api.nn.Mlp} ("l.weight" [in, out],
+         * "l.bias" [out]) with {@code layers} linear layers to the host.
+         */
+        public static Mlp fromParams(Params params, int layers) {
+            List<double[][]> w = new ArrayList<>();
+            List<double[]> b = new ArrayList<>();
+            for (int l = 0; l < layers; l++) {
+                Tensor weight = params.get(l + ".weight");
+                int in = weight.shape().dim(0);
+                int out = weight.shape().dim(1);
+                double[] flat = weight.toDoubles();
+                double[][] rows = new double[out][in];
+                for (int i = 0; i < in; i++) {
+                    for (int o = 0; o < out; o++) {
+                        rows[o][i] = flat[i * out + o];
+                    }
+                }
+                w.add(rows);
+                b.add(params.get(l + ".bias").toDoubles());
+            }
+            return new Mlp(w, b);
+        }
+
+        /** The layer sizes, input first: [in, hidden..., out]. */
+        public List<Integer> sizes() {
+            List<Integer> sizes = new ArrayList<>();
+            sizes.add(weights.get(0)[0].length);
+            for (double[][] w : weights) {
+                sizes.add(w.length);
+            }
+            return sizes;
+        }
+
+        /** The parameters of the api {@link dev.metaforge.api.nn.Mlp} of {@link #sizes()} holding these weights. */
+        public Params toParams(Engine engine) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (int l = 0; l < weights.size(); l++) {
+                double[][] w = weights.get(l);
+                int in = w[0].length;
+                int o = w.length;
+                double[] flat = new double[in * o];
+                for (int i = 0; i < in; i++) {
+                    for (int k = 0; k < o; k++) {
+                        flat[i * o + k] = w[k][i];
+                    }
+                }
+                out.put(l + ".weight", engine.tensor(flat, in, o));
+                out.put(l + ".bias", engine.tensor(biases.get(l).clone(), o));
+            }
+            return Params.of(out);
         }
     }
 

@@ -36,6 +36,55 @@ class ImplicitWeightsTest {
     }
 
     @Test
+    void withLayerHeadsEachLayerReadsItsOwnOutput() {
+        ImplicitWeights headed = new ImplicitWeights(2, List.of(8), 2);
+        try (Scope s = Scope.open()) {
+            Params c = headed.coordinateNetwork().init(engine, RandomStream.of(1));
+            List<Integer> sizes = List.of(2, 5, 3);
+            Params before = headed.sample(engine, c, sizes);
+            // Move only head 1's bias (the last layer's bias [heads]): layer 1 shifts by exactly that, layer 0 stays.
+            Params moved = c.with("1.bias", c.get("1.bias").add(engine.tensor(new double[] {0, 0.25}, 2)));
+            Params after = headed.sample(engine, moved, sizes);
+            assertArrayEquals(before.get("0.weight").toDoubles(), after.get("0.weight").toDoubles(), 0);
+            assertArrayEquals(before.get("0.bias").toDoubles(), after.get("0.bias").toDoubles(), 0);
+            double[] b1 = before.get("1.weight").toDoubles();
+            double[] a1 = after.get("1.weight").toDoubles();
+            for (int i = 0; i < b1.length; i++) {
+                assertEquals(b1[i] + 0.25, a1[i], 1e-12);
+            }
+        }
+    }
+
+    @Test
+    void coordinateNoiseMovesEachIndexByAtMostHalfTheNoiseInIndexSteps() {
+        int w = implicit.encodedWidth();
+        List<Integer> sizes = List.of(3, 5, 2);
+        double[] clean = implicit.encodeLayer(sizes, 0);
+        double[] noisy = implicit.encodeLayer(sizes, 0, 1.0, RandomStream.of(3));
+        assertArrayEquals(clean, implicit.encodeLayer(sizes, 0, 0, null), 0);
+        int rows = clean.length / w;
+        double largest = 0;
+        for (int r = 0; r < rows; r++) {
+            // Raw coordinates sit at offsets 0 (layer), 5 (input), 10 (output) for 2 frequencies.
+            assertEquals(clean[r * w], noisy[r * w], 0, "layer coordinate of row " + r);
+            boolean bias = r >= 3 * 5;
+            if (bias) {
+                assertEquals(-1.0, noisy[r * w + 5], 0, "the bias marker is not moved");
+            } else {
+                double di = Math.abs(noisy[r * w + 5] - clean[r * w + 5]) * (3 - 1);
+                assertTrue(di <= 0.5, "input index moved " + di + " steps");
+                largest = Math.max(largest, di);
+            }
+            double dout = Math.abs(noisy[r * w + 10] - clean[r * w + 10]) * (5 - 1);
+            assertTrue(dout <= 0.5, "output index moved " + dout + " steps");
+            largest = Math.max(largest, dout);
+            // The encoding is recomputed from the moved coordinate, not copied.
+            assertEquals(Math.sin(Math.PI * noisy[r * w + 10]), noisy[r * w + 11], 1e-15);
+        }
+        assertTrue(largest > 0.3, "the noise is used: largest move " + largest);
+    }
+
+    @Test
     void encodingIsNormalisedSoTheLastNeuronOfAnyWidthHasCoordinateOne() {
         int w = implicit.encodedWidth();
         for (int width : List.of(4, 7)) {
