@@ -228,7 +228,8 @@ public record ArchitectureSpace(
             }
             // Global average pooling: the classifier reads one value per channel, whatever the image size.
             layers.add(new AvgPool2d(h, w, h, w, 0, 0));
-            layers.add(Flatten.of());
+            // The last three axes [C, 1, 1], so a weight batch [B, N, C, 1, 1] flattens to [B, N, C] as well.
+            layers.add(new Flatten(-3, -1));
             layers.add(new Linear(hidden.get(hidden.size() - 1), classes, true, Initializer.torchDefault()));
             return new Sequential(layers);
         }

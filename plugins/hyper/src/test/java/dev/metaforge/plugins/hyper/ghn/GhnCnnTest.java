@@ -17,6 +17,7 @@ import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
+import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.TrainingLoop;
@@ -137,6 +138,48 @@ class GhnCnnTest {
         DecoderSize size = new DecoderSize(16, 32, 8, 8, 3);
         assertEquals("decoder,parameters\nlogah-rank-2," + trained + "\nfull," + (trained - size.lowRank(2) + size.full()) + "\n",
                 objective.sizeTable());
+    }
+
+    @Test
+    void predictedParametersOfSeveralGhnsRunAsOneWeightBatch() {
+        // Weight-batch identity: the predictions of two graph hypernetworks (two initialisations) for the
+        // same CNN, and for an MLP, stacked on a leading axis and run once, equal each run on its own.
+        GhnObjective cnnGhn = build(specs.read(json(SPACE, "", 1, 0), TrainSpec.class, "ghn.json"));
+        GhnObjective mlpGhn = build(specs.read(json(", \"depths\": [2], \"widths\": [5, 7], \"heldOut\": 2", "", 1, 0)
+                .replace("{\"type\": \"cnn\"", "{\"type\": \"mlp\""), TrainSpec.class, "ghn.json"));
+        List<GhnObjective> objectives = List.of(cnnGhn, mlpGhn);
+        List<Module> modules = List.of(
+                new ArchitectureSpace.Architecture(List.of(8, 8, 8), Activation.RELU, List.of(3, 1, 3), true)
+                        .build(cnnGhn.example(), cnnGhn.classes()),
+                new ArchitectureSpace.Architecture(List.of(5, 7), Activation.TANH).build(mlpGhn.example(), mlpGhn.classes()));
+        double[] image = new double[3 * 36];
+        for (int i = 0; i < image.length; i++) {
+            image[i] = Math.sin(0.37 * i);
+        }
+        try (Scope s = Scope.open()) {
+            Tensor x = engine.tensor(image, 3, 1, 6, 6);
+            for (int k = 0; k < 2; k++) {
+                Module m = modules.get(k);
+                GhnObjective objective = objectives.get(k);
+                Tensor in = k == 0 ? x : x.reshape(3, 36);
+                Params a = objective.ghn().predict(engine, objective.init(RandomStream.of(1)), m, RandomStream.of(2));
+                Params b = objective.ghn().predict(engine, objective.init(RandomStream.of(3)), m, RandomStream.of(2));
+                Map<String, Tensor> stacked = new java.util.LinkedHashMap<>();
+                for (String name : a.names()) {
+                    stacked.put(name, Tensor.stack(List.of(a.get(name), b.get(name)), 0));
+                }
+                Tensor batched = m.apply(Params.of(stacked), in);
+                assertArrayEquals(new int[] {2, 3, 4}, batched.shape().dims());
+                double[] got = batched.toDoubles();
+                double[] first = m.apply(a, in).toDoubles();
+                double[] second = m.apply(b, in).toDoubles();
+                assertFalse(java.util.Arrays.equals(first, second));
+                for (int i = 0; i < 12; i++) {
+                    assertEquals(first[i], got[i], 1e-12);
+                    assertEquals(second[i], got[12 + i], 1e-12);
+                }
+            }
+        }
     }
 
     @Test
