@@ -328,8 +328,8 @@ class Ghn(torch.nn.Module):
         super().__init__()
         e = GHN_EMBED
         types = len(GHN_KINDS) + 1
-        self.type = torch.nn.Parameter(torch.randn(types, e) / math.sqrt(e))
-        self.shape = torch.nn.Parameter(torch.randn(3, e) / math.sqrt(e))
+        self.type_table = torch.nn.Parameter(torch.randn(types, e) / math.sqrt(e))
+        self.shape_proj = torch.nn.Parameter(torch.randn(3, e) / math.sqrt(e))
         self.fwd = torch.nn.Parameter(torch.randn(e, e) / math.sqrt(e))
         self.bwd = torch.nn.Parameter(torch.randn(e, e) / math.sqrt(e))
         taps = GHN_GRID * GHN_GRID
@@ -340,7 +340,7 @@ class Ghn(torch.nn.Module):
     def encode(self, nodes, edges, feats):
         n = len(nodes)
         types = torch.tensor([t for t, _, _ in nodes])
-        h0 = self.type[types] + feats @ self.shape
+        h0 = self.type_table[types] + feats @ self.shape_proj
         h = [h0[i:i + 1] for i in range(n)]
         preds = [[u for u, v in edges if v == i] for i in range(n)]
         succs = [[v for u, v in edges if u == i] for i in range(n)]

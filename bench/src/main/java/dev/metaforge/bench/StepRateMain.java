@@ -70,7 +70,7 @@ public final class StepRateMain {
             }
         }
         if (workload == null) {
-            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml or adam");
+            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml, adam, cnn, transformer or ghn");
         }
         try (Engine engine = Engine.create(backend)) {
             String threads = engine.backend().name().equals("djl") ? BenchEnvironment.pytorchThreads() : BenchEnvironment.nd4jThreads();
