@@ -12,7 +12,7 @@
 # machine gives to other processes. Prints medians over the rounds and speed ratios
 # (Metaforge steps/s / PyTorch steps/s at the same thread count). Installs nothing.
 #
-# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer"), BACKENDS
+# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn"), BACKENDS
 # ("djl dl4j"), THREAD_COUNTS ("1 2"), WARMUP (3 s: the least warm-up; it goes on until two one-second
 # windows agree within 5%), MEASURE (5 s), MAML_LOOP (1: also time the per-task-loop PyTorch MAML),
 # MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left out

@@ -22,6 +22,13 @@ Workloads (the same shapes, hyper-parameters and data sizes as the Java side):
   transformer  one pre-LN transformer block step: input [8, 128, 256] (batch 8, sequence 128,
           d 256), 4 heads, causal, MLP hidden 1024 with tanh-GELU, no dropout; loss = mean of
           squared outputs; Adam 1e-3.
+  ghn     one graph-hypernetwork training step (Metaforge's ghn experiment, CNN space, as
+          dev.metaforge.bench.GhnStep): GNN embed 32 over each CNN's computation graph (type table,
+          shape features, one forward and one backward message sweep, h += tanh(m W)), LoGAH
+          decoder 32 -> 64 (ReLU) -> rank-4 factors per tap of a 5x5 grid for up to 32 x 32
+          channels, a linear bias head, weights and biases scaled by 1/sqrt(fan-in); it predicts all
+          parameters of two CNNs per step (pairs alternate, the same four architectures as Java), runs
+          them on a batch of 32 [1, 28, 28], and takes Adam 1e-3 on the mean cross-entropy.
   adam    one torch.optim.Adam step on a [784, 256] weight with a fixed gradient (the optimizer
           part of mlp in isolation).
 
@@ -274,6 +281,138 @@ def adam_workload(gen):
     return step
 
 
+# ---- ghn: the graph hypernetwork of dev.metaforge.plugins.hyper.ghn, written out in PyTorch ----
+GHN_KINDS = ["input", "linear", "conv2d", "batchnorm", "layernorm", "activation", "pool", "flatten", "dropout",
+             "residual", "identity", "relu", "tanh", "sigmoid", "leaky_relu", "softplus", "sin"]
+GHN_EMBED, GHN_HIDDEN, GHN_RANK, GHN_GRID, GHN_MAX_OUT, GHN_MAX_IN, GHN_MAX_BIAS = 32, 64, 4, 5, 32, 32, 32
+GHN_BATCH, GHN_CLASSES = 32, 10
+# (channels, kernels stem first, residual): GhnStep.ARCHITECTURES.
+GHN_ARCHS = [(16, [3, 3], False), (8, [5, 3, 3], True), (32, [3, 5], True), (16, [5, 3, 5, 3], False)]
+
+
+def ghn_graph(channels, kernels, residual, image=(1, 28, 28)):
+    """Nodes (type, weight shape or None, bias length or None) and edges, as ComputationGraph.of builds them."""
+    nodes = [(GHN_KINDS.index("input"), None, None)]
+    edges = []
+
+    def add(kind, weight=None, bias=None, inputs=()):
+        nodes.append((GHN_KINDS.index(kind), weight, bias))
+        for u in inputs:
+            edges.append((u, len(nodes) - 1))
+        return len(nodes) - 1
+    last = add("conv2d", (channels, image[0], kernels[0], kernels[0]), channels, [0])
+    last = add("relu", inputs=[last])
+    for k in kernels[1:]:
+        stream = last
+        conv = add("conv2d", (channels, channels, k, k), channels, [stream])
+        last = add("relu", inputs=[conv])
+        if residual:
+            last = add("residual", inputs=[last, stream])
+    last = add("pool", inputs=[last])
+    last = add("flatten", inputs=[last])
+    add("linear", (channels, GHN_CLASSES), GHN_CLASSES, [last])
+    return nodes, edges
+
+
+def ghn_features(weight):
+    if weight is None:
+        return [0.0, 0.0, 0.0]
+    fan = 1
+    for d in weight[1:]:
+        fan *= d
+    return [math.log1p(weight[0]), math.log1p(fan), float(weight[3]) if len(weight) == 4 else 1.0]
+
+
+class Ghn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        e = GHN_EMBED
+        types = len(GHN_KINDS) + 1
+        self.type_table = torch.nn.Parameter(torch.randn(types, e) / math.sqrt(e))
+        self.shape_proj = torch.nn.Parameter(torch.randn(3, e) / math.sqrt(e))
+        self.fwd = torch.nn.Parameter(torch.randn(e, e) / math.sqrt(e))
+        self.bwd = torch.nn.Parameter(torch.randn(e, e) / math.sqrt(e))
+        taps = GHN_GRID * GHN_GRID
+        self.dec = torch.nn.Sequential(torch.nn.Linear(e, GHN_HIDDEN), torch.nn.ReLU(),
+                                       torch.nn.Linear(GHN_HIDDEN, GHN_RANK * taps * (GHN_MAX_OUT + GHN_MAX_IN)))
+        self.bias = torch.nn.Parameter((torch.rand(e, GHN_MAX_BIAS) * 2 - 1) / math.sqrt(e))
+
+    def encode(self, nodes, edges, feats):
+        n = len(nodes)
+        types = torch.tensor([t for t, _, _ in nodes])
+        h0 = self.type_table[types] + feats @ self.shape_proj
+        h = [h0[i:i + 1] for i in range(n)]
+        preds = [[u for u, v in edges if v == i] for i in range(n)]
+        succs = [[v for u, v in edges if u == i] for i in range(n)]
+        for v in range(n):
+            if preds[v]:
+                h[v] = h[v] + torch.tanh(sum(h[u] for u in preds[v]) @ self.fwd)
+        for v in range(n - 1, -1, -1):
+            if succs[v]:
+                h[v] = h[v] + torch.tanh(sum(h[u] for u in succs[v]) @ self.bwd)
+        return h
+
+    def decode(self, e, rows, cols, k):
+        g, r, taps = GHN_GRID, GHN_RANK, GHN_GRID * GHN_GRID
+        f = self.dec(e).reshape(-1)
+        a_size = r * taps * GHN_MAX_OUT
+        off = (g - k) // 2
+        a = f[:a_size].reshape(g, g, GHN_MAX_OUT, r)[off:off + k, off:off + k, :rows].reshape(k * k, rows, r)
+        b = f[a_size:].reshape(g, g, GHN_MAX_IN, r)[off:off + k, off:off + k, :cols].reshape(k * k, cols, r)
+        w = a @ b.transpose(1, 2)
+        return w.reshape(rows, cols) if k == 1 else w.permute(1, 2, 0).reshape(rows, cols, k, k)
+
+    def predict(self, nodes, edges, feats):
+        h = self.encode(nodes, edges, feats)
+        out = []
+        for i, (t, weight, bias) in enumerate(nodes):
+            if weight is None:
+                continue
+            fan = weight[0] if len(weight) == 2 else weight[1] * weight[2] * weight[3]
+            k = 1 if len(weight) == 2 else weight[2]
+            w = self.decode(h[i], weight[0], weight[1], k) / math.sqrt(fan)
+            b = (h[i] @ self.bias[:, :bias]).reshape(bias) / math.sqrt(fan)
+            out.append((w, b))
+        return out
+
+
+def ghn_forward(params, kernels, residual, x):
+    (w, b), rest = params[0], params[1:]
+    h = torch.relu(F.conv2d(x, w, b, stride=2, padding=kernels[0] // 2))
+    for (w, b), k in zip(rest[:-1], kernels[1:]):
+        y = torch.relu(F.conv2d(h, w, b, padding=k // 2))
+        h = h + y if residual else y
+    w, b = rest[-1]
+    return torch.addmm(b, h.mean(dim=(2, 3)), w)
+
+
+def ghn_workload(gen):
+    x = torch.rand(GHN_BATCH, 1, 28, 28, generator=gen)
+    labels = torch.randint(0, GHN_CLASSES, (GHN_BATCH,), generator=gen)
+    ghn = Ghn()
+    graphs = []
+    for channels, kernels, residual in GHN_ARCHS:
+        nodes, edges = ghn_graph(channels, kernels, residual)
+        feats = torch.tensor([ghn_features(w) for _, w, _ in nodes])
+        graphs.append((nodes, edges, feats, kernels, residual))
+    print(f'ghn: {sum(p.numel() for p in ghn.parameters())} parameters')
+    opt = torch.optim.Adam(ghn.parameters(), lr=1e-3)
+    count = [0]
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        total = 0
+        for i in range(2):
+            nodes, edges, feats, kernels, residual = graphs[(count[0] * 2 + i) % len(graphs)]
+            total = total + F.cross_entropy(ghn_forward(ghn.predict(nodes, edges, feats), kernels, residual, x), labels)
+        loss = total / 2
+        loss.backward()
+        opt.step()
+        count[0] += 1
+        return loss.item()
+    return step
+
+
 def rate(step, warmup, seconds):
     """Steps per second of wall time and of this thread's CPU time after a warm-up that runs at least
     ``warmup`` seconds and until two consecutive one-second windows agree within 5% (see StepRateMain.rate)."""
@@ -333,7 +472,7 @@ def count_ops(step, steps=5):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer'])
+    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn'])
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--impl', choices=['batched', 'loop'], default='batched')
     ap.add_argument('--warmup', type=float, default=3)
@@ -354,6 +493,8 @@ def main():
         step = cnn_workload(gen)
     elif a.workload == 'transformer':
         step = transformer_workload(gen)
+    elif a.workload == 'ghn':
+        step = ghn_workload(gen)
     else:
         step = maml_workload(gen, a.workload == 'maml', a.impl)
     impl = a.impl if a.workload in ('maml', 'fomaml') else 'eager'

@@ -66,11 +66,11 @@ public final class StepRateMain {
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer, --backend NAME, --warmup SECONDS, --seconds SECONDS");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn, --backend NAME, --warmup SECONDS, --seconds SECONDS");
             }
         }
         if (workload == null) {
-            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml or adam");
+            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml, adam, cnn, transformer or ghn");
         }
         try (Engine engine = Engine.create(backend)) {
             String threads = engine.backend().name().equals("djl") ? BenchEnvironment.pytorchThreads() : BenchEnvironment.nd4jThreads();
@@ -96,6 +96,12 @@ public final class StepRateMain {
                         yield rate(step::step, warmup, seconds);
                     }
                 }
+                case "ghn" -> {
+                    try (GhnStep step = new GhnStep(engine)) {
+                        System.out.println(step.describe());
+                        yield rate(step::step, warmup, seconds);
+                    }
+                }
                 case "transformer" -> {
                     try (LayerSteps.TransformerStep step = new LayerSteps.TransformerStep(engine)) {
                         yield rate(step::step, warmup, seconds);
@@ -107,7 +113,7 @@ public final class StepRateMain {
                         yield rate(loop::step, warmup, seconds);
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer");
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer, ghn");
             };
             System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f warmup_s=%.1f stable=%s%n",
                     workload, engine.backend().name(), rate.wall(), rate.cpu(), rate.warmupSeconds(), rate.stable());

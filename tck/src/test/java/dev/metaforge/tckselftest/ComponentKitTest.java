@@ -141,7 +141,8 @@ class ComponentKitTest {
         // The closed list the kit used to carry, now declared by the plugins themselves.
         Map<String, String> expected = new LinkedHashMap<>();
         for (String n : List.of("hypernetwork hmlp", "hypernetwork mip", "hypernetwork chunked", "hypernetwork recurrent",
-                "continual task-conditioned", "continual hyperinterval", "neumeta implicit weights")) {
+                "continual task-conditioned", "continual hyperinterval", "neumeta implicit weights", "ghn graph hypernetwork mlp",
+                "ghn graph hypernetwork cnn")) {
             expected.put(n, "hyper");
         }
         for (String n : List.of("maml (second order, 2 inner steps)", "first-order maml", "meta-sgd", "anil", "reptile",

@@ -58,6 +58,8 @@ public final class HyperPlugin implements MetaforgePlugin {
                 + " \"contextsPerStep\": 3, \"pointsPerContext\": 5";
         String blobs = "\"target\": {\"type\": \"mlp\", \"sizes\": [2, 4, 2], \"activation\": \"tanh\"},"
                 + " \"tasks\": {\"type\": \"split-blobs\", \"tasks\": 2, \"evaluationSize\": 10}, \"stepsPerTask\": 2, \"batchSize\": 6";
+        String ghnSizes = "\"embed\": 3, \"decoderHidden\": 4, \"rank\": 2, \"archsPerStep\": 2, \"batchSize\": 5,"
+                + " \"evalExamples\": 6, \"finetuneSteps\": 1";
         return List.of(
                 ComponentExample.of("hypernetwork hmlp", "{\"type\": \"hypernetwork\", " + target
                         + ", \"hypernetwork\": {\"type\": \"hmlp\", \"contextSize\": 1, \"hidden\": [6]}, " + weighting + "}"),
@@ -80,6 +82,18 @@ public final class HyperPlugin implements MetaforgePlugin {
                 ComponentExample.of("neumeta classifier", """
                         {"type": "neumeta", "train": {"type": "gaussian-clusters", "seed": 2, "toClass": 3, "examplesPerClass": 8,
                          "informativeDims": 2, "noiseDims": 1}, "frequencies": 1, "hidden": [4], "stem": 3, "minWidth": 2,
-                         "maxWidth": 3, "widths": [2, 3], "batch": 4, "sourceSteps": 3}"""));
+                         "maxWidth": 3, "widths": [2, 3], "batch": 4, "sourceSteps": 3}"""),
+                // Graph hypernetworks: each step draws architectures from the space and predicts all their parameters.
+                ComponentExample.of("ghn graph hypernetwork mlp", "{\"type\": \"ghn\", " + ghnData(4)
+                        + ", \"space\": {\"depths\": [1, 2], \"widths\": [2, 3], \"activations\": [\"tanh\"], \"heldOut\": 2}, " + ghnSizes + "}"),
+                ComponentExample.of("ghn graph hypernetwork cnn", "{\"type\": \"ghn\", " + ghnData(16)
+                        + ", \"space\": {\"type\": \"cnn\", \"image\": [1, 4, 4], \"depths\": [1], \"widths\": [2, 3],"
+                        + " \"kernels\": [1, 3], \"activations\": [\"tanh\"], \"heldOut\": 2}, " + ghnSizes + "}"));
+    }
+
+    /** A small generated 3-class dataset with {@code dims} values per example, for the GHN examples. */
+    private static String ghnData(int dims) {
+        return "\"train\": {\"type\": \"gaussian-clusters\", \"seed\": 3, \"toClass\": 3, \"examplesPerClass\": 8,"
+                + " \"informativeDims\": " + dims + ", \"noiseDims\": 0, \"clusterStd\": 0.5, \"noiseStd\": 1.0}";
     }
 }

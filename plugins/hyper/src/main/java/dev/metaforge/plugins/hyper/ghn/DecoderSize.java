@@ -5,9 +5,10 @@ package dev.metaforge.plugins.hyper.ghn;
  * {@code embed}, a hidden layer of width {@code hidden}, and the largest layer the decoder must
  * serve ({@code maxOut} x {@code maxIn} x {@code kernel}²).
  *
- * <p>Full (GHN-2): embed -> hidden -> one max-size tensor (maxOut·maxIn·k²), sliced to each node's
- * shape. Low-rank (LoGAH): embed -> hidden -> A [maxOut, r] and B [maxIn·k², r], W = A·Bᵀ, so the
- * output layer grows with maxOut + maxIn·k² instead of their product.
+ * <p>Full (GHN-2): embed -> hidden -> one max-size tensor (k²·maxOut·maxIn), sliced to each node's
+ * shape. Low-rank (LoGAH): embed -> hidden -> per kernel tap A [maxOut, r] and B [maxIn, r],
+ * W[:, :, tap] = A·Bᵀ (see {@link LowRankDecoder}), so the output layer grows with
+ * k²·(maxOut + maxIn) instead of k²·maxOut·maxIn.
  *
  * @param embed  node-embedding width
  * @param hidden decoder hidden width
@@ -34,7 +35,7 @@ public record DecoderSize(int embed, int hidden, int maxOut, int maxIn, int kern
         if (rank < 1) {
             throw new IllegalArgumentException("rank must be >= 1, got " + rank);
         }
-        long outSize = (long) rank * (maxOut + (long) maxIn * kernel * kernel);
+        long outSize = (long) rank * kernel * kernel * ((long) maxOut + maxIn);
         return mlp(outSize);
     }
 

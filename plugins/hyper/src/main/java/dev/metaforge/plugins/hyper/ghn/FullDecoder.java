@@ -8,9 +8,10 @@ import dev.metaforge.api.tensor.Tensor;
 import java.util.List;
 
 /**
- * GHN-2's full decoder: a node embedding goes through an MLP that emits one max-size matrix
- * [maxOut, maxIn·k²], sliced to the node's [rows, cols]. Size {@link DecoderSize#full()}; compare
- * {@link LowRankDecoder}. (GHN-2 also tiles when a layer exceeds the max; this one refuses instead.)
+ * GHN-2's full decoder: a node embedding goes through an MLP that emits one max-size tensor
+ * [K, K, maxOut, maxIn] (a channel matrix per kernel tap), of which a node takes the centre k×k taps
+ * and the top-left [rows, cols] block, laid out like {@link LowRankDecoder}'s. Size
+ * {@link DecoderSize#full()}. (GHN-2 also tiles when a layer exceeds the max; this one refuses instead.)
  */
 public final class FullDecoder {
     private final DecoderSize size;
@@ -35,13 +36,16 @@ public final class FullDecoder {
         return mlp;
     }
 
-    /** The weight matrix [rows, cols] for one node from its embedding [1, embed]. */
-    public Tensor decode(Params params, Tensor embedding, int rows, int cols) {
-        int maxCols = size.maxIn() * size.kernel() * size.kernel();
-        if (rows > size.maxOut() || cols > maxCols) {
-            throw new IllegalArgumentException("node of " + rows + " x " + cols + " exceeds the decoder's "
-                    + size.maxOut() + " x " + maxCols);
+    /** The weight for one node, shaped as {@link LowRankDecoder#decode} shapes it. */
+    public Tensor decode(Params params, Tensor embedding, int rows, int cols, int kernel) {
+        int grid = size.kernel();
+        if (rows > size.maxOut() || cols > size.maxIn() || kernel > grid || (grid - kernel) % 2 != 0) {
+            throw new IllegalArgumentException("node of " + rows + " x " + cols + " x " + kernel + "x" + kernel + " does not fit the"
+                    + " decoder's " + size.maxOut() + " x " + size.maxIn() + " x " + grid + "x" + grid);
         }
-        return mlp.apply(params, embedding).reshape(size.maxOut(), maxCols).slice(new int[] {0, 0}, new int[] {rows, cols});
+        int off = (grid - kernel) / 2;
+        Tensor w = mlp.apply(params, embedding).reshape(grid, grid, size.maxOut(), size.maxIn())
+                .slice(new int[] {off, off, 0, 0}, new int[] {off + kernel, off + kernel, rows, cols});
+        return kernel == 1 ? w.reshape(rows, cols) : w.transpose(2, 3, 0, 1);
     }
 }

@@ -9,11 +9,12 @@ import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.spi.Shape;
 import java.util.Arrays;
 
 /**
  * JSON type {@code ghn}: a graph hypernetwork (GHN-2/3 with the LoGAH low-rank decoder) trained
- * over an {@link ArchitectureSpace} of MLP classifiers on a labelled dataset; see {@link GhnObjective}.
+ * over an {@link ArchitectureSpace} of MLP or CNN classifiers on a labelled dataset; see {@link GhnObjective}.
  *
  * <p>The defining property of a graph hypernetwork is that <b>one forward pass of the graph network
  * predicts all parameters of an architecture it never saw</b>. Evaluation measures exactly that: the
@@ -85,7 +86,7 @@ public record GhnExperimentSpec(
         if (std != null && !(std > 0)) {
             throw new IllegalArgumentException("spec 'ghn': field 'std' must be > 0, got " + std);
         }
-        space = space == null ? new ArchitectureSpace(null, null, null, null, null) : space;
+        space = space == null ? ArchitectureSpace.mlp(null, null, null, null, null) : space;
         embed = positive(embed, 32, "embed");
         rounds = rounds == null ? 1 : rounds;
         if (rounds < 0) {
@@ -148,12 +149,18 @@ public record GhnExperimentSpec(
             trainSet = trainSet.normalized(mean, std);
             testSet = testSet.normalized(mean, std);
         }
-        int inputs = trainSet.exampleSize();
+        Shape example;
+        try {
+            example = space.exampleShape(trainSet.exampleShape());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("ghn experiment at $.experiment.space.image: " + e.getMessage(), "$.experiment.space.image", e);
+        }
         int[] classes = trainSet.classes();
-        GraphHyperNetwork ghn = new GraphHyperNetwork(new GraphEncoder(embed, rounds),
-                new LowRankDecoder(GraphHyperNetwork.sizeFor(space.extremes(inputs, classes[classes.length - 1] + 1), embed, decoderHidden),
-                        rank));
-        return new GhnObjective(context.engine(), ghn, space, trainSet, testSet, archsPerStep, batchSize, evalExamples, finetuneSteps,
-                finetuneLearningRate);
+        GraphHyperNetwork.Sizes sizes = GraphHyperNetwork.sizeFor(space.extremes(example, classes[classes.length - 1] + 1), embed,
+                decoderHidden);
+        GraphHyperNetwork ghn = new GraphHyperNetwork(new GraphEncoder(embed, rounds), new LowRankDecoder(sizes.size(), rank),
+                sizes.maxBias());
+        return new GhnObjective(context.engine(), ghn, space, trainSet, testSet, example, archsPerStep, batchSize, evalExamples,
+                finetuneSteps, finetuneLearningRate);
     }
 }

@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.loss.Losses;
-import dev.metaforge.api.nn.Mlp;
+import dev.metaforge.api.nn.Module;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.EnableGrad;
 import dev.metaforge.api.tensor.Engine;
@@ -37,6 +37,8 @@ import java.util.Set;
 public final class GhnObjective implements Objective {
     /** The held-out table's file name. */
     public static final String TABLE = "heldout.csv";
+    /** The parameter-count table's file name: the graph hypernetwork against one with GHN-2's full decoder. */
+    public static final String SIZE_TABLE = "decoder.csv";
 
     private final Engine engine;
     private final GraphHyperNetwork ghn;
@@ -44,6 +46,7 @@ public final class GhnObjective implements Objective {
     private final LabelledDataset train;
     private final LabelledDataset test;
     private final int classes;
+    private final Shape example;
     private final int archsPerStep;
     private final int batchSize;
     private final int evalExamples;
@@ -61,7 +64,7 @@ public final class GhnObjective implements Objective {
      * @param finetuneSteps  SGD steps of the fine-tuned columns (0: those columns repeat the untrained ones)
      */
     public GhnObjective(Engine engine, GraphHyperNetwork ghn, ArchitectureSpace space, LabelledDataset train, LabelledDataset test,
-                        int archsPerStep, int batchSize, int evalExamples, int finetuneSteps, double finetuneLearningRate) {
+                        Shape example, int archsPerStep, int batchSize, int evalExamples, int finetuneSteps, double finetuneLearningRate) {
         this.engine = requireNonNull(engine, "engine is null");
         this.ghn = requireNonNull(ghn, "ghn is null");
         this.space = requireNonNull(space, "space is null");
@@ -70,6 +73,10 @@ public final class GhnObjective implements Objective {
         if (train.exampleSize() != test.exampleSize()) {
             throw new IllegalArgumentException("train examples have " + train.exampleSize() + " values (" + train.exampleShape()
                     + ") but test examples " + test.exampleSize() + " (" + test.exampleShape() + ")");
+        }
+        this.example = requireNonNull(example, "example is null");
+        if (example.size() != train.exampleSize()) {
+            throw new IllegalArgumentException("example shape " + example + " does not hold the dataset's " + train.exampleSize() + " values");
         }
         int[] trainClasses = train.classes();
         this.classes = trainClasses[trainClasses.length - 1] + 1;
@@ -87,9 +94,9 @@ public final class GhnObjective implements Objective {
         this.heldOutSet = new HashSet<>(heldOut);
     }
 
-    /** Input features of every architecture (the examples' values, flattened). */
-    public int inputs() {
-        return train.exampleSize();
+    /** The example shape every architecture reads: flat for MLPs, [C, H, W] for CNNs. */
+    public Shape example() {
+        return example;
     }
 
     /** Logits of every architecture: the largest training label + 1. */
@@ -115,11 +122,11 @@ public final class GhnObjective implements Objective {
     @Override
     public Tensor loss(Params params, long step, RandomStream rng) {
         int[] rows = rows(train.size(), batchSize, rng);
-        Tensor x = train.inputs(engine, rows, Shape.of(inputs()));
+        Tensor x = train.inputs(engine, rows, example);
         Tensor y = train.labels(engine, rows);
         Tensor total = null;
         for (int i = 0; i < archsPerStep; i++) {
-            Mlp target = space.drawTraining(rng, heldOutSet).build(inputs(), classes);
+            Module target = space.drawTraining(rng, heldOutSet).build(example, classes);
             Tensor loss = Losses.crossEntropyWithLabels(target.apply(ghn.predict(engine, params, target, rng), x), y);
             total = total == null ? loss : total.add(loss);
         }
@@ -130,9 +137,9 @@ public final class GhnObjective implements Objective {
     public Tensor lossOf(Params params, ArchitectureSpace.Architecture architecture, long seed) {
         RandomStream rng = RandomStream.of(seed);
         int[] rows = rows(train.size(), batchSize, rng);
-        Mlp target = architecture.build(inputs(), classes);
+        Module target = architecture.build(example, classes);
         return Losses.crossEntropyWithLabels(target.apply(ghn.predict(engine, params, target, rng), train.inputs(engine, rows,
-                Shape.of(inputs()))), train.labels(engine, rows));
+                example)), train.labels(engine, rows));
     }
 
     @Override
@@ -145,12 +152,12 @@ public final class GhnObjective implements Objective {
         StringBuilder csv = new StringBuilder("architecture,parameters,predicted_accuracy,random_accuracy,predicted_sgd_accuracy,"
                 + "random_sgd_accuracy\n");
         try (Scope s = Scope.open()) {
-            Tensor x = test.inputs(engine, evalRows, Shape.of(inputs()));
+            Tensor x = test.inputs(engine, evalRows, example);
             Tensor y = test.labels(engine, evalRows);
             for (int a = 0; a < heldOut.size(); a++) {
                 try (Scope perArchitecture = Scope.open()) {
                     ArchitectureSpace.Architecture arch = heldOut.get(a);
-                    Mlp target = arch.build(inputs(), classes);
+                    Module target = arch.build(example, classes);
                     // Same bias draw (the GHN predicts weights only) and same batches for every column.
                     Params predicted = ghn.predict(engine, params, target, RandomStream.of(9000 + a));
                     Params random = target.init(engine, RandomStream.of(9000 + a));
@@ -180,7 +187,18 @@ public final class GhnObjective implements Objective {
 
     @Override
     public Map<String, String> tables() {
-        return table.isEmpty() ? Map.of() : Map.of(TABLE, table);
+        return table.isEmpty() ? Map.of() : Map.of(TABLE, table, SIZE_TABLE, sizeTable());
+    }
+
+    /**
+     * The graph hypernetwork's trainable parameters with the LoGAH decoder it has, and with GHN-2's
+     * full decoder of the same embedding and hidden widths in its place (counted, never built).
+     */
+    public String sizeTable() {
+        long logah = ghn.parameterCount();
+        DecoderSize size = ghn.decoder().size();
+        long full = logah - size.lowRank(ghn.decoder().rank()) + size.full();
+        return "decoder,parameters\nlogah-rank-" + ghn.decoder().rank() + "," + logah + "\nfull," + full + "\n";
     }
 
     @Override
@@ -195,14 +213,14 @@ public final class GhnObjective implements Objective {
         return out;
     }
 
-    private double accuracy(Mlp target, Params params, Tensor x, Tensor y) {
+    private double accuracy(Module target, Params params, Tensor x, Tensor y) {
         try (Scope s = Scope.open()) {
             return Losses.accuracy(target.apply(params, x), y);
         }
     }
 
     /** Plain SGD from {@code start}; the batches depend on {@code seed} alone. Runs inside evaluation, so it turns gradients on. */
-    private Params finetune(Mlp target, Params start, long seed) {
+    private Params finetune(Module target, Params start, long seed) {
         RandomStream rng = RandomStream.of(seed);
         Params params = start;
         try (EnableGrad g = EnableGrad.enter()) {
@@ -210,7 +228,7 @@ public final class GhnObjective implements Objective {
                 try (Scope s = Scope.open()) {
                     int[] rows = rows(train.size(), batchSize, rng);
                     Params tracked = params.requiringGrad();
-                    Tensor loss = Losses.crossEntropyWithLabels(target.apply(tracked, train.inputs(engine, rows, Shape.of(inputs()))),
+                    Tensor loss = Losses.crossEntropyWithLabels(target.apply(tracked, train.inputs(engine, rows, example)),
                             train.labels(engine, rows));
                     Params grads = Grad.of(loss).wrt(tracked);
                     Params current = params;

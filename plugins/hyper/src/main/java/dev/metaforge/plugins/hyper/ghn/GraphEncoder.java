@@ -38,6 +38,11 @@ public final class GraphEncoder {
         this.rounds = rounds;
     }
 
+    /** Node-embedding width. */
+    public int embed() {
+        return embed;
+    }
+
     /** Type table, shape projection, forward and backward message weights. */
     public List<ParamSpec> parameters() {
         Initializer init = Initializer.normal(1.0 / Math.sqrt(embed));

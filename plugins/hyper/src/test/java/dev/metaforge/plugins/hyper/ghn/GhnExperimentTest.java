@@ -90,7 +90,7 @@ class GhnExperimentTest {
 
     @Test
     void trainingNeverDrawsAHeldOutArchitecture() {
-        ArchitectureSpace space = new ArchitectureSpace(List.of(1, 2), List.of(8, 16), List.of("relu", "tanh"), 4, 7L);
+        ArchitectureSpace space = ArchitectureSpace.mlp(List.of(1, 2), List.of(8, 16), List.of("relu", "tanh"), 4, 7L);
         Set<ArchitectureSpace.Architecture> heldOut = new HashSet<>(space.heldOutArchitectures());
         assertEquals(4, heldOut.size());
         assertEquals(space.heldOutArchitectures(), space.heldOutArchitectures());

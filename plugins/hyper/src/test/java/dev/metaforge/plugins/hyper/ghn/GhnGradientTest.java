@@ -32,7 +32,7 @@ class GhnGradientTest {
                 if (w == null || w.length != 4) {
                     continue;
                 }
-                Tensor t = dec.decode(q.scoped("dec"), h.get(i), w[0], w[1] * w[2] * w[3]).tanh().sum();
+                Tensor t = dec.decode(q.scoped("dec"), h.get(i), w[0], w[1], w[2]).tanh().sum();
                 loss = loss == null ? t : loss.add(t);
             }
             return loss;

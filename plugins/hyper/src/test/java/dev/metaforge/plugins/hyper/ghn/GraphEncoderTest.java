@@ -46,8 +46,7 @@ class GraphEncoderTest {
                 if (w == null || w.length < 2) {
                     continue;
                 }
-                int fanIn = Arrays.stream(w).skip(1).reduce(1, (a, b) -> a * b);
-                Tensor out = dec.decode(pd, h.get(i), w[0], fanIn).reshape(w);
+                Tensor out = dec.decode(pd, h.get(i), w[0], w[1], w.length == 4 ? w[2] : 1).reshape(w);
                 assertArrayEquals(w, out.shape().dims());
                 checked++;
             }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class GraphHyperNetworkTest {
     private final Engine engine = Engine.of(new ReferenceBackend(), DType.FLOAT64);
     private final GraphHyperNetwork ghn = new GraphHyperNetwork(new GraphEncoder(4, 1),
-            new LowRankDecoder(new DecoderSize(4, 5, 4, 4, 3), 2));
+            new LowRankDecoder(new DecoderSize(4, 5, 4, 4, 3), 2), 4);
     private final Module cnn = Sequential.of(Conv2d.of(1, 4, 3), Activation.RELU,
             new Residual(Sequential.of(BatchNorm.of(4), new Conv2d(4, 4, 3, 3,
                     new Conv2dOptions(new int[] {1, 1}, new int[] {1, 1}, new int[] {1, 1}, 1), true, Initializer.torchDefault()))));
