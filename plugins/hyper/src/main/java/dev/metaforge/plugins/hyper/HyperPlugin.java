@@ -67,7 +67,7 @@ public final class HyperPlugin implements MetaforgePlugin {
                         + " \"chunkEmbeddingSize\": 3, \"hidden\": [6]}, " + weighting + "}"),
                 ComponentExample.of("hypernetwork recurrent", "{\"type\": \"hypernetwork\", " + target
                         + ", \"hypernetwork\": {\"type\": \"recurrent\", \"contextSize\": 1, \"hiddenSize\": 5,"
-                        + " \"layerEmbeddingSize\": 3}, " + weighting + "}"),
+                        + " \"chunkSize\": 4, \"chunkEmbeddingSize\": 3}, " + weighting + "}"),
                 ComponentExample.of("continual task-conditioned", "{\"type\": \"continual\", " + blobs
                         + ", \"hypernetwork\": {\"type\": \"task-conditioned\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
                 ComponentExample.of("continual hyperinterval", "{\"type\": \"continual\", " + blobs
