@@ -38,7 +38,7 @@ import dev.metaforge.api.train.Objective;
  * @param regularizer     {@code "output"} (von Oswald et al., default) or {@code "importance"} (Chandra et al.:
  *                        each weight's drift weighted by its Fisher importance for its task; β is
  *                        {@code regularization}); see {@link ContinualObjective}
- * @param fisherSamples   training examples per task for the Fisher importance (default 256; importance only)
+ * @param fisherSamples   training examples per task for the Fisher importance (default 256; unused by the output regularizer)
  */
 public record ContinualExperimentSpec(
         ModuleSpec target,
@@ -65,9 +65,6 @@ public record ContinualExperimentSpec(
         if (!regularizer.equals("output") && !regularizer.equals("importance")) {
             throw new IllegalArgumentException("spec 'continual': field 'regularizer' must be \"output\" (von Oswald et al.) or"
                     + " \"importance\" (Chandra et al.), got \"" + regularizer + "\"");
-        }
-        if (fisherSamples != null && regularizer.equals("output")) {
-            throw new IllegalArgumentException("spec 'continual': 'fisherSamples' is only used with \"regularizer\": \"importance\"");
         }
         fisherSamples = fisherSamples == null ? 256 : SpecChecks.positive(fisherSamples, TYPE, "fisherSamples");
     }

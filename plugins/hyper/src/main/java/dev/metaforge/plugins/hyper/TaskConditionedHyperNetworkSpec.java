@@ -23,7 +23,7 @@ import java.util.List;
  * @param generator     optional generator hypernetwork taking the embedding
  * @param lookAhead     von Oswald et al.'s optional look-ahead in the output regularizer (default false): the
  *                      regularizer is evaluated at Θ + ΔΘ, ΔΘ = −lookAheadRate · ∇Θ (task loss), held constant
- * @param lookAheadRate step size of that candidate update (default 0.001, Adam's usual learning rate)
+ * @param lookAheadRate step size of that candidate update (default 0.001, Adam's usual learning rate; unused without lookAhead)
  */
 public record TaskConditionedHyperNetworkSpec(
         @Range(min = 1, max = Limits.MAX_COUNT, what = "number of tasks") Integer tasks,
@@ -42,10 +42,6 @@ public record TaskConditionedHyperNetworkSpec(
             throw new IllegalArgumentException("spec 'task-conditioned': give either 'generator' or 'hidden'/'activation', not both");
         }
         lookAhead = lookAhead != null && lookAhead;
-        if (lookAheadRate != null && !lookAhead) {
-            throw new IllegalArgumentException("spec 'task-conditioned': 'lookAheadRate' is given but 'lookAhead' is not true;"
-                    + " set \"lookAhead\": true or drop 'lookAheadRate'");
-        }
         lookAheadRate = lookAheadRate == null ? 0.001 : lookAheadRate;
         if (lookAhead && !(lookAheadRate > 0)) {
             throw new IllegalArgumentException("spec 'task-conditioned': 'lookAheadRate' must be > 0 with the look-ahead on, got "
