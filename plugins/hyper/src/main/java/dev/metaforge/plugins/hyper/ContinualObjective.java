@@ -59,7 +59,8 @@ import java.util.Map;
  * <li>With a {@link HyperIntervalNetwork} whose ε follows a {@link PerturbationSchedule}, the
  * current task's interval is generated with ε at the step within the task (a function of the step
  * number alone, so the step reads nothing back from the device); the earlier tasks' intervals,
- * the snapshots and evaluation use the final ε, as Krukowski et al.'s training does.</li>
+ * the snapshots and evaluation use the final ε, as Krukowski et al.'s training does. During that
+ * warm-up κ is held near 1 as in their training loop ({@link #midpointWeightAt}).</li>
  * </ul>
  *
  * <p>The snapshots (and importances) are the objective's {@link #state()}, so they survive checkpoints.
@@ -69,6 +70,8 @@ public final class ContinualObjective implements Objective {
     private static final String IMPORTANCE = "importance";
     /** Seed of the examples the Fisher information of task k is estimated on: FISHER_SEED + k. */
     static final long FISHER_SEED = 0x5F15_4E4L;
+    /** κ's decrease per step during the ε warm-up, as in Krukowski et al.'s training loop. */
+    static final double KAPPA_DECAY = 0.00005;
 
     /** Which output regularizer keeps earlier tasks' generated weights in place. */
     public enum Regularizer {
@@ -247,7 +250,7 @@ public final class ContinualObjective implements Objective {
         LabelledBatch batch = tasks.sample(engine, task, rng, batchSize);
         if (hyper instanceof IntervalHyperNetwork interval) {
             IntervalParams current = currentInterval(interval, h, task, step);
-            Tensor loss = intervalTaskLoss(current, ordinary, batch);
+            Tensor loss = intervalTaskLoss(current, ordinary, batch, midpointWeightAt(step));
             if (task > 0 && regularization > 0) {
                 IntervalParams old = interval.generateInterval(h, hyper.taskIds(engine, range(task)));
                 Tensor reg = OutputRegularizer.drift(old.lower(), snapshots.scoped(SNAPSHOT + ".lower"))
@@ -301,6 +304,23 @@ public final class ContinualObjective implements Objective {
         return interval instanceof HyperIntervalNetwork scheduled
                 ? scheduled.generateInterval(h, currentId, epsilonAt(step))
                 : interval.generateInterval(h, currentId);
+    }
+
+    /**
+     * κ at {@code step}: with a HyperInterval ε warm-up, Krukowski et al.'s training loop also holds κ
+     * near 1 during the warm-up, {@code κ(i) = max(1 − 0.00005 i, κ)} for step i of the task below
+     * A = ⌊N·warmup⌋, then κ; otherwise κ throughout. Without it the worst-case term, large from the
+     * first steps on a 784-input target, keeps the first task at chance (measured on Split FMNIST).
+     */
+    double midpointWeightAt(long step) {
+        if (hyper instanceof HyperIntervalNetwork scheduled && scheduled.schedule().warmup() > 0) {
+            long inTask = step - (long) taskAt(step) * stepsPerTask;
+            long rampSteps = (long) Math.floor(stepsPerTask * scheduled.schedule().warmup());
+            if (rampSteps > 1 && inTask < rampSteps) {
+                return Math.max(1 - KAPPA_DECAY * inTask, midpointWeight);
+            }
+        }
+        return midpointWeight;
     }
 
     /** ε of a scheduled HyperInterval at {@code step}: the schedule at the step within the task being trained. */
@@ -415,7 +435,7 @@ public final class ContinualObjective implements Objective {
         return hyper.generate(h, idTensor);
     }
 
-    private Tensor intervalTaskLoss(IntervalParams current, Params ordinary, LabelledBatch batch) {
+    private Tensor intervalTaskLoss(IntervalParams current, Params ordinary, LabelledBatch batch, double midpointWeight) {
         Params center = target.merge(current.center(), ordinary);
         Tensor midLogits = target.module().apply(center, batch.inputs()).squeeze(0);
         Tensor labels = batch.labels();

@@ -129,6 +129,12 @@ class PerturbationScheduleTest {
                 assertArrayEquals(want.center().get(name).toDoubles(), got.center().get(name).toDoubles(), 1e-15, name);
             }
         }
+        // κ (0.5 here) during the warm-up (A = 5 of 10 steps): max(1 − 0.00005 i, κ), then κ.
+        assertEquals(1.0, objective.midpointWeightAt(0), 0.0);
+        assertEquals(1 - 0.00005 * 4, objective.midpointWeightAt(14), 1e-15);
+        assertEquals(0.5, objective.midpointWeightAt(15), 0.0);
+        assertEquals(0.5, new ContinualObjective(engine, target, new HyperIntervalNetwork(target.generated(), 3, 3, List.of(4),
+                Activation.RELU, 1.0), new SplitBlobsSequence(3, 0.4, 10, 7), 10, 4, 0.5, 0.5).midpointWeightAt(0), 0.0);
         // A check that can fail: ε = 0.5 and ε = 1 give different radii.
         double half = hyper.generateInterval(h, hyper.taskIds(engine, new int[] {0}), 0.5).radius().get("0.weight").sum().item();
         double full = hyper.generateInterval(h, hyper.taskIds(engine, new int[] {0}), 1.0).radius().get("0.weight").sum().item();
