@@ -46,4 +46,36 @@ public final class OutputRegularizer {
         }
         return total.div(Math.max(batch, 1));
     }
+
+    /**
+     * The importance-weighted drift {@code (1 / T) Σ_t Σ_i F_{t,i} (h(e_t, Θ)_i − θ*_{t,i})²}: as
+     * {@link #drift}, each squared difference weighted by a non-negative importance of the same
+     * shape [T, ...] (e.g. a diagonal Fisher information of task t's loss in the generated weights,
+     * as in Chandra et al., WACV 2023). The snapshot and the importance are constants.
+     */
+    public static Tensor weightedDrift(Params current, Params snapshot, Params importance) {
+        requireNonNull(current, "current is null");
+        requireNonNull(snapshot, "snapshot is null");
+        requireNonNull(importance, "importance is null");
+        if (current.isEmpty()) {
+            throw new IllegalArgumentException("OutputRegularizer.weightedDrift: no parameters to compare");
+        }
+        Tensor total = null;
+        int batch = -1;
+        for (String name : current.names()) {
+            Tensor c = current.get(name);
+            Tensor s = snapshot.get(name);
+            Tensor f = importance.get(name);
+            if (!c.shape().equals(s.shape()) || !c.shape().equals(f.shape())) {
+                throw new IllegalArgumentException("OutputRegularizer.weightedDrift: '" + name + "' is " + c.shape()
+                        + " but its snapshot is " + s.shape() + " and its importance " + f.shape());
+            }
+            if (batch < 0) {
+                batch = c.rank() == 0 ? 1 : c.dim(0);
+            }
+            Tensor term = c.sub(s.stopGradient()).square().mul(f.stopGradient()).sum();
+            total = total == null ? term : total.add(term);
+        }
+        return total.div(Math.max(batch, 1));
+    }
 }

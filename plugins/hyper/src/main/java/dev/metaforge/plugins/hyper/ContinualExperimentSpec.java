@@ -35,6 +35,10 @@ import dev.metaforge.api.train.Objective;
  * @param batchSize       examples per step (default 64)
  * @param regularization  β of the output regularizer (default 0.01; 0 disables it)
  * @param midpointWeight  κ for hyperinterval: midpoint loss weight against the worst case (default 0.5)
+ * @param regularizer     {@code "output"} (von Oswald et al., default) or {@code "importance"} (Chandra et al.:
+ *                        each weight's drift weighted by its Fisher importance for its task; β is
+ *                        {@code regularization}); see {@link ContinualObjective}
+ * @param fisherSamples   training examples per task for the Fisher importance (default 256; unused by the output regularizer)
  */
 public record ContinualExperimentSpec(
         ModuleSpec target,
@@ -44,7 +48,9 @@ public record ContinualExperimentSpec(
         @Range(min = 1, max = Limits.MAX_STEPS, what = "steps per task") Integer stepsPerTask,
         @Range(min = 1, max = Limits.MAX_BATCH, what = "batch size") Integer batchSize,
         @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "output regularization weight") Double regularization,
-        @Range(min = 0, max = 1, what = "midpoint weight") Double midpointWeight) implements ExperimentSpec {
+        @Range(min = 0, max = 1, what = "midpoint weight") Double midpointWeight,
+        String regularizer,
+        @Range(min = 1, max = Limits.MAX_BATCH, what = "Fisher samples") Integer fisherSamples) implements ExperimentSpec {
     static final String TYPE = "continual";
 
     public ContinualExperimentSpec {
@@ -55,6 +61,12 @@ public record ContinualExperimentSpec(
         batchSize = batchSize == null ? 64 : SpecChecks.positive(batchSize, TYPE, "batchSize");
         regularization = regularization == null ? 0.01 : regularization;
         midpointWeight = midpointWeight == null ? 0.5 : midpointWeight;
+        regularizer = regularizer == null ? "output" : regularizer;
+        if (!regularizer.equals("output") && !regularizer.equals("importance")) {
+            throw new IllegalArgumentException("spec 'continual': field 'regularizer' must be \"output\" (von Oswald et al.) or"
+                    + " \"importance\" (Chandra et al.), got \"" + regularizer + "\"");
+        }
+        fisherSamples = fisherSamples == null ? 256 : SpecChecks.positive(fisherSamples, TYPE, "fisherSamples");
     }
 
     @Override
@@ -62,13 +74,15 @@ public record ContinualExperimentSpec(
         HyperTarget hyperTarget = new HyperTarget(target.build(), generate);
         TaskSequence sequence = tasks.build(context);
         HyperNetworkSpec spec = hypernetwork != null ? hypernetwork
-                : new TaskConditionedHyperNetworkSpec(sequence.tasks(), null, null, null, null);
+                : new TaskConditionedHyperNetworkSpec(sequence.tasks(), null, null, null, null, null, null);
         HyperNetwork built = spec.build(hyperTarget);
         if (!(built instanceof TaskConditionedHyperNetwork conditioned)) {
             throw new IllegalArgumentException("continual experiment: the hypernetwork must be task-conditioned"
                     + " ('task-conditioned' or 'hyperinterval'), got '" + built.kind() + "'");
         }
+        ContinualObjective.Regularizer kind = regularizer.equals("importance")
+                ? ContinualObjective.Regularizer.IMPORTANCE : ContinualObjective.Regularizer.OUTPUT;
         return new ContinualObjective(context.engine(), hyperTarget, conditioned, sequence, stepsPerTask, batchSize, regularization,
-                midpointWeight);
+                midpointWeight, kind, fisherSamples);
     }
 }

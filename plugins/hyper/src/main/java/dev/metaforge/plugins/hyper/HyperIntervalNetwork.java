@@ -37,6 +37,7 @@ public final class HyperIntervalNetwork implements IntervalHyperNetwork {
     private final int tasks;
     private final int embeddingSize;
     private final double perturbation;
+    private final PerturbationSchedule schedule;
     private final ParamLayout layout;
     private final MlpGenerator net;
 
@@ -45,6 +46,16 @@ public final class HyperIntervalNetwork implements IntervalHyperNetwork {
      */
     public HyperIntervalNetwork(List<ParamSpec> generated, int tasks, int embeddingSize, List<Integer> hidden,
                                 Activation activation, double perturbation) {
+        this(generated, tasks, embeddingSize, hidden, activation, PerturbationSchedule.constant(perturbation));
+    }
+
+    /**
+     * @param schedule ε over each task's training; its final ε is the total radius of each embedding interval
+     */
+    public HyperIntervalNetwork(List<ParamSpec> generated, int tasks, int embeddingSize, List<Integer> hidden,
+                                Activation activation, PerturbationSchedule schedule) {
+        this.schedule = requireNonNull(schedule, "schedule is null");
+        double perturbation = schedule.epsilon();
         this.generated = List.copyOf(requireNonNull(generated, "generated is null"));
         if (tasks <= 0 || embeddingSize <= 0) {
             throw new IllegalArgumentException("hyperinterval: tasks and embeddingSize must be positive, got " + tasks + ", " + embeddingSize);
@@ -63,8 +74,14 @@ public final class HyperIntervalNetwork implements IntervalHyperNetwork {
                 requireNonNull(activation, "activation is null"), Initializer.torchDefault());
     }
 
+    /** The final ε, used for evaluation, snapshots and the regularizer. */
     public double perturbation() {
         return perturbation;
+    }
+
+    /** ε over each task's training ({@link ContinualObjective} evaluates it at each step). */
+    public PerturbationSchedule schedule() {
+        return schedule;
     }
 
     @Override
@@ -95,17 +112,34 @@ public final class HyperIntervalNetwork implements IntervalHyperNetwork {
 
     @Override
     public Interval embeddingInterval(Params params, Tensor taskIds) {
+        return embeddingInterval(params, taskIds, perturbation);
+    }
+
+    /**
+     * As {@link #embeddingInterval(Params, Tensor)} with the radius scaled to {@code epsilon} (the
+     * schedule's value at a step); the centres' box σ = ε / (2e) keeps the final ε, so a schedule
+     * changes only the radius.
+     */
+    public Interval embeddingInterval(Params params, Tensor taskIds, double epsilon) {
         requireNonNull(params, "params is null");
+        if (!(epsilon >= 0)) {
+            throw new IllegalArgumentException("hyperinterval: ε must be >= 0, got " + epsilon);
+        }
         TaskEmbeddingHyperNetwork.checkIds(this, taskIds);
         double sigma = 0.5 * perturbation / embeddingSize;
         Tensor center = TaskEmbeddingHyperNetwork.gatherRows(params.get(EMBEDDINGS), taskIds).cos().mul(sigma);
-        Tensor radius = TaskEmbeddingHyperNetwork.gatherRows(params.get(RADII), taskIds).softmax(-1).mul(perturbation);
+        Tensor radius = TaskEmbeddingHyperNetwork.gatherRows(params.get(RADII), taskIds).softmax(-1).mul(epsilon);
         return new Interval(center, radius);
     }
 
     @Override
     public IntervalParams generateInterval(Params params, Tensor taskIds) {
-        Interval emb = embeddingInterval(params, taskIds);
+        return generateInterval(params, taskIds, perturbation);
+    }
+
+    /** Interval weights with the embedding radius at {@code epsilon} (see {@link #embeddingInterval(Params, Tensor, double)}). */
+    public IntervalParams generateInterval(Params params, Tensor taskIds, double epsilon) {
+        Interval emb = embeddingInterval(params, taskIds, epsilon);
         boolean unbatched = taskIds.rank() == 0;
         Interval in = unbatched ? new Interval(emb.center().reshape(1, embeddingSize), emb.radius().reshape(1, embeddingSize)) : emb;
         Interval out = net.applyInterval(params, in);

@@ -14,18 +14,23 @@ import java.util.List;
  *
  * <pre>{@code {"type": "hyperinterval", "tasks": 5, "embeddingSize": 8, "hidden": [32, 32], "perturbation": 1.0}}</pre>
  *
+ * or, with the paper's ε schedule (ε grows linearly from 0 over the first half of each task):
+ *
+ * <pre>{@code {"type": "hyperinterval", "tasks": 5, "perturbation": {"epsilon": 1.0, "warmup": 0.5}}}</pre>
+ *
  * @param tasks         number of tasks (required)
  * @param embeddingSize embedding size (default 8)
  * @param hidden        hidden widths (default [32, 32])
  * @param activation    a monotone activation (default relu)
- * @param perturbation  ε, the total radius of every embedding interval (default 1.0)
+ * @param perturbation  ε, the total radius of every embedding interval: a number (constant; default 1.0) or
+ *                      {@code {"epsilon": ε, "warmup": fraction}} ({@link PerturbationSchedule})
  */
 public record HyperIntervalSpec(
         @Range(min = 1, max = Limits.MAX_COUNT, what = "number of tasks") Integer tasks,
         @Range(min = 1, max = Limits.MAX_WIDTH, what = "embedding size") Integer embeddingSize,
         @Range(min = 1, max = Limits.MAX_WIDTH, what = "hidden width") List<Integer> hidden,
         String activation,
-        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "perturbation radius") Double perturbation)
+        PerturbationSchedule perturbation)
         implements HyperNetworkSpec {
     static final String TYPE = "hyperinterval";
 
@@ -35,10 +40,7 @@ public record HyperIntervalSpec(
         hidden = Initializers.hidden(hidden, List.of(32, 32));
         activation = activation == null ? "relu" : activation;
         Initializers.activation(activation);
-        perturbation = perturbation == null ? 1.0 : perturbation;
-        if (!(perturbation >= 0)) {
-            throw new IllegalArgumentException("spec 'hyperinterval': field 'perturbation' must be >= 0, got " + perturbation);
-        }
+        perturbation = perturbation == null ? PerturbationSchedule.constant(1.0) : perturbation;
     }
 
     @Override

@@ -70,11 +70,18 @@ public final class HyperPlugin implements MetaforgePlugin {
                         + " \"chunkEmbeddingSize\": 3, \"hidden\": [6]}, " + weighting + "}"),
                 ComponentExample.of("hypernetwork recurrent", "{\"type\": \"hypernetwork\", " + target
                         + ", \"hypernetwork\": {\"type\": \"recurrent\", \"contextSize\": 1, \"hiddenSize\": 5,"
-                        + " \"layerEmbeddingSize\": 3}, " + weighting + "}"),
+                        + " \"chunkSize\": 4, \"chunkEmbeddingSize\": 3}, " + weighting + "}"),
                 ComponentExample.of("continual task-conditioned", "{\"type\": \"continual\", " + blobs
                         + ", \"hypernetwork\": {\"type\": \"task-conditioned\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
                 ComponentExample.of("continual hyperinterval", "{\"type\": \"continual\", " + blobs
                         + ", \"hypernetwork\": {\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
+                ComponentExample.of("continual hyperinterval epsilon warm-up", "{\"type\": \"continual\", " + blobs
+                        + ", \"hypernetwork\": {\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6],"
+                        + " \"perturbation\": {\"epsilon\": 1.0, \"warmup\": 0.5}}}"),
+                ComponentExample.of("continual importance regularizer, recurrent generator", "{\"type\": \"continual\", " + blobs
+                        + ", \"regularizer\": \"importance\", \"fisherSamples\": 4, \"hypernetwork\": {\"type\": \"task-conditioned\","
+                        + " \"tasks\": 2, \"embeddingSize\": 3, \"generator\": {\"type\": \"recurrent\", \"contextSize\": 3,"
+                        + " \"hiddenSize\": 4, \"chunkSize\": 5, \"chunkEmbeddingSize\": 2}}}"),
                 ComponentExample.of("neumeta implicit weights", """
                         {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""),
                 // The classification task (the Fashion-MNIST example's path) on generated clusters: source training,

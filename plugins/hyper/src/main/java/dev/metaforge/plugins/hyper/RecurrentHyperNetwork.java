@@ -15,46 +15,63 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A dependency-preserving recurrent hypernetwork: a GRU (Cho et al. 2014) walks over the target's
- * generated parameters in order (layer by layer) and emits each one from its hidden state, so the
- * weights of layer l are generated conditioned on everything generated before them, rather than
- * independently per layer as with the layer embeddings of Ha, Dai and Le ("HyperNetworks",
- * ICLR 2017). The recurrence over parameter tokens follows the recurrent parameter generator of
- * Wang et al. ("Recurrent Diffusion for Large-Scale Parameter Generation", 2025), here trained
- * directly rather than as a diffusion prior.
+ * The dependency-preserving recurrent hypernetwork of Chandra, Varshney, Srijith and Gupta
+ * ("Continual Learning with Dependency Preserving Hypernetworks", WACV 2023): the target's
+ * generated parameters, flattened in order and joined into one vector of P values, are cut into
+ * N = ⌈P / chunkSize⌉ chunks (the last one truncated to what is left). An LSTM walks over the chunks;
+ * step t reads {@code [context, c_t]} (c_t the learned embedding of chunk t) and the state left by
+ * step t−1, and <b>one shared output head</b> turns its hidden state into chunk t:
+ * {@code chunk_t = h_t W_head + b_head}. The state starts at zero.
  *
- * <p>Step l: input {@code [context, layer embedding l]}, hidden state carried from step l−1
- * (which produced parameter l−1), output {@code θ_l = h_l W_l + b_l} through a per-parameter head.
- * The initial state is {@code tanh(context W_s + b_s)}. All B networks of a weight batch advance
- * together, one batched GRU step per parameter; the context's share of the input projection is
- * computed once for all steps.
+ * <p>Defining property: every chunk is generated conditioned on all chunks before it (the state
+ * carries them), so the weights of a layer are not generated independently of the earlier layers,
+ * while the generator's size, {@code (d + k)·4H + H·4H + 4H + H·chunkSize + chunkSize}
+ * (context d, chunk embedding k, state H), does not depend on the target; only the chunk
+ * embeddings (N·k) grow with it. {@code RecurrentHyperNetworkTest} proves both: two targets of very
+ * different size give the same {@link #generatorParameters()} count, and perturbing an early
+ * chunk's embedding changes later chunks but never earlier ones. Chandra et al.'s regularisation
+ * (importance-weighted output regulariser) lives in {@link ContinualObjective}
+ * ({@code "regularizer": "importance"} on the continual experiment).
  *
- * <p>Parameters: {@code start.weight/bias}, {@code layers} [L, k], {@code cell.input_weight}
- * [d + k, 3H], {@code cell.hidden_weight} [H, 3H], {@code cell.input_bias}, {@code cell.hidden_bias}
- * [3H] (gate order: reset, update, candidate), {@code head.<l>.weight} [H, P_l],
- * {@code head.<l>.bias} [P_l].
+ * <p>Parameters: {@code chunks} [N, k], {@code cell.context_weight} [d, 4H],
+ * {@code cell.chunk_weight} [k, 4H], {@code cell.hidden_weight} [H, 4H], {@code cell.bias} [4H]
+ * (gate order: input, forget, candidate, output, as PyTorch's LSTM), {@code head.weight}
+ * [H, chunkSize], {@code head.bias} [chunkSize]. All B networks of a weight batch advance together,
+ * one batched LSTM step per chunk; the context's and the chunk embeddings' shares of the gates are
+ * computed once, before the recurrence, and the head is one matmul over all hidden states.
  */
 public final class RecurrentHyperNetwork implements HyperNetwork {
     private final List<ParamSpec> generated;
     private final int contextSize;
     private final int hiddenSize;
-    private final int layerEmbeddingSize;
+    private final int chunkSize;
+    private final int chunkEmbeddingSize;
+    private final long total;
+    private final int chunks;
     private final Initializer headInit;
 
-    public RecurrentHyperNetwork(List<ParamSpec> generated, int contextSize, int hiddenSize, int layerEmbeddingSize,
+    public RecurrentHyperNetwork(List<ParamSpec> generated, int contextSize, int hiddenSize, int chunkSize, int chunkEmbeddingSize,
                                  Initializer headInit) {
         this.generated = List.copyOf(requireNonNull(generated, "generated is null"));
         if (generated.isEmpty()) {
             throw new IllegalArgumentException("recurrent hypernetwork: nothing to generate");
         }
-        if (contextSize <= 0 || hiddenSize <= 0 || layerEmbeddingSize <= 0) {
-            throw new IllegalArgumentException("recurrent hypernetwork: contextSize, hiddenSize and layerEmbeddingSize must be positive, got "
-                    + contextSize + ", " + hiddenSize + ", " + layerEmbeddingSize);
+        if (contextSize <= 0 || hiddenSize <= 0 || chunkSize <= 0 || chunkEmbeddingSize <= 0) {
+            throw new IllegalArgumentException("recurrent hypernetwork: contextSize, hiddenSize, chunkSize and chunkEmbeddingSize must be"
+                    + " positive, got " + contextSize + ", " + hiddenSize + ", " + chunkSize + ", " + chunkEmbeddingSize);
         }
         this.contextSize = contextSize;
         this.hiddenSize = hiddenSize;
-        this.layerEmbeddingSize = layerEmbeddingSize;
+        this.chunkSize = chunkSize;
+        this.chunkEmbeddingSize = chunkEmbeddingSize;
+        this.total = this.generated.stream().mapToLong(s -> s.shape().size()).sum();
+        this.chunks = Math.toIntExact((total + chunkSize - 1) / chunkSize);
         this.headInit = requireNonNull(headInit, "headInit is null");
+    }
+
+    /** N, the number of chunks (and LSTM steps): ⌈generated values / chunkSize⌉. */
+    public int chunks() {
+        return chunks;
     }
 
     @Override
@@ -64,25 +81,27 @@ public final class RecurrentHyperNetwork implements HyperNetwork {
 
     @Override
     public List<ParamSpec> parameters() {
-        int h = hiddenSize;
-        int in = contextSize + layerEmbeddingSize;
-        // PyTorch's GRU initialisation: every cell tensor U(-1/sqrt(H), 1/sqrt(H)), i.e. fan-in H.
-        Initializer gru = Initializer.torchDefault();
         List<ParamSpec> out = new ArrayList<>();
-        out.add(new ParamSpec("start.weight", Shape.of(contextSize, h), ParamKind.WEIGHT, contextSize, h, Initializer.xavierUniform()));
-        out.add(new ParamSpec("start.bias", Shape.of(h), ParamKind.BIAS, contextSize, h, Initializer.zeros()));
-        out.add(new ParamSpec("layers", Shape.of(generated.size(), layerEmbeddingSize), ParamKind.EMBEDDING, layerEmbeddingSize,
-                layerEmbeddingSize, Initializer.normal(1.0)));
-        out.add(new ParamSpec("cell.input_weight", Shape.of(in, 3 * h), ParamKind.WEIGHT, h, 3 * h, gru));
-        out.add(new ParamSpec("cell.hidden_weight", Shape.of(h, 3 * h), ParamKind.WEIGHT, h, 3 * h, gru));
-        out.add(new ParamSpec("cell.input_bias", Shape.of(3 * h), ParamKind.BIAS, h, 3 * h, gru));
-        out.add(new ParamSpec("cell.hidden_bias", Shape.of(3 * h), ParamKind.BIAS, h, 3 * h, gru));
-        for (int l = 0; l < generated.size(); l++) {
-            int p = (int) generated.get(l).shape().size();
-            out.add(new ParamSpec("head." + l + ".weight", Shape.of(h, p), ParamKind.WEIGHT, h, p, headInit));
-            out.add(new ParamSpec("head." + l + ".bias", Shape.of(p), ParamKind.BIAS, h, p, Initializer.zeros()));
-        }
+        out.add(new ParamSpec("chunks", Shape.of(chunks, chunkEmbeddingSize), ParamKind.EMBEDDING, chunkEmbeddingSize,
+                chunkEmbeddingSize, Initializer.normal(1.0)));
+        out.addAll(generatorParameters());
         return out;
+    }
+
+    /** The LSTM cell and the shared head: the same for every target (only the chunk embeddings are not). */
+    public List<ParamSpec> generatorParameters() {
+        int h = hiddenSize;
+        int g = 4 * h;
+        int in = contextSize + chunkEmbeddingSize;
+        // PyTorch's LSTM initialisation: every cell tensor U(-1/sqrt(H), 1/sqrt(H)), i.e. fan-in H.
+        Initializer lstm = Initializer.torchDefault();
+        return List.of(
+                new ParamSpec("cell.context_weight", Shape.of(contextSize, g), ParamKind.WEIGHT, h, g, lstm),
+                new ParamSpec("cell.chunk_weight", Shape.of(chunkEmbeddingSize, g), ParamKind.WEIGHT, h, g, lstm),
+                new ParamSpec("cell.hidden_weight", Shape.of(h, g), ParamKind.WEIGHT, h, g, lstm),
+                new ParamSpec("cell.bias", Shape.of(g), ParamKind.BIAS, h, g, lstm),
+                new ParamSpec("head.weight", Shape.of(h, chunkSize), ParamKind.WEIGHT, h, chunkSize, headInit),
+                new ParamSpec("head.bias", Shape.of(chunkSize), ParamKind.BIAS, h, chunkSize, Initializer.zeros()));
     }
 
     @Override
@@ -99,37 +118,45 @@ public final class RecurrentHyperNetwork implements HyperNetwork {
     public Params generate(Params params, Tensor context) {
         requireNonNull(params, "params is null");
         int batch = contextBatch(context);
-        Tensor c = batch == 0 ? context.reshape(1, contextSize) : context;
-        int h3 = 3 * hiddenSize;
-        Tensor wIn = params.get("cell.input_weight");
+        int b = Math.max(batch, 1);
+        int h = hiddenSize;
+        Tensor c = context.reshape(b, contextSize);
         Tensor wHidden = params.get("cell.hidden_weight");
-        Tensor bHidden = params.get("cell.hidden_bias");
-        Tensor state = c.linear(params.get("start.weight"), params.get("start.bias")).tanh();
-        // The context part of the input projection is the same at every step: compute it once.
-        Tensor fromContext = c.linear(wIn.slice(0, 0, contextSize), params.get("cell.input_bias"));
-        Tensor fromLayers = params.get("layers").matmul(wIn.slice(0, contextSize, contextSize + layerEmbeddingSize));
+        // Gate inputs that do not depend on the state, computed once: the context's share [B, 4H]
+        // (with the bias) and every chunk embedding's share [N, 4H].
+        Tensor fromContext = c.linear(params.get("cell.context_weight"), params.get("cell.bias"));
+        Tensor fromChunks = params.get("chunks").matmul(params.get("cell.chunk_weight"));
+        Tensor state = null;
+        Tensor cell = null;
+        List<Tensor> hidden = new ArrayList<>(chunks);
+        for (int t = 0; t < chunks; t++) {
+            Tensor gates = fromContext.add(fromChunks.slice(0, t, t + 1));
+            if (state != null) {
+                gates = gates.add(state.matmul(wHidden));
+            }
+            Tensor in = gates.slice(1, 0, h).sigmoid();
+            Tensor candidate = gates.slice(1, 2 * h, 3 * h).tanh();
+            Tensor out = gates.slice(1, 3 * h, 4 * h).sigmoid();
+            // Zero initial state: the forget gate has nothing to forget at step 0.
+            cell = cell == null ? in.mul(candidate) : gates.slice(1, h, 2 * h).sigmoid().mul(cell).add(in.mul(candidate));
+            state = out.mul(cell.tanh());
+            hidden.add(state);
+        }
+        // One shared head over all steps: [B, N, H] x [H, chunk] -> [B, N, chunk] -> [B, N·chunk], cut to P.
+        Tensor flat = Tensor.stack(hidden, 1).matmul(params.get("head.weight")).add(params.get("head.bias"))
+                .reshape(b, chunks * chunkSize).slice(1, 0, Math.toIntExact(total));
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (int l = 0; l < generated.size(); l++) {
-            Tensor gx = fromContext.add(fromLayers.slice(0, l, l + 1));
-            Tensor gh = state.linear(wHidden, bHidden);
-            Tensor reset = gx.slice(1, 0, hiddenSize).add(gh.slice(1, 0, hiddenSize)).sigmoid();
-            Tensor update = gx.slice(1, hiddenSize, 2 * hiddenSize).add(gh.slice(1, hiddenSize, 2 * hiddenSize)).sigmoid();
-            Tensor candidate = gx.slice(1, 2 * hiddenSize, h3).add(reset.mul(gh.slice(1, 2 * hiddenSize, h3))).tanh();
-            state = candidate.add(update.mul(state.sub(candidate)));
-            ParamSpec spec = generated.get(l);
-            Tensor flat = state.linear(params.get("head." + l + ".weight"), params.get("head." + l + ".bias"));
-            out.put(spec.name(), flat.reshape(withBatch(batch == 0 ? 0 : c.dim(0), spec.shape())));
+        int offset = 0;
+        for (ParamSpec spec : generated) {
+            int n = Math.toIntExact(spec.shape().size());
+            Tensor part = flat.slice(1, offset, offset + n);
+            offset += n;
+            int[] dims = spec.shape().dims();
+            int[] full = new int[dims.length + 1];
+            full[0] = b;
+            System.arraycopy(dims, 0, full, 1, dims.length);
+            out.put(spec.name(), batch == 0 ? part.reshape(dims) : part.reshape(full));
         }
         return Params.of(out);
-    }
-
-    private static int[] withBatch(int batch, Shape shape) {
-        if (batch == 0) {
-            return shape.dims();
-        }
-        int[] d = new int[shape.rank() + 1];
-        d[0] = batch;
-        System.arraycopy(shape.dims(), 0, d, 1, shape.rank());
-        return d;
     }
 }

@@ -7,20 +7,24 @@ import dev.metaforge.api.spec.Limits;
 import dev.metaforge.api.spec.Range;
 
 /**
- * {@code "recurrent"}: {@link RecurrentHyperNetwork}, a GRU that generates the target parameter
- * by parameter, each conditioned on those before it.
+ * {@code "recurrent"}: {@link RecurrentHyperNetwork}, Chandra et al.'s dependency-preserving
+ * hypernetwork: an LSTM generates the target chunk by chunk through one shared output head, each
+ * chunk conditioned on those before it. The generator's size does not depend on the target's; only
+ * the chunk embeddings (one per chunk) do.
  *
- * <pre>{@code {"type": "recurrent", "contextSize": 2, "hiddenSize": 64, "layerEmbeddingSize": 8}}</pre>
+ * <pre>{@code {"type": "recurrent", "contextSize": 2, "hiddenSize": 64, "chunkSize": 256, "chunkEmbeddingSize": 8}}</pre>
  *
  * @param contextSize        scalars per context (required)
- * @param hiddenSize         GRU state size (default 64)
- * @param layerEmbeddingSize size of each parameter's step embedding (default 8)
- * @param headInit           init of the output heads (default kaiming-fan-out; zero biases)
+ * @param hiddenSize         LSTM state size (default 64)
+ * @param chunkSize          values per generated chunk; the last chunk is truncated (default 256)
+ * @param chunkEmbeddingSize size of each chunk's learned embedding (default 8)
+ * @param headInit           init of the shared output head's weight (default kaiming-fan-out; zero bias)
  */
 public record RecurrentHyperNetworkSpec(
         @Range(min = 1, max = Limits.MAX_WIDTH, what = "context size") Integer contextSize,
-        @Range(min = 1, max = Limits.MAX_WIDTH, what = "GRU state size") Integer hiddenSize,
-        @Range(min = 1, max = Limits.MAX_WIDTH, what = "step embedding size") Integer layerEmbeddingSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "LSTM state size") Integer hiddenSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "chunk size") Integer chunkSize,
+        @Range(min = 1, max = Limits.MAX_WIDTH, what = "chunk embedding size") Integer chunkEmbeddingSize,
         String headInit)
         implements HyperNetworkSpec {
     static final String TYPE = "recurrent";
@@ -28,13 +32,15 @@ public record RecurrentHyperNetworkSpec(
     public RecurrentHyperNetworkSpec {
         SpecChecks.required(contextSize, TYPE, "contextSize");
         hiddenSize = hiddenSize == null ? 64 : SpecChecks.positive(hiddenSize, TYPE, "hiddenSize");
-        layerEmbeddingSize = layerEmbeddingSize == null ? 8 : SpecChecks.positive(layerEmbeddingSize, TYPE, "layerEmbeddingSize");
+        chunkSize = chunkSize == null ? 256 : SpecChecks.positive(chunkSize, TYPE, "chunkSize");
+        chunkEmbeddingSize = chunkEmbeddingSize == null ? 8 : SpecChecks.positive(chunkEmbeddingSize, TYPE, "chunkEmbeddingSize");
         headInit = headInit == null ? "kaiming-fan-out" : headInit;
         Initializers.parse(headInit);
     }
 
     @Override
     public HyperNetwork build(HyperTarget target) {
-        return new RecurrentHyperNetwork(target.generated(), contextSize, hiddenSize, layerEmbeddingSize, Initializers.parse(headInit));
+        return new RecurrentHyperNetwork(target.generated(), contextSize, hiddenSize, chunkSize, chunkEmbeddingSize,
+                Initializers.parse(headInit));
     }
 }

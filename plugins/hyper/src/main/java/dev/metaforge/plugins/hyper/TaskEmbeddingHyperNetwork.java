@@ -30,8 +30,23 @@ public final class TaskEmbeddingHyperNetwork implements TaskConditionedHyperNetw
     private final int tasks;
     private final int embeddingSize;
     private final HyperNetwork generator;
+    private final double lookAhead;
 
     public TaskEmbeddingHyperNetwork(int tasks, int embeddingSize, HyperNetwork generator) {
+        this(tasks, embeddingSize, generator, 0.0);
+    }
+
+    /**
+     * @param lookAhead step size α of von Oswald et al.'s optional look-ahead (0: off): the output
+     *                  regularizer is evaluated at {@code Θ + ΔΘ}, {@code ΔΘ = −α ∇_Θ L_task} held
+     *                  constant (see {@link ContinualObjective})
+     */
+    public TaskEmbeddingHyperNetwork(int tasks, int embeddingSize, HyperNetwork generator, double lookAhead) {
+        if (!(lookAhead >= 0) || Double.isInfinite(lookAhead)) {
+            throw new IllegalArgumentException("task-conditioned hypernetwork: the look-ahead step size must be a finite number >= 0, got "
+                    + lookAhead);
+        }
+        this.lookAhead = lookAhead;
         if (tasks <= 0 || embeddingSize <= 0) {
             throw new IllegalArgumentException("task-conditioned hypernetwork: tasks and embeddingSize must be positive, got "
                     + tasks + ", " + embeddingSize);
@@ -49,6 +64,11 @@ public final class TaskEmbeddingHyperNetwork implements TaskConditionedHyperNetw
                         + "' clashes with the task embeddings");
             }
         }
+    }
+
+    /** The look-ahead step size α; 0 when the look-ahead is off. */
+    public double lookAhead() {
+        return lookAhead;
     }
 
     public HyperNetwork generator() {

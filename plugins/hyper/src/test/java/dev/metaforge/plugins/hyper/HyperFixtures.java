@@ -86,7 +86,7 @@ final class HyperFixtures {
                 new Kind("task-conditioned", t -> new TaskEmbeddingHyperNetwork(3, 4,
                         new HmlpHyperNetwork(t.generated(), 4, List.of(5), Activation.TANH, Initializer.torchDefault()))),
                 new Kind("hyperinterval", t -> new HyperIntervalNetwork(t.generated(), 3, 4, List.of(5), Activation.TANH, 0.5)),
-                new Kind("recurrent", t -> new RecurrentHyperNetwork(t.generated(), 2, 5, 3, Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))),
+                new Kind("recurrent", t -> new RecurrentHyperNetwork(t.generated(), 2, 5, 4, 3, Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT))),
                 new Kind("ha-static", t -> new HaStaticHyperNetwork(t.generated(), 2, 3, 3, 2)));
     }
 }

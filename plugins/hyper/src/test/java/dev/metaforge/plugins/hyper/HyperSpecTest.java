@@ -98,7 +98,9 @@ class HyperSpecTest {
                 "{\"type\": \"task-conditioned\", \"tasks\": 3, \"embeddingSize\": 4, \"hidden\": [8]}",
                 "{\"type\": \"task-conditioned\", \"tasks\": 3, \"embeddingSize\": 4, \"generator\": {\"type\": \"chunked\", \"contextSize\": 4, \"chunkSize\": 6}}",
                 "{\"type\": \"hyperinterval\", \"tasks\": 3, \"embeddingSize\": 4, \"hidden\": [8], \"perturbation\": 0.5}",
-                "{\"type\": \"recurrent\", \"contextSize\": 2, \"hiddenSize\": 8, \"layerEmbeddingSize\": 3}",
+                "{\"type\": \"hyperinterval\", \"tasks\": 3, \"hidden\": [8], \"perturbation\": {\"epsilon\": 0.5, \"warmup\": 0.25}}",
+                "{\"type\": \"task-conditioned\", \"tasks\": 3, \"embeddingSize\": 4, \"hidden\": [8], \"lookAhead\": true}",
+                "{\"type\": \"recurrent\", \"contextSize\": 2, \"hiddenSize\": 8, \"chunkSize\": 5, \"chunkEmbeddingSize\": 3}",
                 "{\"type\": \"ha-static\", \"contextSize\": 2, \"embeddingSize\": 3, \"chunkIn\": 3, \"chunkOut\": 2}");
         for (String json : examples) {
             HyperNetworkSpec spec = specs.read(json, HyperNetworkSpec.class, "example");
