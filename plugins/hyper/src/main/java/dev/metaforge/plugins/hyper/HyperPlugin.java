@@ -13,8 +13,8 @@ import java.util.List;
  * The hypernetwork family: hypernetworks ({@code standard}, {@code mip}, {@code chunked},
  * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}, {@code ha-static}), conditioned task families
  * ({@code loss-weighting}, {@code sinusoid}), the {@code split-blobs} continual-learning sequence,
- * and the {@code hypernetwork}, {@code continual}, {@code neumeta} and {@code ghn} (graph hypernetwork)
- * experiments. Registered through
+ * and the {@code hypernetwork}, {@code continual}, {@code neumeta}, {@code ghn} (graph hypernetwork) and
+ * {@code channel-offsets} (HyperStyle-like offsets for a frozen conv network) experiments. Registered through
  * {@code META-INF/services}, exactly as a third-party plugin would be.
  */
 public final class HyperPlugin implements MetaforgePlugin {
@@ -43,7 +43,9 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
                         dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.TYPE,
-                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class));
+                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.offsets.ChannelOffsetsExperimentSpec.TYPE,
+                        dev.metaforge.plugins.hyper.offsets.ChannelOffsetsExperimentSpec.class));
     }
 
     /**
