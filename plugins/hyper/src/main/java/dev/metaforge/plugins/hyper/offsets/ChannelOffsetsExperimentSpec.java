@@ -202,7 +202,7 @@ public record ChannelOffsetsExperimentSpec(
         int[] classes = trainSet.classes();
         int outputs = classes[classes.length - 1] + 1;
         Module encoderModule = encoder.build();
-        int features = probe(context, frozen, encoderModule, shape, outputs);
+        int features = probe(context, offsets, encoderModule, shape, outputs);
         OffsetHyperNetwork hyper = new OffsetHyperNetwork(offsets, encoderModule, features, outputs, hidden, refinementSteps);
         return new ChannelOffsetsObjective(context.engine(), hyper, shift, trainSet, testSet, shape, batchSize, evalExamples, sourceSteps,
                 sourceLearningRate, finetuneSteps, finetuneLearningRate);
@@ -212,7 +212,8 @@ public record ChannelOffsetsExperimentSpec(
      * Runs both networks on two zero inputs before anything trains, so a model or encoder that does
      * not fit the data fails here, naming the field and both shapes. Returns the encoder's width.
      */
-    private static int probe(BuildContext context, Module frozen, Module encoderModule, Shape shape, int outputs) {
+    private static int probe(BuildContext context, ChannelOffsets offsets, Module encoderModule, Shape shape, int outputs) {
+        Module frozen = offsets.module();
         int[] dims = new int[shape.rank() + 1];
         dims[0] = 2;
         System.arraycopy(shape.dims(), 0, dims, 1, shape.rank());
@@ -229,6 +230,16 @@ public record ChannelOffsetsExperimentSpec(
                 throw new SpecException(TYPE + " experiment at $.experiment.model: the model returns " + y.shape() + " for inputs "
                         + Shape.of(dims) + " but the data has " + outputs + " classes; its output must be [N, " + outputs + "]",
                         "$.experiment.model", null);
+            }
+            try {
+                // The per-input form: each input runs through its own modulated network (a weight batch of N).
+                offsets.apply(frozen.init(context.engine(), RandomStream.of(0)), context.engine().zeros(Shape.of(2, offsets.size()),
+                        context.engine().defaultDType()), x);
+            } catch (IllegalArgumentException e) {
+                throw new SpecException(TYPE + " experiment at $.experiment.model: the model does not run as a weight batch of one network"
+                        + " per input (inputs [N, 1, ...]): " + e.getMessage() + "; every layer must accept a weight batch, and a flatten"
+                        + " must merge the trailing axes only ({\"type\": \"flatten\", \"startAxis\": -3, \"endAxis\": -1})",
+                        "$.experiment.model", e);
             }
             Tensor e;
             try {
