@@ -50,7 +50,8 @@ public final class HyperPlugin implements MetaforgePlugin {
 
     /**
      * The conformance kit's examples: each hypernetwork on a small loss-weighting task (target MLP
-     * 1-4-1), both continual learners on two split-blobs tasks, and NeuMeta's implicit weights.
+     * 1-4-1), both continual learners on two split-blobs tasks, NeuMeta's implicit weights, and channel offsets for a
+     * frozen two-layer conv network.
      */
     @Override
     public List<ComponentExample> conformanceExamples() {
@@ -75,6 +76,23 @@ public final class HyperPlugin implements MetaforgePlugin {
                 ComponentExample.of("continual hyperinterval", "{\"type\": \"continual\", " + blobs
                         + ", \"hypernetwork\": {\"type\": \"hyperinterval\", \"tasks\": 2, \"embeddingSize\": 3, \"hidden\": [6]}}"),
                 ComponentExample.of("neumeta implicit weights", """
-                        {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""));
+                        {"type": "neumeta", "frequencies": 1, "hidden": [4], "minWidth": 2, "maxWidth": 3, "widths": [2, 3], "batch": 4}"""),
+                // Offsets for both kernels of a frozen 2-conv net on 2x2 "images", two refinement steps; tanh keeps
+                // the loss smooth for finite differences.
+                ComponentExample.of("channel-offsets frozen conv", """
+                        {"type": "channel-offsets",
+                         "model": {"type": "sequential", "layers": [
+                           {"type": "conv2d", "inChannels": 1, "outChannels": 2, "kernel": 2, "padding": 1},
+                           {"type": "activation", "function": "tanh"},
+                           {"type": "conv2d", "inChannels": 2, "outChannels": 2, "kernel": 2},
+                           {"type": "activation", "function": "tanh"},
+                           {"type": "flatten", "startAxis": -3, "endAxis": -1}, {"type": "linear", "in": 8, "out": 2}]},
+                         "encoder": {"type": "sequential", "layers": [{"type": "flatten"}, {"type": "linear", "in": 4, "out": 2},
+                           {"type": "activation", "function": "tanh"}]},
+                         "hidden": [3], "refinementSteps": 2,
+                         "train": {"type": "gaussian-clusters", "seed": 5, "toClass": 2, "examplesPerClass": 6, "informativeDims": 2,
+                                   "noiseDims": 2},
+                         "testFraction": 0.25, "inputShape": [1, 2, 2], "shift": {"gain": [0.5, 1.0], "invert": 0.5},
+                         "batchSize": 4, "evalExamples": 3, "sourceSteps": 2, "finetuneSteps": 1}"""));
     }
 }

@@ -14,7 +14,12 @@ import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
+import dev.metaforge.api.train.TrainResult;
+import dev.metaforge.api.train.TrainSpec;
+import dev.metaforge.api.train.Trainer;
 import dev.metaforge.api.train.TrainingLoop;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import dev.metaforge.backend.reference.ReferenceBackend;
 import dev.metaforge.plugins.hyper.GradientCheck;
 import dev.metaforge.spi.DType;
@@ -118,6 +123,21 @@ class ChannelOffsetsExperimentTest {
             IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> restored.loadState(state.prefixed("x")));
             assertTrue(wrong.getMessage().contains("frozen"), wrong.getMessage());
         }
+    }
+
+    @Test
+    void theCiExampleResumedFromItsCheckpointRepeatsTheUninterruptedRun(@TempDir Path dir) throws Exception {
+        // The frozen network is objective state: a resumed run must read it back from the checkpoint, not
+        // train a new one, to repeat the uninterrupted run exactly.
+        Path file = Path.of("..", "..", "examples", "channel-offsets-clusters.json");
+        TrainSpec spec = specs.read(file, TrainSpec.class).withSteps(40).withSchedule(20, 0, 0);
+        Trainer trainer = new Trainer(engine, specs, new PrintWriter(new StringWriter()), false);
+        TrainResult straight = trainer.train(spec, file.getParent(), dir.resolve("straight"), false);
+        trainer.train(spec.withSteps(20), file.getParent(), dir.resolve("resumed"), false);
+        TrainResult resumed = trainer.train(spec, file.getParent(), dir.resolve("resumed"), true);
+        assertEquals(40, resumed.steps());
+        assertEquals(straight.finalLoss(), resumed.finalLoss(), 0.0);
+        assertEquals(straight.eval(), resumed.eval());
     }
 
     @Test
