@@ -80,6 +80,9 @@ public record ChannelOffsetsExperimentSpec(
     /** Seed of the fixed shuffle that splits {@code train} when there is no {@code test}. */
     private static final long SPLIT_SEED = 0x5EED;
 
+    /** Mixed into the run's seed for phase 1, so the frozen network does not share a stream with the hypernetwork. */
+    private static final long SOURCE_SEED = 0x50C4CEL;
+
     /** Fills defaults and checks the fields, naming them. */
     public ChannelOffsetsExperimentSpec {
         if (model == null) {
@@ -164,7 +167,8 @@ public record ChannelOffsetsExperimentSpec(
         try {
             offsets = new ChannelOffsets(frozen, select);
         } catch (IllegalArgumentException e) {
-            String path = !select.names().isEmpty() && e.getMessage().contains("does not declare") ? "$.experiment.select.names" : "$.experiment.select";
+            String path = !select.names().isEmpty() && e.getMessage().contains("does not declare")
+                    ? "$.experiment.select.names" : "$.experiment.select";
             throw new SpecException(TYPE + " experiment at " + path + ": " + e.getMessage(), path, e);
         }
         LabelledDataset trainSet = train.build(context);
@@ -205,7 +209,7 @@ public record ChannelOffsetsExperimentSpec(
         int features = probe(context, offsets, encoderModule, shape, outputs);
         OffsetHyperNetwork hyper = new OffsetHyperNetwork(offsets, encoderModule, features, outputs, hidden, refinementSteps);
         return new ChannelOffsetsObjective(context.engine(), hyper, shift, trainSet, testSet, shape, batchSize, evalExamples, sourceSteps,
-                sourceLearningRate, finetuneSteps, finetuneLearningRate);
+                sourceLearningRate, finetuneSteps, finetuneLearningRate, context.seed() ^ SOURCE_SEED);
     }
 
     /**

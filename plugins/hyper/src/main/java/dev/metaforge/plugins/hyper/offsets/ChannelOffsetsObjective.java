@@ -22,8 +22,8 @@ import java.util.Map;
  * Data-conditioned offsets for a frozen conv network, in two phases.
  *
  * <ol>
- *   <li><b>Source task</b> (in {@link #init}): the conv network is trained on the clean training
- *       images for {@code sourceSteps} Adam steps, then frozen. Its parameters are held here as
+ *   <li><b>Source task</b> (at the first need: {@link #init}, or the first loss): the conv network is
+ *       trained on the clean training images for {@code sourceSteps} Adam steps, then frozen. Its parameters are held here as
  *       constants: they are not among the trained {@link Params}, so they receive no gradient and no
  *       optimizer touches them. They are this objective's checkpointed {@link #state()}.</li>
  *   <li><b>Shifted task</b> (the training steps): the {@link OffsetHyperNetwork} alone is trained, on
@@ -56,16 +56,18 @@ public final class ChannelOffsetsObjective implements Objective {
     private final int finetuneSteps;
     private final double finetuneLearningRate;
     private final ImageShift.Draw[] testShifts;
+    private final long sourceSeed;
     private Params frozen;
     private Double finetuneAccuracy;
 
     /**
      * @param inputShape one example's shape as the network reads it, e.g. [1, 28, 28]
      * @param batchSize  examples per step of every phase
+     * @param sourceSeed seed of phase 1 (the frozen network's initialisation and batches)
      */
     public ChannelOffsetsObjective(Engine engine, OffsetHyperNetwork hyper, ImageShift shift, LabelledDataset train, LabelledDataset test,
                                    Shape inputShape, int batchSize, int evalExamples, int sourceSteps, double sourceLearningRate,
-                                   int finetuneSteps, double finetuneLearningRate) {
+                                   int finetuneSteps, double finetuneLearningRate, long sourceSeed) {
         this.engine = requireNonNull(engine, "engine is null");
         this.hyper = requireNonNull(hyper, "hyper is null");
         this.shift = requireNonNull(shift, "shift is null");
@@ -82,6 +84,7 @@ public final class ChannelOffsetsObjective implements Objective {
         this.sourceLearningRate = sourceLearningRate;
         this.finetuneSteps = finetuneSteps;
         this.finetuneLearningRate = finetuneLearningRate;
+        this.sourceSeed = sourceSeed;
         RandomStream shifts = RandomStream.of(TEST_SHIFT_SEED);
         this.testShifts = new ImageShift.Draw[this.evalExamples];
         for (int i = 0; i < testShifts.length; i++) {
@@ -93,21 +96,26 @@ public final class ChannelOffsetsObjective implements Objective {
         return hyper;
     }
 
-    /** The frozen network's parameters (after {@link #init} or {@link #loadState}); owned by this objective. */
+    /**
+     * The frozen network's parameters, owned by this objective: restored by {@link #loadState}, or else
+     * trained by phase 1 at the first call. Phase 1 depends on the spec and {@code sourceSeed} alone (not
+     * on {@link #init}'s stream), so every objective built from one spec and seed, on any backend, freezes
+     * the same network.
+     */
     public Params frozen() {
         if (frozen == null) {
-            throw new IllegalStateException("the frozen network is not trained yet: call init (phase 1) or loadState first");
+            try (Scope s = Scope.open()) {
+                frozen = trainSource(sourceSeed);
+            }
         }
         return frozen;
     }
 
-    /** Phase 1 (the frozen network on the source task), then the hypernetwork's fresh parameters. */
+    /** Phase 1 if it has not run (the frozen network on the source task), then the hypernetwork's fresh parameters. */
     @Override
     public Params init(RandomStream rng) {
-        long frozenSeed = rng.nextSeed();
-        long hyperSeed = rng.nextSeed();
-        replaceFrozen(trainSource(frozenSeed));
-        return hyper.init(engine, RandomStream.of(hyperSeed));
+        frozen();
+        return hyper.init(engine, rng);
     }
 
     @Override
@@ -245,7 +253,7 @@ public final class ChannelOffsetsObjective implements Objective {
         return finetuneAccuracy;
     }
 
-    /** Phase 1; on the pre-flight's shape-only backend the network is only initialised (training would compute nothing). */
+    /** Phase 1 (an unscoped result); on the pre-flight's shape-only backend the network is only initialised (nothing to compute). */
     private Params trainSource(long seed) {
         Module model = hyper.offsets().module();
         Params start;

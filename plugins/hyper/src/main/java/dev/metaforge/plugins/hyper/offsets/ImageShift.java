@@ -17,7 +17,9 @@ import java.util.List;
  * @param gain   lowest and highest gain (default [1, 1]: no contrast change)
  * @param invert probability of inverting an example (default 1: every example inverted)
  */
-public record ImageShift(@Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "gain") List<Double> gain, @Range(min = 0, max = 1, what = "inversion probability") Double invert) {
+public record ImageShift(
+        @Range(min = 0, max = Limits.MAX_MAGNITUDE, what = "gain") List<Double> gain,
+        @Range(min = 0, max = 1, what = "inversion probability") Double invert) {
     /** Fills defaults and checks the fields, naming them. */
     public ImageShift {
         gain = gain == null ? List.of(1.0, 1.0) : List.copyOf(gain);

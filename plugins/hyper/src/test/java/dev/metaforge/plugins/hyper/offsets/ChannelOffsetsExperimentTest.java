@@ -111,13 +111,17 @@ class ChannelOffsetsExperimentTest {
     @Test
     void theFrozenNetworkIsTheCheckpointedStateAndRestoresExactly(@TempDir Path dir) {
         ChannelOffsetsObjective trained = build(json(32, 20, ""), dir, 3);
-        ChannelOffsetsObjective restored = build(json(32, 20, ""), dir, 3);
+        // Another run seed: its own phase 1 would freeze another network, so equality below comes from the state.
+        ChannelOffsetsObjective restored = build(json(32, 20, ""), dir, 4);
+        ChannelOffsetsObjective other = build(json(32, 20, ""), dir, 4);
         try (Scope s = Scope.open()) {
             trained.init(RandomStream.of(5));
             Params state = trained.state();
             assertEquals(trained.frozen().size(), state.size());
-            restored.loadState(state);
             Map<String, double[]> a = values(trained.frozen());
+            double[] own = other.frozen().get("0.weight").toDoubles();
+            assertTrue(Math.abs(own[0] - a.get("0.weight")[0]) > 1e-9, "seeds 3 and 4 should freeze different networks");
+            restored.loadState(state);
             Map<String, double[]> b = values(restored.frozen());
             a.forEach((name, v) -> assertArrayEquals(v, b.get(name), 0.0, name));
             IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> restored.loadState(state.prefixed("x")));
