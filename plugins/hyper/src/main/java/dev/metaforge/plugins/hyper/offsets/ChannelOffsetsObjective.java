@@ -229,8 +229,13 @@ public final class ChannelOffsetsObjective implements Objective {
         }
         Module model = hyper.offsets().module();
         Params tuned;
-        try (EnableGrad g = EnableGrad.enter()) {
-            tuned = train(new Supervised(true, copy(frozen())), finetuneLearningRate, finetuneSteps, 0xF17E);
+        if (!engine.kernels().computesValues()) {
+            // The pre-flight's shape-only pass: one evaluation's shapes are all it needs, and nothing here is remembered.
+            tuned = copy(frozen());
+        } else {
+            try (EnableGrad g = EnableGrad.enter()) {
+                tuned = train(new Supervised(true, copy(frozen())), finetuneLearningRate, finetuneSteps, 0xF17E);
+            }
         }
         double correct = 0;
         try {
@@ -248,6 +253,9 @@ public final class ChannelOffsetsObjective implements Objective {
             }
         } finally {
             tuned.close();
+        }
+        if (!engine.kernels().computesValues()) {
+            return correct / evalExamples;
         }
         finetuneAccuracy = correct / evalExamples;
         return finetuneAccuracy;
