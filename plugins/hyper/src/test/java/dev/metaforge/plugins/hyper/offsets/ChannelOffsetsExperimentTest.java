@@ -84,6 +84,10 @@ class ChannelOffsetsExperimentTest {
             Map<String, double[]> frozenAfter = values(objective.frozen());
             assertEquals(frozenBefore.keySet(), frozenAfter.keySet());
             frozenBefore.forEach((name, v) -> assertArrayEquals(v, frozenAfter.get(name), 0.0, name));
+            // No tape reaches them: the loss reads the frozen tensors as constants.
+            for (String name : objective.frozen().names()) {
+                assertTrue(!objective.frozen().get(name).isTracked(), name + " must not require a gradient");
+            }
             double source = after.get("source.frozen.accuracy");
             double shifted = after.get("shifted.frozen.accuracy");
             double offsets = after.get("shifted.offsets.step2.accuracy");
