@@ -13,8 +13,8 @@ import java.util.List;
  * The hypernetwork family: hypernetworks ({@code standard}, {@code mip}, {@code chunked},
  * {@code task-conditioned}, {@code hyperinterval}, {@code recurrent}, {@code ha-static}), conditioned task families
  * ({@code loss-weighting}, {@code sinusoid}), the {@code split-blobs} continual-learning sequence,
- * and the {@code hypernetwork}, {@code continual}, {@code neumeta} and {@code ghn} (graph hypernetwork)
- * experiments. Registered through
+ * and the {@code hypernetwork}, {@code continual}, {@code neumeta}, {@code ghn} (graph hypernetwork) and
+ * {@code channel-offsets} (HyperStyle-like offsets for a frozen conv network) experiments. Registered through
  * {@code META-INF/services}, exactly as a third-party plugin would be.
  */
 public final class HyperPlugin implements MetaforgePlugin {
@@ -43,13 +43,15 @@ public final class HyperPlugin implements MetaforgePlugin {
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.TYPE,
                         dev.metaforge.plugins.hyper.neumeta.NeuMetaExperimentSpec.class),
                 new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.TYPE,
-                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class));
+                        dev.metaforge.plugins.hyper.ghn.GhnExperimentSpec.class),
+                new SpecType(ExperimentSpec.class, dev.metaforge.plugins.hyper.offsets.ChannelOffsetsExperimentSpec.TYPE,
+                        dev.metaforge.plugins.hyper.offsets.ChannelOffsetsExperimentSpec.class));
     }
 
     /**
      * The conformance kit's examples: each hypernetwork on a small loss-weighting task (target MLP
-     * 1-4-1), both continual learners on two split-blobs tasks, and NeuMeta's implicit weights (regression and
-     * classification).
+     * 1-4-1), both continual learners on two split-blobs tasks, NeuMeta's implicit weights (regression and
+     * classification), graph hypernetworks (MLP and CNN spaces), and channel offsets for a frozen two-layer conv network.
      */
     @Override
     public List<ComponentExample> conformanceExamples() {
@@ -95,7 +97,24 @@ public final class HyperPlugin implements MetaforgePlugin {
                         + ", \"space\": {\"depths\": [1, 2], \"widths\": [2, 3], \"activations\": [\"tanh\"], \"heldOut\": 2}, " + ghnSizes + "}"),
                 ComponentExample.of("ghn graph hypernetwork cnn", "{\"type\": \"ghn\", " + ghnData(16)
                         + ", \"space\": {\"type\": \"cnn\", \"image\": [1, 4, 4], \"depths\": [1], \"widths\": [2, 3],"
-                        + " \"kernels\": [1, 3], \"activations\": [\"tanh\"], \"heldOut\": 2}, " + ghnSizes + "}"));
+                        + " \"kernels\": [1, 3], \"activations\": [\"tanh\"], \"heldOut\": 2}, " + ghnSizes + "}"),
+                // Offsets for both kernels of a frozen 2-conv net on 2x2 "images", two refinement steps; tanh keeps
+                // the loss smooth for finite differences.
+                ComponentExample.of("channel-offsets frozen conv", """
+                        {"type": "channel-offsets",
+                         "model": {"type": "sequential", "layers": [
+                           {"type": "conv2d", "inChannels": 1, "outChannels": 2, "kernel": 2, "padding": 1},
+                           {"type": "activation", "function": "tanh"},
+                           {"type": "conv2d", "inChannels": 2, "outChannels": 2, "kernel": 2},
+                           {"type": "activation", "function": "tanh"},
+                           {"type": "flatten", "startAxis": -3, "endAxis": -1}, {"type": "linear", "in": 8, "out": 2}]},
+                         "encoder": {"type": "sequential", "layers": [{"type": "flatten"}, {"type": "linear", "in": 4, "out": 2},
+                           {"type": "activation", "function": "tanh"}]},
+                         "hidden": [3], "refinementSteps": 2,
+                         "train": {"type": "gaussian-clusters", "seed": 5, "toClass": 2, "examplesPerClass": 6, "informativeDims": 2,
+                                   "noiseDims": 2},
+                         "testFraction": 0.25, "inputShape": [1, 2, 2], "shift": {"gain": [0.5, 1.0], "invert": 0.5},
+                         "batchSize": 4, "evalExamples": 3, "sourceSteps": 2, "finetuneSteps": 1}"""));
     }
 
     /** A small generated 3-class dataset with {@code dims} values per example, for the GHN examples. */
