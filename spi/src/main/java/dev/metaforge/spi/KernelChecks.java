@@ -206,4 +206,38 @@ public final class KernelChecks {
             }
         }
     }
+
+    /**
+     * Checks the lists of {@link Kernels#sgdUpdateForeach} before anything is overwritten: one
+     * param, grad and (with momentum) buffer per entry, none null, one floating dtype and shape per entry.
+     */
+    public static void sgdForeachUpdate(String op, java.util.List<NativeArray> params, java.util.List<NativeArray> grads,
+                                        java.util.List<NativeArray> buffers, SgdStep h) {
+        if (params == null || grads == null || buffers == null || h == null) {
+            throw new IllegalArgumentException(op + ": params, grads, buffers and the step must not be null");
+        }
+        int n = params.size();
+        int wantBuffers = h.momentum() != 0 ? n : 0;
+        if (grads.size() != n || buffers.size() != wantBuffers) {
+            throw new IllegalArgumentException(op + ": need one grad per parameter and " + (wantBuffers == 0
+                    ? "no momentum buffers (momentum 0)" : "one momentum buffer per parameter") + ", got " + n + " params, "
+                    + grads.size() + " grads and " + buffers.size() + " buffers");
+        }
+        for (int i = 0; i < n; i++) {
+            NativeArray p = params.get(i);
+            java.util.List<NativeArray> others = wantBuffers == 0 ? java.util.Arrays.asList(grads.get(i))
+                    : java.util.Arrays.asList(grads.get(i), buffers.get(i));
+            if (p == null || others.contains(null)) {
+                throw new IllegalArgumentException(op + ": entry " + i + " has a null array");
+            }
+            floating(op, p.dtype());
+            for (NativeArray o : others) {
+                sameDType(op, p.dtype(), o.dtype());
+                if (!o.shape().equals(p.shape())) {
+                    throw new IllegalArgumentException(op + ": entry " + i + ": param, grad and buffer must have one shape, got "
+                            + p.shape() + " and " + o.shape());
+                }
+            }
+        }
+    }
 }

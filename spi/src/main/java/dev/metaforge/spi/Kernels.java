@@ -346,6 +346,62 @@ public interface Kernels {
     }
 
     /**
+     * One SGD step for several parameters ("foreach"), {@code torch.optim.SGD}'s update:
+     * {@code d = g + wd * p} (when {@code wd != 0}), {@code buf = momentum * buf + d} (when
+     * {@code momentum != 0}; a zero buffer makes the first step {@code buf = d}, as PyTorch's),
+     * {@code p' = p - lr * (momentum != 0 ? buf : d)}. {@code buffers} is empty when the momentum is
+     * 0, else parallel to {@code params}; the buffers are <em>donated</em> as in
+     * {@link #adamUpdateForeach}: an implementation may overwrite them and return the same arrays as
+     * the results' buffers, and the caller closes every donated buffer not among the results.
+     * {@code params} and {@code grads} stay unchanged; each result's param is a new array.
+     *
+     * <p>The default composes {@link #binary}/{@link #binaryScalar} per parameter (new buffers,
+     * nothing overwritten); an override computes the same values (TCK rule FUSED-SGD-1) and checks
+     * all entries before overwriting any.
+     */
+    default List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                             SgdStep h) {
+        KernelChecks.sgdForeachUpdate("sgdUpdateForeach", params, grads, buffers, h);
+        java.util.ArrayList<SgdResult> out = new java.util.ArrayList<>(params.size());
+        try {
+            for (int i = 0; i < params.size(); i++) {
+                NativeArray param = params.get(i);
+                NativeArray decayed = h.weightDecay() != 0 ? addScaled(grads.get(i), param, h.weightDecay()) : null;
+                NativeArray d = decayed == null ? grads.get(i) : decayed;
+                NativeArray buf = null;
+                try {
+                    if (h.momentum() != 0) {
+                        try (NativeArray kept = binaryScalar(BinaryOp.MUL, buffers.get(i), h.momentum())) {
+                            buf = binary(BinaryOp.ADD, kept, d);
+                        }
+                    }
+                    try (NativeArray step = binaryScalar(BinaryOp.MUL, buf != null ? buf : d, h.learningRate())) {
+                        out.add(new SgdResult(binary(BinaryOp.SUB, param, step), buf));
+                    }
+                } catch (RuntimeException e) {
+                    if (buf != null) {
+                        buf.close();
+                    }
+                    throw e;
+                } finally {
+                    if (decayed != null) {
+                        decayed.close();
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            for (SgdResult r : out) {
+                r.param().close();
+                if (r.buffer() != null) {
+                    r.buffer().close();
+                }
+            }
+            throw e;
+        }
+        return List.copyOf(out);
+    }
+
+    /**
      * Per-row softmax cross-entropy: {@code logSumExp(logits) - sum(target * logits)} along
      * {@code axis} (axis removed). {@code target} holds probabilities (e.g. one-hot).
      */
