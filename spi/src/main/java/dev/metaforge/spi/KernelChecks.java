@@ -240,4 +240,46 @@ public final class KernelChecks {
             }
         }
     }
+
+    /** Fails unless {@code a} and {@code b} have one shape and one floating dtype. */
+    public static void sameShapeAndDType(String op, NativeArray a, NativeArray b) {
+        if (a == null || b == null) {
+            throw new IllegalArgumentException(op + ": an argument is null");
+        }
+        floating(op, a.dtype());
+        sameDType(op, a.dtype(), b.dtype());
+        if (!a.shape().equals(b.shape())) {
+            throw new IllegalArgumentException(op + ": the arguments must have one shape, got " + a.shape() + " and " + b.shape());
+        }
+    }
+
+    /**
+     * The axes of {@code full} along which an operand of shape {@code part} was broadcast to it
+     * (trailing-aligned, NumPy rules): the leading axes beyond {@code part}'s rank and the axes
+     * where {@code part} has size 1 and {@code full} does not. Fails when {@code part} does not broadcast to {@code full}.
+     */
+    public static int[] broadcastAxes(String op, Shape full, Shape part) {
+        if (full == null || part == null) {
+            throw new IllegalArgumentException(op + ": a shape is null");
+        }
+        int extra = full.rank() - part.rank();
+        if (extra < 0) {
+            throw new IllegalArgumentException(op + ": " + part + " has more axes than " + full);
+        }
+        int[] axes = new int[full.rank()];
+        int n = 0;
+        for (int i = 0; i < full.rank(); i++) {
+            if (i < extra) {
+                axes[n++] = i;
+                continue;
+            }
+            int p = part.dim(i - extra);
+            if (p == 1 && full.dim(i) != 1) {
+                axes[n++] = i;
+            } else if (p != full.dim(i)) {
+                throw new IllegalArgumentException(op + ": " + part + " does not broadcast to " + full);
+            }
+        }
+        return java.util.Arrays.copyOf(axes, n);
+    }
 }

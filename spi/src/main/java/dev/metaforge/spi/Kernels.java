@@ -402,6 +402,36 @@ public interface Kernels {
     }
 
     /**
+     * ReLU's vector-Jacobian product: {@code grad} where {@code input > 0}, else 0 (a NaN input
+     * counts as not positive). Same shape and floating dtype for both. The default composes
+     * {@code grad * (input > 0)} ({@link #binaryScalar} GT, then {@link #binary} MUL); a backend may
+     * fuse it (TCK rule FUSED-RELU-1; values equal, the sign of a zero may differ).
+     */
+    default NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        KernelChecks.sameShapeAndDType("reluBackward", grad, input);
+        try (NativeArray mask = binaryScalar(BinaryOp.GT, input, 0.0)) {
+            return binary(BinaryOp.MUL, grad, mask);
+        }
+    }
+
+    /**
+     * The gradient of a broadcast bias: {@code grad} summed over the axes along which a
+     * {@code biasShape} operand was broadcast (the leading axes {@code grad} has beyond the bias's rank, and
+     * the bias's size-1 axes), reshaped to {@code biasShape}. The default is {@link #reduce} SUM with
+     * kept axes, then {@link #reshape}; a backend may sum straight into the bias's shape (TCK rule
+     * FUSED-BIASGRAD-1). When nothing is broadcast the result is a reshaped copy of {@code grad}.
+     */
+    default NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        int[] axes = KernelChecks.broadcastAxes("biasGradient", grad.shape(), biasShape);
+        if (axes.length == 0) {
+            return reshape(grad, biasShape);
+        }
+        try (NativeArray summed = reduce(ReduceOp.SUM, grad, axes, true)) {
+            return reshape(summed, biasShape);
+        }
+    }
+
+    /**
      * Per-row softmax cross-entropy: {@code logSumExp(logits) - sum(target * logits)} along
      * {@code axis} (axis removed). {@code target} holds probabilities (e.g. one-hot).
      */

@@ -69,6 +69,16 @@ public class ForwardingKernels extends ComposedKernels {
     }
 
     @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        return delegate.reluBackward(grad, input);
+    }
+
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        return delegate.biasGradient(grad, biasShape);
+    }
+
+    @Override
     public NativeArray softmaxCrossEntropy(NativeArray logits, NativeArray target, int axis) {
         return delegate.softmaxCrossEntropy(logits, target, axis);
     }

@@ -273,6 +273,44 @@ class FusedConformanceTests {
         return out;
     }
 
+    @TckRule(id = "FUSED-RELU-1")
+    @DisplayName("FUSED-RELU-1 reluBackward(g, x) equals g * (x > 0) (composed default) and the reference, for matrices, a scalar, an empty array and inputs of both signs")
+    @TestFactory
+    Stream<DynamicTest> reluBackward(TckContext tck) {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            // g * 1 and g * 0 are exact: the values agree bit for bit (only the sign of a zero may differ)
+            Tolerance t = Tolerance.of(dtype);
+            for (Shape shape : List.of(Shape.of(4, 5), Shape.of(128, 33), Shape.scalar(), Shape.of(0, 3), Shape.of(2, 3, 4))) {
+                String name = "reluBackward " + shape;
+                long seed = Data.seed(name);
+                tests.add(fused(tck, name, dtype, t, (k, dt, in) -> k.reluBackward(in[0], in[1]),
+                        Operand.random(shape, seed), Operand.random(shape, seed + 1, -1, 1)));
+            }
+        }
+        return tests.stream();
+    }
+
+    @TckRule(id = "FUSED-BIASGRAD-1")
+    @DisplayName("FUSED-BIASGRAD-1 biasGradient(g, shape) equals sum over the broadcast axes + reshape (composed default) and the reference: a linear layer's bias, a batched one, a keep-dims bias and nothing to sum")
+    @TestFactory
+    Stream<DynamicTest> biasGradient(TckContext tck) {
+        List<DynamicTest> tests = new ArrayList<>();
+        record Case(Shape grad, Shape bias) {
+        }
+        for (DType dtype : tck.floatingDTypes()) {
+            for (Case c : List.of(new Case(Shape.of(128, 10), Shape.of(10)), new Case(Shape.of(3, 4, 5), Shape.of(5)),
+                    new Case(Shape.of(3, 4, 5), Shape.of(1, 5)), new Case(Shape.of(2, 3, 4), Shape.of(2, 1, 4)),
+                    new Case(Shape.of(4, 5), Shape.of(4, 5)), new Case(Shape.of(0, 5), Shape.of(5)))) {
+                String name = "biasGradient " + c.grad() + " -> " + c.bias();
+                // a sum over up to 128 rows: the order of the additions may differ
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(8), (k, dt, in) -> k.biasGradient(in[0], c.bias()),
+                        Operand.random(c.grad(), Data.seed(name))));
+            }
+        }
+        return tests.stream();
+    }
+
     @TckRule(id = "FUSED-XENT-1")
     @DisplayName("FUSED-XENT-1 softmaxCrossEntropy equals logSumExp - sum(target * logits) (composed default) and the reference, one-hot and soft targets, any axis, logits near 1000")
     @TestFactory

@@ -865,6 +865,45 @@ public final class DjlKernels implements Kernels {
         return List.copyOf(out);
     }
 
+    /**
+     * Two native calls instead of three: PyTorch's {@code mul} takes the boolean mask of {@code gt}
+     * as it is (promoting it to the gradient's dtype), so the composed default's cast is not needed.
+     * The values are the default's: {@code g * 1} and {@code g * 0}.
+     */
+    @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        KernelChecks.sameShapeAndDType("djl reluBackward", grad, input);
+        DjlArray g = arg(grad, "reluBackward");
+        DjlArray x = arg(input, "reluBackward");
+        PtNDArray zero = scalar(x.dtype(), 0.0);
+        try (PtNDArray mask = JniUtils.gt(x.nd("reluBackward"), zero)) {
+            return wrap(JniUtils.mul(g.nd("reluBackward"), mask), g.dtype(), g.shape());
+        } catch (EngineException e) {
+            throw failure(e, "reluBackward", g, x);
+        } finally {
+            release(zero);
+        }
+    }
+
+    /** One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        int[] axes = KernelChecks.broadcastAxes("djl biasGradient", grad.shape(), biasShape);
+        if (axes.length == 0 || axes.length != grad.shape().rank() - biasShape.rank()) {
+            return Kernels.super.biasGradient(grad, biasShape);
+        }
+        DjlArray g = arg(grad, "biasGradient");
+        long[] dims = new long[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            dims[i] = axes[i];
+        }
+        try {
+            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, false), g.dtype(), biasShape);
+        } catch (EngineException e) {
+            throw failure(e, "biasGradient", g);
+        }
+    }
+
     /** {@code target op= value}, in place; only for a temporary this class has just created. */
     private void inPlace(BinaryOp op, PtNDArray target, double value, DType dtype) {
         PtNDArray s = scalar(dtype, value);
