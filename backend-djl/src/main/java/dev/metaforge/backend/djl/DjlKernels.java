@@ -865,25 +865,9 @@ public final class DjlKernels implements Kernels {
         return List.copyOf(out);
     }
 
-    /**
-     * Two native calls instead of three: PyTorch's {@code mul} takes the boolean mask of {@code gt}
-     * as it is (promoting it to the gradient's dtype), so the composed default's cast is not needed.
-     * The values are the default's: {@code g * 1} and {@code g * 0}.
-     */
-    @Override
-    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
-        KernelChecks.sameShapeAndDType("djl reluBackward", grad, input);
-        DjlArray g = arg(grad, "reluBackward");
-        DjlArray x = arg(input, "reluBackward");
-        PtNDArray zero = scalar(x.dtype(), 0.0);
-        try (PtNDArray mask = JniUtils.gt(x.nd("reluBackward"), zero)) {
-            return wrap(JniUtils.mul(g.nd("reluBackward"), mask), g.dtype(), g.shape());
-        } catch (EngineException e) {
-            throw failure(e, "reluBackward", g, x);
-        } finally {
-            release(zero);
-        }
-    }
+    // reluBackward is deliberately not overridden: DJL's JNI has no threshold_backward, and the two-call forms it
+    // allows (gt to a boolean mask, then where(mask, g, 0) or g * mask with dtype promotion) measured 159 us per
+    // [128, 256] float32 call against 54 us for the composed default's gt + cast + float mul (interleaved, CPU time).
 
     /** One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
     @Override
