@@ -3,6 +3,8 @@
 #
 #   bench/compare.sh                       # 3 rounds, workloads hyper mlp maml fomaml, threads 1 and 2
 #   ROUNDS=5 WORKLOADS="maml fomaml" BACKENDS=djl THREAD_COUNTS=1 bench/compare.sh
+#   WORKLOADS="mip moe" THREAD_COUNTS=1 bench/compare.sh   # the MIP toy and one MoE layer
+#   BURNER=1 WORKLOADS=maml THREAD_COUNTS=1 bench/compare.sh  # also under a busy loop on one core
 #
 # Each round runs, for every workload and thread count, Metaforge on every backend (through
 # bench/run.sh: THREADS sets PyTorch's intra-op threads and OMP_NUM_THREADS) and then
@@ -12,11 +14,15 @@
 # machine gives to other processes. Prints medians over the rounds and speed ratios
 # (Metaforge steps/s / PyTorch steps/s at the same thread count). Installs nothing.
 #
-# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn"), BACKENDS
+# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn", "mip": the MIP
+# loss-weighting toy of examples/mip-loss-weighting.json, "moe": one MoE layer as bench/moe_compare.sh runs it, with
+# MOE_EXPERTS experts (8) against PyTorch's naive loop over experts), BACKENDS
 # ("djl dl4j"), THREAD_COUNTS ("1 2"), WARMUP (3 s: the least warm-up; it goes on until two one-second
 # windows agree within 5%), MEASURE (5 s), MAML_LOOP (1: also time the per-task-loop PyTorch MAML),
-# MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left out
-# of the quiet ratios), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), RESULTS (file
+# LOAD_MAX or MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left
+# out of the quiet ratios; with the burner running the limit is one more), BURNER (0; 1: every round runs the set
+# twice, the second time ("<workload>+burner") with a busy loop on one core, and the summary states each variant's
+# rate drop under it), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), RESULTS (file
 # for the raw lines; default a temporary file).
 #
 # Quote only ratios from the "quiet" table, with the date, the load and this command.
@@ -40,7 +46,9 @@ THREAD_COUNTS="${THREAD_COUNTS:-1 2}"
 WARMUP="${WARMUP:-3}"
 MEASURE="${MEASURE:-5}"
 MAML_LOOP="${MAML_LOOP:-1}"
-MAX_LOAD="${MAX_LOAD:-2.0}"
+MAX_LOAD="${LOAD_MAX:-${MAX_LOAD:-2.0}}"
+BURNER="${BURNER:-0}"
+MOE_EXPERTS="${MOE_EXPERTS:-8}"
 REQUIRE_QUIET="${REQUIRE_QUIET:-0}"
 RESULTS="${RESULTS:-$(mktemp -t metaforge-compare.XXXXXX)}"
 : > "$RESULTS"
@@ -71,28 +79,58 @@ echo "Metaforge vs PyTorch eager: rounds $ROUNDS, workloads [$WORKLOADS], backen
 echo "max load $MAX_LOAD, warm-up at least ${WARMUP}s, measured ${MEASURE}s per run, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, $(nproc) CPUs, $(date -u +%FT%TZ)"
 echo "java: $(java -version 2>&1 | head -1); python: $("$PY" -c 'import torch, sys; print(sys.version.split()[0], "torch", torch.__version__)')"
 
+# metaforge_run WORKLOAD THREADS BACKEND / torch_run WORKLOAD THREADS IMPL: one run's output
+metaforge_run() {
+  if [[ "$1" == moe ]]; then
+    THREADS="$2" "$ROOT/bench/run.sh" MoeLayerMain --backend "$3" --experts "$MOE_EXPERTS" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
+  else
+    THREADS="$2" "$ROOT/bench/run.sh" StepRateMain --workload "$1" --backend "$3" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
+  fi
+}
+torch_run() {
+  if [[ "$1" == moe ]]; then
+    OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/moe_layer.py" --impl naive --experts "$MOE_EXPERTS" --threads "$2" \
+      --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
+  else
+    OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$1" --impl "$3" --threads "$2" \
+      --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
+  fi
+}
+
+# BURNER=1: a busy loop on one core during the "+burner" half of every round
+burner_pid=""
+start_burner() { ( while :; do :; done ) & burner_pid=$!; }
+stop_burner() { if [[ -n "$burner_pid" ]]; then kill "$burner_pid" 2>/dev/null; wait "$burner_pid" 2>/dev/null; burner_pid=""; fi; }
+trap stop_burner EXIT INT TERM
+PHASES=("")
+[[ "$BURNER" == 1 ]] && PHASES=("" "+burner")
+
 for round in $(seq 1 "$ROUNDS"); do
-  for workload in $WORKLOADS; do
-    for threads in $THREAD_COUNTS; do
-      for backend in $BACKENDS; do
+  for phase in "${PHASES[@]}"; do
+    [[ "$phase" == "+burner" ]] && start_burner
+    for workload in $WORKLOADS; do
+      name="$workload"
+      [[ "$workload" == moe ]] && name="moe-E$MOE_EXPERTS"
+      for threads in $THREAD_COUNTS; do
+        for backend in $BACKENDS; do
+          before="$(load1)"
+          out="$(metaforge_run "$workload" "$threads" "$backend")"
+          record "$name$phase" "$threads" "$round" "metaforge-$backend" "$out" "$before"
+        done
+        impl=eager
+        [[ "$workload" == maml || "$workload" == fomaml ]] && impl=batched
+        [[ "$workload" == moe ]] && impl=naive
         before="$(load1)"
-        out="$(THREADS="$threads" "$ROOT/bench/run.sh" StepRateMain --workload "$workload" --backend "$backend" \
-          --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
-        record "$workload" "$threads" "$round" "metaforge-$backend" "$out" "$before"
+        out="$(torch_run "$workload" "$threads" batched)"  # step_rate.py's --impl matters for MAML only
+        record "$name$phase" "$threads" "$round" "torch-$impl" "$out" "$before"
+        if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml || "$workload" == fomaml ) ]]; then
+          before="$(load1)"
+          out="$(torch_run "$workload" "$threads" loop)"
+          record "$name$phase" "$threads" "$round" "torch-loop" "$out" "$before"
+        fi
       done
-      before="$(load1)"
-      out="$(OMP_NUM_THREADS="$threads" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$workload" \
-        --threads "$threads" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
-      impl=eager
-      [[ "$workload" == maml || "$workload" == fomaml ]] && impl=batched
-      record "$workload" "$threads" "$round" "torch-$impl" "$out" "$before"
-      if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml || "$workload" == fomaml ) ]]; then
-        before="$(load1)"
-        out="$(OMP_NUM_THREADS="$threads" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$workload" --impl loop \
-          --threads "$threads" --warmup "$WARMUP" --seconds "$MEASURE" 2>&1)"
-        record "$workload" "$threads" "$round" "torch-loop" "$out" "$before"
-      fi
     done
+    stop_burner
   done
 done
 

@@ -118,22 +118,12 @@ def main():
         loss.backward()
         return loss.item()
 
-    end = time.perf_counter() + a.warmup
-    while time.perf_counter() < end:
-        step()
-    cpu0 = time.thread_time()
-    t0 = time.perf_counter()
-    steps = 0
-    while True:
-        step()
-        steps += 1
-        now = time.perf_counter()
-        if now - t0 >= a.seconds:
-            break
-    cpu = time.thread_time() - cpu0
-    wall = now - t0
+    # the warm-up of step_rate.py: at least --warmup seconds, then until two one-second windows agree within 5%
+    from step_rate import rate
+    wall, cpu, warmed_up, stable = rate(step, a.warmup, a.seconds)
     print('RESULT workload=moe-E%d backend=torch-%s steps_per_s=%.4f steps_per_cpu_s=%.4f tokens_per_s=%.1f threads=%d'
-          % (a.experts, a.impl, steps / wall, steps / cpu, steps * a.tokens / wall, a.threads))
+          ' warmup_s=%.1f stable=%s'
+          % (a.experts, a.impl, wall, cpu, wall * a.tokens, a.threads, warmed_up, str(stable).lower()))
 
 
 if __name__ == '__main__':

@@ -124,6 +124,46 @@ def hyper_workload(gen):
     return step
 
 
+MIP_SIZES = [1, 32, 32, 1]
+
+
+def mip_workload(gen):
+    """The MIP loss-weighting toy (examples/mip-loss-weighting.json, MipExperiment's objective): 16 loss weights
+    gamma x 64 points per step, drawn afresh each step; gamma encoded as [cos(pi gamma/2), sin(pi gamma/2)]; a
+    2-64-64-P ReLU hypernetwork; theta = theta0 + H(E(gamma)) for a 1-32-32-1 ReLU target run as one weight batch;
+    loss mean(gamma (g - sin x)^2 + (1 - gamma)(g - cos 2x)^2); Adam 1e-3 on H and theta0."""
+    contexts, points = 16, 64
+    layers = list(zip(MIP_SIZES[:-1], MIP_SIZES[1:]))
+    count = sum(i * o + o for i, o in layers)
+    hyper = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                torch.nn.Linear(64, count))
+    theta0 = torch.nn.Parameter(torch.randn(count, generator=gen) * 0.1)
+    opt = torch.optim.Adam(list(hyper.parameters()) + [theta0], lr=1e-3)
+
+    def step():
+        gamma = torch.rand(contexts, 1, generator=gen)
+        x = torch.rand(contexts, points, 1, generator=gen) * (2 * math.pi) - math.pi
+        a, b = torch.sin(x), torch.cos(2 * x)
+        w = gamma.unsqueeze(1)
+        angle = gamma * (math.pi / 2)
+        theta = theta0 + hyper(torch.cat([torch.cos(angle), torch.sin(angle)], -1))
+        h, offset = x, 0
+        for n, (fan_in, fan_out) in enumerate(layers):
+            weight = theta[:, offset:offset + fan_in * fan_out].view(contexts, fan_in, fan_out)
+            offset += fan_in * fan_out
+            bias = theta[:, offset:offset + fan_out].view(contexts, 1, fan_out)
+            offset += fan_out
+            h = torch.baddbmm(bias, h, weight)
+            if n < len(layers) - 1:
+                h = torch.relu(h)
+        loss = ((h - a).square() * w + (h - b).square() * (1 - w)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
 def sinusoid_tasks(rng, tasks=25, k=10):
     """Finn et al.'s tasks: A in [0.1, 5], phase in [0, pi], x in [-5, 5]; [T, K, 1] each."""
     amplitude = rng.uniform(0.1, 5.0, size=(tasks, 1, 1))
@@ -472,7 +512,7 @@ def count_ops(step, steps=5):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn'])
+    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn', 'mip'])
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--impl', choices=['batched', 'loop'], default='batched')
     ap.add_argument('--warmup', type=float, default=3)
@@ -495,6 +535,8 @@ def main():
         step = transformer_workload(gen)
     elif a.workload == 'ghn':
         step = ghn_workload(gen)
+    elif a.workload == 'mip':
+        step = mip_workload(gen)
     else:
         step = maml_workload(gen, a.workload == 'maml', a.impl)
     impl = a.impl if a.workload in ('maml', 'fomaml') else 'eager'

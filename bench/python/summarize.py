@@ -57,11 +57,33 @@ def table(title, rates, keys, quiet=None):
     return missing
 
 
+def burner(wall, cpu, quiet):
+    """For BURNER=1 runs: each variant's rate under the busy loop against its rate without, over quiet runs where
+    both halves have some (else over every run, and it says so)."""
+    pairs = [(k, (k[0] + '+burner',) + k[1:]) for k in sorted(wall) if (k[0] + '+burner',) + k[1:] in wall]
+    if not pairs:
+        return
+    print()
+    print('== under the burner (a busy loop on one core): rate with / rate without, medians; 1.00 = no drop ==')
+    print(f'{"workload":10} {"thr":>3} {"variant":18} {"wall":>7} {"cpu":>7}  runs')
+    for plain, burnt in pairs:
+        def drop(rates):
+            q = {r: v for r, v in rates[plain].items() if quiet[plain].get(r)}
+            qb = {r: v for r, v in rates[burnt].items() if quiet[burnt].get(r)}
+            if q and qb:
+                return median(qb.values()) / median(q.values()), 'quiet'
+            return median(rates[burnt].values()) / median(rates[plain].values()), 'ALL (no quiet pair)'
+        w, which = drop(wall)
+        c = drop(cpu)[0] if plain in cpu and burnt in cpu else float('nan')
+        print(f'{plain[0]:10} {plain[1]:>3} {plain[2]:18} {w:>7.3f} {c:>7.3f}  {which}')
+
+
 def main(path, max_load, require_quiet):
     wall = defaultdict(dict)  # (workload, threads, variant) -> {round: rate}
     cpu = defaultdict(dict)
     quiet = defaultdict(dict)  # (workload, threads, variant) -> {round: load <= max_load}
     loads = []
+    float_loads = defaultdict(list)  # round -> loads of its runs
     for line in open(path):
         parts = line.split()
         if len(parts) != 7:
@@ -69,10 +91,12 @@ def main(path, max_load, require_quiet):
         workload, threads, rnd, variant, w, c, load = parts
         key = (workload, int(threads), variant)
         wall[key][int(rnd)] = float(w)
-        quiet[key][int(rnd)] = float(load) <= max_load
+        # a run under the burner (workload "...+burner") has one busy process more by design
+        quiet[key][int(rnd)] = float(load) <= max_load + (1 if workload.endswith('+burner') else 0)
         if int(threads) == 1:
             cpu[key][int(rnd)] = float(c)
         loads.append(float(load))
+        float_loads[int(rnd)].append(float(load))
     print('speed ratio = Metaforge rate / PyTorch rate at the same thread count (> 1: Metaforge faster)\n')
     print('######## every run (do not quote: includes loaded runs) ########\n')
     table('== steps per second of wall time ==', wall, sorted(wall))
@@ -85,6 +109,10 @@ def main(path, max_load, require_quiet):
     if loads:
         print(f'1-minute load average during the runs: min {min(loads):.2f}, median {median(loads):.2f}, '
               f'max {max(loads):.2f}; {loaded} of {total} runs above {max_load} were flagged and left out above')
+    rounds = sorted({r for k in quiet for r in quiet[k]})
+    print('rounds: ' + ', '.join(f'{r} {"quiet" if all(quiet[k].get(r, True) for k in quiet) else "LOADED"}'
+                                 f' (max load {max(float_loads[r]):.2f})' for r in rounds if float_loads.get(r)))
+    burner(wall, cpu, quiet)
     if missing:
         print('WARNING: no quiet pair of runs for: ' + '; '.join(sorted(set(missing))))
         if require_quiet:

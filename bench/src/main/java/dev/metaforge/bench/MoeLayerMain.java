@@ -72,8 +72,9 @@ public final class MoeLayerMain {
             MixtureOfExperts moe = layer(experts, dim, hidden, k, dropless ? 0 : factor);
             try (Step step = new Step(engine, moe, tokens)) {
                 StepRateMain.Rate rate = StepRateMain.rate(step::step, warmup, seconds);
-                System.out.printf(Locale.ROOT, "RESULT workload=moe-E%d%s backend=%s steps_per_s=%.4f steps_per_cpu_s=%.4f tokens_per_s=%.1f%n",
-                        experts, dropless ? "-dropless" : "", engine.backend().name(), rate.wall(), rate.cpu(), rate.wall() * tokens);
+                System.out.printf(Locale.ROOT, "RESULT workload=moe-E%d%s backend=%s steps_per_s=%.4f steps_per_cpu_s=%.4f tokens_per_s=%.1f"
+                        + " warmup_s=%.1f stable=%s%n", experts, dropless ? "-dropless" : "", engine.backend().name(), rate.wall(), rate.cpu(),
+                        rate.wall() * tokens, rate.warmupSeconds(), rate.stable());
             }
         }
     }

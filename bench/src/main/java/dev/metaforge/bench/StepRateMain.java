@@ -14,6 +14,7 @@ import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.plugins.hyper.ChunkedHyperNetwork;
+import dev.metaforge.plugins.hyper.MipExperiment;
 import dev.metaforge.plugins.meta.MamlSinusoid;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -66,7 +67,7 @@ public final class StepRateMain {
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn, --backend NAME, --warmup SECONDS, --seconds SECONDS");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn|mip, --backend NAME, --warmup SECONDS, --seconds SECONDS");
             }
         }
         if (workload == null) {
@@ -107,13 +108,21 @@ public final class StepRateMain {
                         yield rate(step::step, warmup, seconds);
                     }
                 }
+                case "mip" -> {
+                    // the MIP loss-weighting toy (examples/mip-loss-weighting.json): 16 γ x 64 points, Adam 1e-3
+                    MipExperiment.Settings paper = MipExperiment.Settings.paper();
+                    try (TrainingLoop loop = TrainingLoop.start(MipExperiment.objective(engine, MipExperiment.Parametrization.MIP, paper),
+                            Adam.adam(paper.learningRate()), 0)) {
+                        yield rate(loop::step, warmup, seconds);
+                    }
+                }
                 case "maml", "fomaml" -> {
                     try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(engine, workload.equals("fomaml"), 0, List.of()),
                             Adam.adam(MamlSinusoid.OUTER_LR), 0)) {
                         yield rate(loop::step, warmup, seconds);
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer, ghn");
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer, ghn, mip");
             };
             System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f warmup_s=%.1f stable=%s%n",
                     workload, engine.backend().name(), rate.wall(), rate.cpu(), rate.warmupSeconds(), rate.stable());

@@ -206,4 +206,80 @@ public final class KernelChecks {
             }
         }
     }
+
+    /**
+     * Checks the lists of {@link Kernels#sgdUpdateForeach} before anything is overwritten: one
+     * param, grad and (with momentum) buffer per entry, none null, one floating dtype and shape per entry.
+     */
+    public static void sgdForeachUpdate(String op, java.util.List<NativeArray> params, java.util.List<NativeArray> grads,
+                                        java.util.List<NativeArray> buffers, SgdStep h) {
+        if (params == null || grads == null || buffers == null || h == null) {
+            throw new IllegalArgumentException(op + ": params, grads, buffers and the step must not be null");
+        }
+        int n = params.size();
+        int wantBuffers = h.momentum() != 0 ? n : 0;
+        if (grads.size() != n || buffers.size() != wantBuffers) {
+            throw new IllegalArgumentException(op + ": need one grad per parameter and " + (wantBuffers == 0
+                    ? "no momentum buffers (momentum 0)" : "one momentum buffer per parameter") + ", got " + n + " params, "
+                    + grads.size() + " grads and " + buffers.size() + " buffers");
+        }
+        for (int i = 0; i < n; i++) {
+            NativeArray p = params.get(i);
+            java.util.List<NativeArray> others = wantBuffers == 0 ? java.util.Arrays.asList(grads.get(i))
+                    : java.util.Arrays.asList(grads.get(i), buffers.get(i));
+            if (p == null || others.contains(null)) {
+                throw new IllegalArgumentException(op + ": entry " + i + " has a null array");
+            }
+            floating(op, p.dtype());
+            for (NativeArray o : others) {
+                sameDType(op, p.dtype(), o.dtype());
+                if (!o.shape().equals(p.shape())) {
+                    throw new IllegalArgumentException(op + ": entry " + i + ": param, grad and buffer must have one shape, got "
+                            + p.shape() + " and " + o.shape());
+                }
+            }
+        }
+    }
+
+    /** Fails unless {@code a} and {@code b} have one shape and one floating dtype. */
+    public static void sameShapeAndDType(String op, NativeArray a, NativeArray b) {
+        if (a == null || b == null) {
+            throw new IllegalArgumentException(op + ": an argument is null");
+        }
+        floating(op, a.dtype());
+        sameDType(op, a.dtype(), b.dtype());
+        if (!a.shape().equals(b.shape())) {
+            throw new IllegalArgumentException(op + ": the arguments must have one shape, got " + a.shape() + " and " + b.shape());
+        }
+    }
+
+    /**
+     * The axes of {@code full} along which an operand of shape {@code part} was broadcast to it
+     * (trailing-aligned, NumPy rules): the leading axes beyond {@code part}'s rank and the axes
+     * where {@code part} has size 1 and {@code full} does not. Fails when {@code part} does not broadcast to {@code full}.
+     */
+    public static int[] broadcastAxes(String op, Shape full, Shape part) {
+        if (full == null || part == null) {
+            throw new IllegalArgumentException(op + ": a shape is null");
+        }
+        int extra = full.rank() - part.rank();
+        if (extra < 0) {
+            throw new IllegalArgumentException(op + ": " + part + " has more axes than " + full);
+        }
+        int[] axes = new int[full.rank()];
+        int n = 0;
+        for (int i = 0; i < full.rank(); i++) {
+            if (i < extra) {
+                axes[n++] = i;
+                continue;
+            }
+            int p = part.dim(i - extra);
+            if (p == 1 && full.dim(i) != 1) {
+                axes[n++] = i;
+            } else if (p != full.dim(i)) {
+                throw new IllegalArgumentException(op + ": " + part + " does not broadcast to " + full);
+            }
+        }
+        return java.util.Arrays.copyOf(axes, n);
+    }
 }

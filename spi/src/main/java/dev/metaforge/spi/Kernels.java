@@ -346,6 +346,92 @@ public interface Kernels {
     }
 
     /**
+     * One SGD step for several parameters ("foreach"), {@code torch.optim.SGD}'s update:
+     * {@code d = g + wd * p} (when {@code wd != 0}), {@code buf = momentum * buf + d} (when
+     * {@code momentum != 0}; a zero buffer makes the first step {@code buf = d}, as PyTorch's),
+     * {@code p' = p - lr * (momentum != 0 ? buf : d)}. {@code buffers} is empty when the momentum is
+     * 0, else parallel to {@code params}; the buffers are <em>donated</em> as in
+     * {@link #adamUpdateForeach}: an implementation may overwrite them and return the same arrays as
+     * the results' buffers, and the caller closes every donated buffer not among the results.
+     * {@code params} and {@code grads} stay unchanged; each result's param is a new array.
+     *
+     * <p>The default composes {@link #binary}/{@link #binaryScalar} per parameter (new buffers,
+     * nothing overwritten); an override computes the same values (TCK rule FUSED-SGD-1) and checks
+     * all entries before overwriting any.
+     */
+    default List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                             SgdStep h) {
+        KernelChecks.sgdForeachUpdate("sgdUpdateForeach", params, grads, buffers, h);
+        java.util.ArrayList<SgdResult> out = new java.util.ArrayList<>(params.size());
+        try {
+            for (int i = 0; i < params.size(); i++) {
+                NativeArray param = params.get(i);
+                NativeArray decayed = h.weightDecay() != 0 ? addScaled(grads.get(i), param, h.weightDecay()) : null;
+                NativeArray d = decayed == null ? grads.get(i) : decayed;
+                NativeArray buf = null;
+                try {
+                    if (h.momentum() != 0) {
+                        try (NativeArray kept = binaryScalar(BinaryOp.MUL, buffers.get(i), h.momentum())) {
+                            buf = binary(BinaryOp.ADD, kept, d);
+                        }
+                    }
+                    try (NativeArray step = binaryScalar(BinaryOp.MUL, buf != null ? buf : d, h.learningRate())) {
+                        out.add(new SgdResult(binary(BinaryOp.SUB, param, step), buf));
+                    }
+                } catch (RuntimeException e) {
+                    if (buf != null) {
+                        buf.close();
+                    }
+                    throw e;
+                } finally {
+                    if (decayed != null) {
+                        decayed.close();
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            for (SgdResult r : out) {
+                r.param().close();
+                if (r.buffer() != null) {
+                    r.buffer().close();
+                }
+            }
+            throw e;
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * ReLU's vector-Jacobian product: {@code grad} where {@code input > 0}, else 0 (a NaN input
+     * counts as not positive). Same shape and floating dtype for both. The default composes
+     * {@code grad * (input > 0)} ({@link #binaryScalar} GT, then {@link #binary} MUL); a backend may
+     * fuse it (TCK rule FUSED-RELU-1; values equal, the sign of a zero may differ).
+     */
+    default NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        KernelChecks.sameShapeAndDType("reluBackward", grad, input);
+        try (NativeArray mask = binaryScalar(BinaryOp.GT, input, 0.0)) {
+            return binary(BinaryOp.MUL, grad, mask);
+        }
+    }
+
+    /**
+     * The gradient of a broadcast bias: {@code grad} summed over the axes along which a
+     * {@code biasShape} operand was broadcast (the leading axes {@code grad} has beyond the bias's rank, and
+     * the bias's size-1 axes), reshaped to {@code biasShape}. The default is {@link #reduce} SUM with
+     * kept axes, then {@link #reshape}; a backend may sum straight into the bias's shape (TCK rule
+     * FUSED-BIASGRAD-1). When nothing is broadcast the result is a reshaped copy of {@code grad}.
+     */
+    default NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        int[] axes = KernelChecks.broadcastAxes("biasGradient", grad.shape(), biasShape);
+        if (axes.length == 0) {
+            return reshape(grad, biasShape);
+        }
+        try (NativeArray summed = reduce(ReduceOp.SUM, grad, axes, true)) {
+            return reshape(summed, biasShape);
+        }
+    }
+
+    /**
      * Per-row softmax cross-entropy: {@code logSumExp(logits) - sum(target * logits)} along
      * {@code axis} (axis removed). {@code target} holds probabilities (e.g. one-hot).
      */

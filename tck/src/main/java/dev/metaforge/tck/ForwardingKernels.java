@@ -6,6 +6,8 @@ import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
 import dev.metaforge.spi.Shape;
 import java.util.List;
 
@@ -58,6 +60,22 @@ public class ForwardingKernels extends ComposedKernels {
     public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
                                               List<NativeArray> v, AdamStep h) {
         return delegate.adamUpdateForeach(params, grads, m, v, h);
+    }
+
+    @Override
+    public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                            SgdStep h) {
+        return delegate.sgdUpdateForeach(params, grads, buffers, h);
+    }
+
+    @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        return delegate.reluBackward(grad, input);
+    }
+
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        return delegate.biasGradient(grad, biasShape);
     }
 
     @Override

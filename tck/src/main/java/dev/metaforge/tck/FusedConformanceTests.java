@@ -7,6 +7,8 @@ import dev.metaforge.spi.AdamStep;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
 import dev.metaforge.spi.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,8 +154,8 @@ class FusedConformanceTests {
                 throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned " + r.size() + " results for " + n + " parameters");
             }
             for (int i = 0; i < n; i++) {
-                unchanged(k, "parameter " + i + " at step " + h.step(), paramsBefore.get(i), ps.get(i));
-                unchanged(k, "gradient " + i + " at step " + h.step(), gradsBefore.get(i), gs.get(i));
+                unchanged(k, "adamUpdateForeach", "parameter " + i + " at step " + h.step(), paramsBefore.get(i), ps.get(i));
+                unchanged(k, "adamUpdateForeach", "gradient " + i + " at step " + h.step(), gradsBefore.get(i), gs.get(i));
                 AdamResult ri = r.get(i);
                 if (ri.param() == ps.get(i) || ri.param() == gs.get(i)) {
                     throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned its input as the new parameter " + i);
@@ -182,11 +184,131 @@ class FusedConformanceTests {
         return out;
     }
 
-    private static void unchanged(Kernels k, String what, double[] before, NativeArray after) {
+    private static void unchanged(Kernels k, String op, String what, double[] before, NativeArray after) {
         double[] now = k.toDoubles(after);
         if (!java.util.Arrays.equals(before, now)) {
-            throw new AssertionFailedError(k.backendName() + " adamUpdateForeach changed " + what + ": params and grads must stay unchanged");
+            throw new AssertionFailedError(k.backendName() + " " + op + " changed " + what + ": params and grads must stay unchanged");
         }
+    }
+
+    @TckRule(id = "FUSED-SGD-1")
+    @DisplayName("FUSED-SGD-1 sgdUpdateForeach (momentum buffers donated, possibly updated in place) over three steps equals the composed default and the reference, leaves params and grads unchanged, without momentum, with momentum, with momentum and L2 decay")
+    @TestFactory
+    Stream<DynamicTest> sgdForeach(TckContext tck) {
+        List<SgdStep> steps = List.of(new SgdStep(0.1, 0, 0), new SgdStep(0.05, 0.9, 0), new SgdStep(0.02, 0.8, 0.1));
+        List<Shape> shapes = List.of(Shape.of(3, 4), Shape.of(7), Shape.scalar(), Shape.of(0, 3), Shape.of(2, 5));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            for (SgdStep h : steps) {
+                String name = "sgd foreach lr=" + h.learningRate() + " momentum=" + h.momentum() + " wd=" + h.weightDecay()
+                        + " 3 steps " + shapes;
+                long seed = Data.seed(name);
+                List<Operand> operands = new ArrayList<>();
+                for (Shape shape : shapes) {
+                    operands.add(Operand.random(shape, seed++));                // param
+                    for (int t = 0; t < 3; t++) {
+                        operands.add(Operand.random(shape, seed++));            // the gradient of step t
+                    }
+                    operands.add(Operand.random(shape, seed++, -0.5, 0.5));     // a buffer left by earlier steps
+                }
+                // a multiply-add per step, chained three times: a few ulps
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(4), (k, dt, in) -> sgdRun(k, in, h),
+                        operands.toArray(Operand[]::new)));
+            }
+        }
+        return tests.stream();
+    }
+
+    /**
+     * Three chained foreach SGD steps as an optimizer runs them (inputs per tensor: param, three
+     * gradients, buffer), closing what the contract says the caller closes; returns the final params
+     * and buffers. Fails when a call changed a parameter or gradient it was given.
+     */
+    private static List<NativeArray> sgdRun(Kernels k, NativeArray[] in, SgdStep h) {
+        int n = in.length / 5;
+        boolean momentum = h.momentum() != 0;
+        List<NativeArray> ps = new ArrayList<>();
+        List<NativeArray> bs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ps.add(in[5 * i]);
+            if (momentum) {
+                bs.add(in[5 * i + 4]);
+            }
+        }
+        for (int t = 0; t < 3; t++) {
+            List<NativeArray> gs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                gs.add(in[5 * i + 1 + t]);
+            }
+            List<double[]> paramsBefore = ps.stream().map(k::toDoubles).toList();
+            List<double[]> gradsBefore = gs.stream().map(k::toDoubles).toList();
+            List<SgdResult> r = k.sgdUpdateForeach(List.copyOf(ps), gs, List.copyOf(bs), h);
+            if (r.size() != n) {
+                throw new AssertionFailedError(k.backendName() + " sgdUpdateForeach returned " + r.size() + " results for " + n + " parameters");
+            }
+            for (int i = 0; i < n; i++) {
+                unchanged(k, "sgdUpdateForeach", "parameter " + i + " at step " + t, paramsBefore.get(i), ps.get(i));
+                unchanged(k, "sgdUpdateForeach", "gradient " + i + " at step " + t, gradsBefore.get(i), gs.get(i));
+                SgdResult ri = r.get(i);
+                if (ri.param() == ps.get(i) || ri.param() == gs.get(i)) {
+                    throw new AssertionFailedError(k.backendName() + " sgdUpdateForeach returned its input as the new parameter " + i);
+                }
+                if (momentum != (ri.buffer() != null)) {
+                    throw new AssertionFailedError(k.backendName() + " sgdUpdateForeach: a buffer must come back exactly when the momentum is not 0");
+                }
+                if (momentum) {
+                    if (ri.buffer() != bs.get(i)) {
+                        bs.get(i).close();
+                    }
+                    bs.set(i, ri.buffer());
+                }
+                if (ps.get(i) != in[5 * i]) {
+                    ps.get(i).close();
+                }
+                ps.set(i, ri.param());
+            }
+        }
+        List<NativeArray> out = new ArrayList<>(ps);
+        out.addAll(bs);
+        return out;
+    }
+
+    @TckRule(id = "FUSED-RELU-1")
+    @DisplayName("FUSED-RELU-1 reluBackward(g, x) equals g * (x > 0) (composed default) and the reference, for matrices, a scalar, an empty array and inputs of both signs")
+    @TestFactory
+    Stream<DynamicTest> reluBackward(TckContext tck) {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            // g * 1 and g * 0 are exact: the values agree bit for bit (only the sign of a zero may differ)
+            Tolerance t = Tolerance.of(dtype);
+            for (Shape shape : List.of(Shape.of(4, 5), Shape.of(128, 33), Shape.scalar(), Shape.of(0, 3), Shape.of(2, 3, 4))) {
+                String name = "reluBackward " + shape;
+                long seed = Data.seed(name);
+                tests.add(fused(tck, name, dtype, t, (k, dt, in) -> k.reluBackward(in[0], in[1]),
+                        Operand.random(shape, seed), Operand.random(shape, seed + 1, -1, 1)));
+            }
+        }
+        return tests.stream();
+    }
+
+    @TckRule(id = "FUSED-BIASGRAD-1")
+    @DisplayName("FUSED-BIASGRAD-1 biasGradient(g, shape) equals sum over the broadcast axes + reshape (composed default) and the reference: a linear layer's bias, a batched one, a keep-dims bias and nothing to sum")
+    @TestFactory
+    Stream<DynamicTest> biasGradient(TckContext tck) {
+        List<DynamicTest> tests = new ArrayList<>();
+        record Case(Shape grad, Shape bias) {
+        }
+        for (DType dtype : tck.floatingDTypes()) {
+            for (Case c : List.of(new Case(Shape.of(128, 10), Shape.of(10)), new Case(Shape.of(3, 4, 5), Shape.of(5)),
+                    new Case(Shape.of(3, 4, 5), Shape.of(1, 5)), new Case(Shape.of(2, 3, 4), Shape.of(2, 1, 4)),
+                    new Case(Shape.of(4, 5), Shape.of(4, 5)), new Case(Shape.of(0, 5), Shape.of(5)))) {
+                String name = "biasGradient " + c.grad() + " -> " + c.bias();
+                // a sum over up to 128 rows: the order of the additions may differ
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(8), (k, dt, in) -> k.biasGradient(in[0], c.bias()),
+                        Operand.random(c.grad(), Data.seed(name))));
+            }
+        }
+        return tests.stream();
     }
 
     @TckRule(id = "FUSED-XENT-1")

@@ -52,6 +52,9 @@ final class BrokenBackends {
             Map.entry("broken-sum", BrokenSum.class),
             Map.entry("broken-linear", BrokenLinear.class),
             Map.entry("stale-adam-foreach", StaleAdamForeach.class),
+            Map.entry("stale-sgd-foreach", StaleSgdForeach.class),
+            Map.entry("broken-relu-backward", BrokenReluBackward.class),
+            Map.entry("broken-bias-gradient", BrokenBiasGradient.class),
             Map.entry("broken-conv-weight", BrokenConvWeight.class),
             Map.entry("unstable-argsort", UnstableArgsort.class),
             Map.entry("lying-float64", LyingFloat64.class),
@@ -280,6 +283,65 @@ final class BrokenBackends {
                         stale.add(new dev.metaforge.spi.AdamResult(fresh.get(i).param(), m.get(i), v.get(i)));
                     }
                     return stale;
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * A foreach SGD that hands the donated momentum buffers back unchanged (each step's parameters
+     * are right given the buffers it started from): only a chain of steps with momentum shows it.
+     */
+    public static final class StaleSgdForeach extends TestProvider {
+        public StaleSgdForeach() {
+            super("stale-sgd-foreach", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public List<dev.metaforge.spi.SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads,
+                        List<NativeArray> buffers, dev.metaforge.spi.SgdStep h) {
+                    List<dev.metaforge.spi.SgdResult> fresh = super.sgdUpdateForeach(params, grads, buffers, h);
+                    List<dev.metaforge.spi.SgdResult> stale = new java.util.ArrayList<>();
+                    for (int i = 0; i < fresh.size(); i++) {
+                        NativeArray buffer = fresh.get(i).buffer();
+                        if (buffer != null) {
+                            buffer.close();
+                            buffer = buffers.get(i);
+                        }
+                        stale.add(new dev.metaforge.spi.SgdResult(fresh.get(i).param(), buffer));
+                    }
+                    return stale;
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * reluBackward masks with the gradient's sign instead of the input's (swapped arguments): right
+     * wherever the two signs agree, so only a rule with independent g and x sees it.
+     */
+    public static final class BrokenReluBackward extends TestProvider {
+        public BrokenReluBackward() {
+            super("broken-relu-backward", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+                    return super.reluBackward(grad, grad);
+                }
+            }, ALL));
+        }
+    }
+
+    /** biasGradient averages instead of summing: right for a batch of one. */
+    public static final class BrokenBiasGradient extends TestProvider {
+        public BrokenBiasGradient() {
+            super("broken-bias-gradient", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+                    int[] axes = dev.metaforge.spi.KernelChecks.broadcastAxes("biasGradient", grad.shape(), biasShape);
+                    if (axes.length == 0) {
+                        return super.biasGradient(grad, biasShape);
+                    }
+                    try (NativeArray mean = reduce(dev.metaforge.spi.ReduceOp.MEAN, grad, axes, true)) {
+                        return reshape(mean, biasShape);
+                    }
                 }
             }, ALL));
         }

@@ -2,17 +2,25 @@ package dev.metaforge.api.optim;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.metaforge.api.tensor.NoGrad;
+import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
-import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.spi.Kernels;
+import dev.metaforge.spi.NativeArray;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Stochastic gradient descent with optional momentum and L2 weight decay, matching
  * {@code torch.optim.SGD}: {@code buf = momentum * buf + (g + wd * p)}, {@code p -= lr * buf}
- * (the first step initialises {@code buf = g + wd * p}).
+ * (the first step initialises {@code buf = g + wd * p}), through the backend's foreach
+ * {@link Kernels#sgdUpdateForeach}: one call per step for all parameters, the momentum buffers
+ * (owned by this optimizer) updated in place where the backend can. {@link #step} still returns
+ * new parameters; {@link #state()}'s tensors are live (they change at the next step).
  */
 public final class Sgd implements Optimizer {
     private final double learningRate;
@@ -41,30 +49,54 @@ public final class Sgd implements Optimizer {
     public Params step(Params params, Params grads) {
         requireNonNull(params, "params is null");
         requireNonNull(grads, "grads is null");
-        steps++;
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        try (NoGrad ignored = NoGrad.enter(); Scope scope = Scope.open()) {
-            for (String name : params.names()) {
-                Tensor p = params.get(name);
-                Tensor g = grads.get(name);
-                if (weightDecay != 0) {
-                    g = g.add(p.mul(weightDecay));
-                }
-                Tensor direction = g;
-                if (momentum != 0) {
-                    Tensor prev = buffers.get(name);
-                    Tensor buf = prev == null ? g.add(0.0) : prev.mul(momentum).add(g);
-                    scope.escape(buf);
-                    if (prev != null) {
-                        prev.close();
-                    }
-                    buffers.put(name, buf);
-                    direction = buf;
-                }
-                out.put(name, scope.escape(p.sub(direction.mul(learningRate))));
+        List<String> names = params.names();
+        for (String name : names) {
+            Tensor p = params.get(name);
+            Tensor g = grads.get(name);
+            if (!g.shape().equals(p.shape())) {
+                throw new IllegalArgumentException("gradient of '" + name + "' has shape " + g.shape() + " but the parameter has " + p.shape());
             }
         }
-        return Params.of(out);
+        steps++;
+        SgdStep h = new SgdStep(learningRate, momentum, weightDecay);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        // One foreach call per engine (normally one): the backend may update the buffers in place.
+        Map<Engine, List<String>> byEngine = new LinkedHashMap<>();
+        for (String name : names) {
+            byEngine.computeIfAbsent(params.get(name).engine(), e -> new ArrayList<>()).add(name);
+        }
+        for (Map.Entry<Engine, List<String>> group : byEngine.entrySet()) {
+            Engine engine = group.getKey();
+            Kernels k = engine.kernels();
+            List<NativeArray> ps = new ArrayList<>();
+            List<NativeArray> gs = new ArrayList<>();
+            List<NativeArray> bs = new ArrayList<>();
+            for (String name : group.getValue()) {
+                Tensor p = params.get(name);
+                ps.add(p.nativeArray());
+                gs.add(grads.get(name).nativeArray());
+                if (momentum != 0) {
+                    // a zero buffer makes the first step's buffer the gradient, as torch.optim.SGD's
+                    bs.add(buffers.computeIfAbsent(name, n -> engine.wrapUnscoped(k.zeros(p.shape(), p.dtype()))).nativeArray());
+                }
+            }
+            List<SgdResult> results = k.sgdUpdateForeach(ps, gs, bs, h);
+            for (int i = 0; i < results.size(); i++) {
+                String name = group.getValue().get(i);
+                SgdResult r = results.get(i);
+                if (momentum != 0) {
+                    Tensor old = buffers.get(name);
+                    if (old.nativeArray() != r.buffer()) {
+                        old.close();
+                        buffers.put(name, engine.wrapUnscoped(r.buffer()));
+                    }
+                }
+                out.put(name, engine.wrapUnscoped(r.param()));
+            }
+        }
+        Map<String, Tensor> ordered = new LinkedHashMap<>();
+        names.forEach(n -> ordered.put(n, out.get(n)));
+        return Params.of(ordered);
     }
 
     @Override

@@ -27,7 +27,14 @@ public enum Op {
     RECIPROCAL { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.output.square()).neg()); } },
     TANH { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.output.square().rsub(1.0))); } },
     SIGMOID { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.output.mul(n.output.rsub(1.0)))); } },
-    RELU { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.in(0).gt(0.0))); } },
+    RELU { @Override Tensor[] vjp(Node n, Tensor g) { return of(Tensor.reluBackward(g, n.in(0))); } },
+    /**
+     * ReLU's VJP {@code g ⊙ (x > 0)} as one kernel ({@code Kernels.reluBackward}); inputs (g, x). Linear in g, so
+     * its own VJP is the same kernel; the mask is constant, so no cotangent for x (as with the composed mask).
+     */
+    RELU_BACKWARD { @Override Tensor[] vjp(Node n, Tensor g) { return of(Tensor.reluBackward(g, n.in(1)), null); } },
+    /** A cotangent summed back to a broadcast bias's shape ({@code Kernels.biasGradient}); input (g). */
+    BIAS_GRADIENT { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.broadcastTo(n.in(0).shape())); } },
     SIN { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.in(0).cos())); } },
     COS { @Override Tensor[] vjp(Node n, Tensor g) { return of(g.mul(n.in(0).sin()).neg()); } },
 
@@ -121,7 +128,7 @@ public enum Op {
             Tensor b = n.inputs.length > 2 ? n.in(2) : null;
             return of(x.isTracked() ? sumTo(g.matmul(w, false, true), x) : null,
                     w.isTracked() ? sumTo(x.matmul(g, true, false), w) : null,
-                    b == null || !b.isTracked() ? null : sumTo(g, b));
+                    b == null || !b.isTracked() ? null : biasGradient(g, b));
         }
     },
     /** Attribute: {@link ConvAttrs}; inputs (x, w). */
@@ -314,6 +321,11 @@ public enum Op {
         Tensor hit = x.eq(expandBack(n.output.stopGradient(), in, r.axes(), r.keepDims()));
         Tensor share = hit.div(expandBack(hit.sum(r.axes(), true), in, r.axes(), true));
         return of(share.mul(expandBack(g, in, r.axes(), r.keepDims())));
+    }
+
+    /** {@link #sumTo} in one kernel call where a sum is needed (the bias of a linear layer). */
+    static Tensor biasGradient(Tensor g, Tensor bias) {
+        return g.shape().equals(bias.shape()) ? g : g.biasGradient(bias.shape());
     }
 
     /** Sums a broadcast cotangent back to {@code like}'s shape (the VJP of broadcasting). */

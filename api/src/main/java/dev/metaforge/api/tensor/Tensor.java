@@ -178,6 +178,16 @@ public final class Tensor implements AutoCloseable {
         return make(k().unary(UnaryOp.RELU, array), Op.RELU, null, this);
     }
 
+    /** ReLU's VJP {@code g ⊙ (x > 0)}, one kernel, differentiable in {@code g} (for higher-order gradients). */
+    static Tensor reluBackward(Tensor g, Tensor x) {
+        return g.make(g.k().reluBackward(g.array, x.array), Op.RELU_BACKWARD, null, g, x);
+    }
+
+    /** This cotangent summed back to the broadcast operand shape {@code target}, one kernel, differentiable. */
+    Tensor biasGradient(Shape target) {
+        return make(k().biasGradient(array, target), Op.BIAS_GRADIENT, null, this);
+    }
+
     /** max(x, alpha x) for 0 <= alpha <= 1. */
     public Tensor leakyRelu(double alpha) {
         return maximum(mul(alpha));

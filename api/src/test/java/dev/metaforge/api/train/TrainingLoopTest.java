@@ -183,12 +183,17 @@ class TrainingLoopTest {
                         created.add((ReferenceArray) r.m());
                         created.add((ReferenceArray) r.v());
                     } else if (result instanceof List<?> results) {
-                        // adamUpdateForeach: the default ran inside the delegate, unseen; record its results
+                        // adamUpdateForeach/sgdUpdateForeach: the default ran inside the delegate, unseen; record its results
                         for (Object o : results) {
                             if (o instanceof AdamResult r) {
                                 created.add((ReferenceArray) r.param());
                                 created.add((ReferenceArray) r.m());
                                 created.add((ReferenceArray) r.v());
+                            } else if (o instanceof dev.metaforge.spi.SgdResult r) {
+                                created.add((ReferenceArray) r.param());
+                                if (r.buffer() != null) {
+                                    created.add((ReferenceArray) r.buffer());
+                                }
                             }
                         }
                     }

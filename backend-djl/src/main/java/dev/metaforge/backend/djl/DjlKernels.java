@@ -20,6 +20,8 @@ import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.TopK;
 import dev.metaforge.spi.UnaryOp;
@@ -716,22 +718,19 @@ public final class DjlKernels implements Kernels {
 
     /**
      * All parameters in one call, the donated moments updated in place with PyTorch's in-place ops:
-     * four parameter-sized temporaries per tensor (the composed update makes eight), the last of
-     * which becomes the new parameter.
+     * five parameter-sized temporaries per tensor (the composed update makes eight), the last of
+     * which becomes the new parameter. Every value is computed by the same operations, in the same
+     * order, as {@link #adamUpdate}, so the result is bit for bit the per-tensor kernel's
+     * ({@code DjlInPlaceAdamTest}): switching the override on or off cannot move a run.
+     *
+     * <p>Why bitwise and not "within a few ulps": an earlier version computed the denominator as
+     * {@code sqrt(v) / sqrt(c2) + eps} (torch.optim.Adam's order) instead of {@code sqrt(v / c2) + eps}.
+     * Nothing was aliased or shared, but a MAML run amplifies rounding differences, and
+     * {@code --spark local[2]} then drifted 4.25e-5 from the in-process run instead of 1.19e-7.
      */
-    /**
-     * The in-place update below is off: with it, {@code metaforge train --spark local[2]} of the MAML example drifted
-     * 4.3e-5 from the in-process run after 200 steps (SparkCliTest; 1.2e-7 with the per-tensor kernel), while every
-     * in-process check (FUSED-ADAM-2, bit-identical resume) passed. Until the cause is found, the per-tensor kernel runs.
-     */
-    private static final boolean IN_PLACE_ADAM = false;
-
     @Override
     public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
                                               List<NativeArray> v, AdamStep h) {
-        if (!IN_PLACE_ADAM) {
-            return Kernels.super.adamUpdateForeach(params, grads, m, v, h);
-        }
         requireNonNull(h, "adamUpdateForeach: step is null");
         KernelChecks.foreachUpdate("djl adamUpdateForeach", params, grads, m, v);
         int n = params.size();
@@ -784,10 +783,9 @@ public final class DjlKernels implements Kernels {
                 JniUtils.addi(v, gv);
             }
         }
-        // step = m / (sqrt(v) / sqrt(c2) + eps) * lr / c1, as torch.optim.Adam computes it
+        // step = m / (sqrt(v / c2) + eps) * lr / c1: the operations of adam() above, so the bits agree
         PtNDArray step;
-        try (PtNDArray denom = JniUtils.sqrt(v)) {
-            inPlace(BinaryOp.DIV, denom, Math.sqrt(c2), dtype);
+        try (PtNDArray vHat = elementwiseScalar(BinaryOp.DIV, v, c2, dtype); PtNDArray denom = JniUtils.sqrt(vHat)) {
             inPlace(BinaryOp.ADD, denom, h.epsilon(), dtype);
             step = JniUtils.div(m, denom);
         }
@@ -807,6 +805,86 @@ public final class DjlKernels implements Kernels {
         } catch (RuntimeException e) {
             step.close();
             throw e;
+        }
+    }
+
+    /**
+     * All parameters in one call, the donated momentum buffers updated in place: one new array per
+     * tensor (the new parameter), plus one with weight decay. The operations are the composed
+     * default's, so the bits agree: {@code -(x * lr)} is {@code x * -lr} and {@code p + -s} is {@code p - s}.
+     */
+    @Override
+    public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                            SgdStep h) {
+        String name = "sgdUpdateForeach";
+        KernelChecks.sgdForeachUpdate("djl " + name, params, grads, buffers, h);
+        int n = params.size();
+        boolean momentum = h.momentum() != 0;
+        DjlArray[][] args = new DjlArray[n][];
+        for (int i = 0; i < n; i++) {
+            // every entry checked before any buffer is overwritten
+            args[i] = momentum ? new DjlArray[] {arg(params.get(i), name), arg(grads.get(i), name), arg(buffers.get(i), name)}
+                    : new DjlArray[] {arg(params.get(i), name), arg(grads.get(i), name)};
+            for (DjlArray a : args[i]) {
+                a.nd(name);
+            }
+        }
+        java.util.ArrayList<SgdResult> out = new java.util.ArrayList<>(n);
+        for (DjlArray[] a : args) {
+            DType dtype = a[0].dtype();
+            PtNDArray param = a[0].nd(name);
+            try (PtNDArray decayed = h.weightDecay() != 0 ? elementwiseScalar(BinaryOp.MUL, param, h.weightDecay(), dtype) : null) {
+                PtNDArray d = a[1].nd(name);
+                if (decayed != null) {
+                    JniUtils.addi(decayed, d); // p * wd + g: the default's g + p * wd
+                    d = decayed;
+                }
+                PtNDArray direction = d;
+                if (momentum) {
+                    PtNDArray buf = a[2].nd(name);
+                    inPlace(BinaryOp.MUL, buf, h.momentum(), dtype);
+                    JniUtils.addi(buf, d);
+                    direction = buf;
+                }
+                PtNDArray step = elementwiseScalar(BinaryOp.MUL, direction, -h.learningRate(), dtype);
+                try {
+                    JniUtils.addi(step, param);
+                } catch (RuntimeException e) {
+                    step.close();
+                    throw e;
+                }
+                out.add(new SgdResult(wrap(step, dtype, a[0].shape()), momentum ? a[2] : null));
+            } catch (EngineException e) {
+                out.forEach(r -> r.param().close());
+                throw failure(e, name, a);
+            } catch (RuntimeException e) {
+                out.forEach(r -> r.param().close());
+                throw e;
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    // reluBackward is deliberately not overridden: DJL's JNI has no threshold_backward, and the two-call forms it
+    // allows (gt to a boolean mask, then where(mask, g, 0) or g * mask with dtype promotion) measured 159 us per
+    // [128, 256] float32 call against 54 us for the composed default's gt + cast + float mul (interleaved, CPU time).
+
+    /** One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        int[] axes = KernelChecks.broadcastAxes("djl biasGradient", grad.shape(), biasShape);
+        if (axes.length == 0 || axes.length != grad.shape().rank() - biasShape.rank()) {
+            return Kernels.super.biasGradient(grad, biasShape);
+        }
+        DjlArray g = arg(grad, "biasGradient");
+        long[] dims = new long[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            dims[i] = axes[i];
+        }
+        try {
+            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, false), g.dtype(), biasShape);
+        } catch (EngineException e) {
+            throw failure(e, "biasGradient", g);
         }
     }
 

@@ -12,6 +12,8 @@ import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.TopK;
 import dev.metaforge.spi.UnaryOp;
@@ -1547,6 +1549,90 @@ final class Dl4jKernels implements Kernels {
             work.close();
             throw e;
         }
+    }
+
+    /**
+     * All parameters in one call, the donated momentum buffers updated in place with the legacy
+     * in-place ops: one allocation per tensor, which becomes the new parameter.
+     */
+    @Override
+    public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                            SgdStep h) {
+        String name = "sgdUpdateForeach";
+        KernelChecks.sgdForeachUpdate("dl4j " + name, params, grads, buffers, h);
+        int n = params.size();
+        boolean momentum = h.momentum() != 0;
+        Dl4jArray[][] args = new Dl4jArray[n][];
+        for (int i = 0; i < n; i++) {
+            // every entry checked before any buffer is overwritten
+            args[i] = momentum ? new Dl4jArray[] {arg(params.get(i), name, "param"), arg(grads.get(i), name, "grad"),
+                    arg(buffers.get(i), name, "buffer")} : new Dl4jArray[] {arg(params.get(i), name, "param"), arg(grads.get(i), name, "grad")};
+            for (Dl4jArray a : args[i]) {
+                a.nd(name);
+            }
+        }
+        java.util.ArrayList<SgdResult> out = new java.util.ArrayList<>(n);
+        try {
+            for (Dl4jArray[] a : args) {
+                DType dtype = a[0].dtype();
+                Shape shape = a[0].shape();
+                INDArray work = nd.allocate(dtype, shape);
+                try {
+                    if (shape.size() != 0) {
+                        INDArray pa = a[0].nd(name);
+                        INDArray d = a[1].nd(name);
+                        if (h.weightDecay() != 0) {
+                            Nd4jCalls.exec(new Axpy(pa, d, work, h.weightDecay())); // g + wd * p
+                            d = work;
+                        }
+                        if (momentum) {
+                            INDArray buf = a[2].nd(name);
+                            nd.scalar(ScalarKind.MUL, buf, buf, h.momentum());
+                            Nd4jCalls.exec(new Axpy(d, buf, buf, 1.0));
+                            d = buf;
+                        }
+                        Nd4jCalls.exec(new Axpy(d, pa, work, -h.learningRate())); // p - lr * d
+                    }
+                } catch (RuntimeException e) {
+                    work.close();
+                    throw e;
+                }
+                out.add(new SgdResult(wrap(work, dtype, shape), momentum ? a[2] : null));
+            }
+        } catch (RuntimeException e) {
+            out.forEach(r -> r.param().close());
+            throw e;
+        }
+        return List.copyOf(out);
+    }
+
+    /** libnd4j's fused {@code relu_bp}: one call and one allocation instead of a comparison, a cast and a product. */
+    @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        String name = "reluBackward";
+        KernelChecks.sameShapeAndDType("dl4j " + name, grad, input);
+        Dl4jArray g = arg(grad, name, "grad");
+        Dl4jArray x = arg(input, name, "input");
+        INDArray out = nd.allocate(g.dtype(), g.shape());
+        if (g.shape().size() != 0) {
+            try {
+                nd.custom("relu_bp").in(x.nd(name), g.nd(name)).out(out).doubles(0.0).run();
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+        }
+        return wrap(out, g.dtype(), g.shape());
+    }
+
+    /** One reduction straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        int[] axes = KernelChecks.broadcastAxes("dl4j biasGradient", grad.shape(), biasShape);
+        if (axes.length == 0 || axes.length != grad.shape().rank() - biasShape.rank()) {
+            return Kernels.super.biasGradient(grad, biasShape);
+        }
+        return reduce(ReduceOp.SUM, grad, axes, false);
     }
 
     // ---- helpers --------------------------------------------------------------------------

@@ -48,8 +48,13 @@ final class CountingBackend implements Backend {
             created.add(r.param());
             created.add(r.m());
             created.add(r.v());
+        } else if (result instanceof dev.metaforge.spi.SgdResult r) {
+            created.add(r.param());
+            if (r.buffer() != null) {
+                created.add(r.buffer());
+            }
         } else if (result instanceof List<?> list) {
-            // adamUpdateForeach: one AdamResult per parameter
+            // adamUpdateForeach/sgdUpdateForeach: one result per parameter
             list.forEach(this::record);
         } else if (result instanceof TopK t) {
             created.add(t.values());
