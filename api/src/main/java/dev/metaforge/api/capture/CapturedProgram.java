@@ -188,7 +188,10 @@ public final class CapturedProgram implements AutoCloseable {
         int n = Math.min(calls.size(), other.calls.size());
         for (int c = 0; c < n; c++) {
             if (!calls.get(c).sameAs(other.calls.get(c))) {
-                return "call " + c + " was " + calls.get(c).describe() + ", then " + other.calls.get(c).describe();
+                String a = calls.get(c).describe();
+                String b = other.calls.get(c).describe();
+                return "call " + c + " was " + a + ", then " + b + (a.equals(b)
+                        ? " with other host data (values drawn or computed in Java inside the loss, e.g. a random mask)" : "");
             }
         }
         if (calls.size() != other.calls.size()) {
