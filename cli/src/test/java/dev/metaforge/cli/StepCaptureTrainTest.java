@@ -81,8 +81,19 @@ class StepCaptureTrainTest {
     }
 
     @Test
-    void aStepThatDrawsRandomNumbersGoesOnEagerlyWithANote() throws Exception {
-        String json = """
+    void aCapturedClassifierEqualsTheEagerOneWithoutANote() throws Exception {
+        String json = CLASSIFIER.replace("{\"type\": \"dropout\", \"p\": 0.2}, ", "");
+        Path eager = train(write("eager.json", json.formatted("")), "dl4j", "eager");
+        Path capturedSpec = write("captured.json", json.formatted(", \"capture\": true"));
+        Path captured = dir.resolve("captured");
+        TrainCommandTest.Run run = TrainCommandTest.run("train", capturedSpec.toString(), "--backend", "dl4j", "--out", captured.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertFalse(run.err().contains("step capture is off"), run.err());
+        assertEquals(losses(eager), losses(captured));
+        assertSameCheckpoint(eager, captured);
+    }
+
+    static final String CLASSIFIER = """
                 {"experiment": {"type": "classification",
                   "model": {"type": "sequential", "layers": [{"type": "linear", "in": 16, "out": 16},
                     {"type": "activation", "function": "relu"}, {"type": "dropout", "p": 0.2}, {"type": "linear", "in": 16, "out": 4}]},
@@ -90,6 +101,10 @@ class StepCaptureTrainTest {
                   "test": {"type": "gaussian-clusters", "fromClass": 0, "toClass": 4, "seed": 8}, "batchSize": 16, "inputShape": [16]},
                  "optimizer": {"type": "adam", "learningRate": 0.01}, "steps": 8, "seed": 1, "logEvery": 2%s}
                 """;
+
+    @Test
+    void aStepThatDrawsRandomNumbersGoesOnEagerlyWithANote() throws Exception {
+        String json = CLASSIFIER;
         Path eager = train(write("eager.json", json.formatted("")), "djl", "eager");
         Path capturedSpec = write("captured.json", json.formatted(", \"capture\": true"));
         Path captured = dir.resolve("captured");
