@@ -34,7 +34,8 @@ import java.util.Map;
  * {@code rng = stepRandom(seed, step)}, {@code grads = Grad.of(loss).wrt(tracked)},
  * {@code next = optimizer.step(params, grads)}; the scope is closed, the old parameters are
  * freed and {@code next} becomes current. Randomness depends only on (seed, step), so a resumed
- * run repeats an uninterrupted one exactly.
+ * run repeats an uninterrupted one exactly. With {@link #withCapture} the step of a
+ * {@link CapturableObjective} is traced once and then replayed as kernel calls (same values bit for bit).
  */
 @SuppressWarnings("try") // scopes and NoGrad are opened for their effect on the tensors inside, not used by name
 public final class TrainingLoop implements AutoCloseable {
