@@ -69,6 +69,22 @@ class StepCaptureTrainTest {
     }
 
     @Test
+    void anEagerCheckpointResumesCapturedToTheEagerRunsNumbers() throws Exception {
+        Path eagerSpec = write("eager.json", MAML.formatted(""));
+        Path capturedSpec = write("captured.json", MAML.formatted(", \"capture\": true"));
+        Path straight = train(eagerSpec, "djl", "straight");
+        Path split = dir.resolve("split");
+        TrainCommandTest.Run first = TrainCommandTest.run("train", eagerSpec.toString(), "--backend", "djl", "--out", split.toString(),
+                "--steps", "6");
+        assertEquals(0, first.exitCode(), first.err());
+        TrainCommandTest.Run rest = TrainCommandTest.run("train", capturedSpec.toString(), "--backend", "djl", "--out", split.toString(),
+                "--resume");
+        assertEquals(0, rest.exitCode(), rest.err());
+        assertEquals(losses(straight), losses(split));
+        assertSameCheckpoint(straight, split);
+    }
+
+    @Test
     void anExperimentThatCannotBeCapturedIsASpecErrorBeforeAnyFile() throws Exception {
         String json = Files.readString(Path.of("../examples/moe-clusters-switch.json")).replace("\"steps\": 600", "\"steps\": 2, \"capture\": true");
         Path spec = write("moe.json", json);
