@@ -54,8 +54,8 @@ public interface CapturableObjective extends Objective {
     /** Why {@code objective}'s step cannot be captured (not a capturable objective, or its own refusal), or null. */
     static String refusal(Objective objective) {
         if (!(objective instanceof CapturableObjective c)) {
-            return "its objective does not separate the step's data from its loss (the Java API's CapturableObjective),"
-                    + " so a replay could not be fed the next step's data";
+            return "it does not separate each step's data from its loss, so a replayed step could not be fed the next"
+                    + " step's data (the README's \"Step capture\" section lists the experiments that can be captured)";
         }
         return c.captureRefusal();
     }

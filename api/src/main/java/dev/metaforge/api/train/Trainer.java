@@ -185,7 +185,7 @@ public final class Trainer {
             }
             TrainingLoop[] loop = new TrainingLoop[1];
             try {
-                TrainResult result = prepareAndRun(spec, baseDir, outDir, start, checkpointFile, report, runDir, loop);
+                TrainResult result = prepareAndRun(spec, source, baseDir, outDir, start, checkpointFile, report, runDir, loop);
                 listeners.forEach(l -> l.runFinished(result));
                 return result;
             } finally {
@@ -212,7 +212,7 @@ public final class Trainer {
         }
     }
 
-    private TrainResult prepareAndRun(TrainSpec spec, Path baseDir, Path outDir, Start start, Path checkpointFile,
+    private TrainResult prepareAndRun(TrainSpec spec, String source, Path baseDir, Path outDir, Start start, Path checkpointFile,
                                       PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
         boolean resume = start == Start.RESUME;
         // With capture the objective is built on kernels that can record its step (the same backend and values).
@@ -236,7 +236,7 @@ public final class Trainer {
         Objective built = RunSupport.buildObjective(spec, context);
         Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
         if (spec.capture()) {
-            checkCapturable(spec, objective);
+            checkCapturable(spec, source, objective);
         }
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         for (String name : new String[] {METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
@@ -371,16 +371,16 @@ public final class Trainer {
      * "capture": true for an objective that cannot be captured is a spec error, raised before any file
      * exists: the user asked for it, and finding out from a notice in the middle of a run is later than needed.
      */
-    private void checkCapturable(TrainSpec spec, Objective objective) {
+    private void checkCapturable(TrainSpec spec, String source, Objective objective) {
         String type = specs.mapper().valueToTree(spec.experiment()).path("type").asText("?");
         if (decorator != null) {
-            throw new SpecException("$.capture: step capture cannot be combined with a training cluster (the gradient of"
+            throw new SpecException(source + " at $.capture: step capture cannot be combined with a training cluster (the gradient of"
                     + " experiment type '" + type + "' is computed across processes); remove \"capture\" or run in one process",
                     "$.capture", null);
         }
         String refusal = CapturableObjective.refusal(objective);
         if (refusal != null) {
-            throw new SpecException("$.capture: experiment type '" + type + "' cannot be captured: " + refusal
+            throw new SpecException(source + " at $.capture: experiment type '" + type + "' cannot be captured: " + refusal
                     + "; remove \"capture\" (or set it to false) to train it eagerly", "$.capture", null);
         }
     }
