@@ -1,5 +1,6 @@
 package dev.metaforge.bench;
 
+import dev.metaforge.api.capture.StepCapture;
 import dev.metaforge.api.optim.Adam;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.train.TrainingLoop;
@@ -115,7 +116,16 @@ public final class KernelProfileMain {
                     return time(loop::step, steps, counting);
                 }
             }
-            default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer");
+            case "maml-captured", "fomaml-captured" -> {
+                // The same loop with step capture: replayed kernels go through the counting backend as well.
+                Engine captureEngine = StepCapture.engine(engine);
+                try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(captureEngine, workload.startsWith("fomaml"), 0, List.of()),
+                        Adam.adam(MamlSinusoid.OUTER_LR), 0).withCapture(StepCapture.on(captureEngine, System.out::println))) {
+                    return time(loop::step, steps, counting);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml,"
+                    + " maml-captured, fomaml-captured, adam, cnn, transformer");
         }
     }
 

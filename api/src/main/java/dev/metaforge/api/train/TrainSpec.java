@@ -3,6 +3,7 @@ package dev.metaforge.api.train;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.metaforge.api.optim.OptimizerSpec;
 import dev.metaforge.api.spec.Limits;
@@ -27,7 +28,8 @@ import java.util.Locale;
  *   "dtype": "float32",                               // "float32" (default) or "float64"
  *   "logEvery": 100,                                  // default 100: metrics line and progress every N steps
  *   "evalEvery": 0,                                   // default 0: evaluate only at the end; N: also every N steps
- *   "checkpointEvery": 0                              // default 0: checkpoint only at the end; N: also every N steps
+ *   "checkpointEvery": 0,                             // default 0: checkpoint only at the end; N: also every N steps
+ *   "capture": false                                  // default false: true traces one step and replays it (StepCapture)
  * }
  * }</pre>
  *
@@ -39,6 +41,9 @@ import java.util.Locale;
  * @param logEvery        steps between metrics lines
  * @param evalEvery       steps between evaluations (0: only at the end)
  * @param checkpointEvery steps between checkpoints (0: only at the end)
+ * @param capture         trace one training step and replay it for later steps with the same shapes
+ *                        ({@link dev.metaforge.api.capture.StepCapture}); the values are those of eager
+ *                        training bit for bit, so it is not part of {@link #trajectoryHash}
  */
 public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
                         @Range(min = 1, max = Limits.MAX_STEPS, what = "number of training steps") int steps,
@@ -46,7 +51,8 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
                         String dtype,
                         @Range(min = 1, max = Limits.MAX_STEPS, what = "steps between metrics lines") int logEvery,
                         @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between evaluations (0: only at the end)") int evalEvery,
-                        @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between checkpoints (0: only at the end)") int checkpointEvery) {
+                        @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between checkpoints (0: only at the end)") int checkpointEvery,
+                        @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean capture) {
     /** Default of {@code logEvery}. */
     public static final int DEFAULT_LOG_EVERY = 100;
 
@@ -77,6 +83,12 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
         }
     }
 
+    /** A spec without step capture (the form before {@code capture} existed). */
+    public TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer, int steps, long seed, String dtype, int logEvery,
+                     int evalEvery, int checkpointEvery) {
+        this(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, false);
+    }
+
     /** The JSON creator: absent optional fields take their defaults; absent required ones are errors naming them. */
     @JsonCreator
     static TrainSpec fromJson(@JsonProperty("experiment") ExperimentSpec experiment,
@@ -86,13 +98,14 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
                               @JsonProperty("dtype") String dtype,
                               @JsonProperty("logEvery") Integer logEvery,
                               @JsonProperty("evalEvery") Integer evalEvery,
-                              @JsonProperty("checkpointEvery") Integer checkpointEvery) {
+                              @JsonProperty("checkpointEvery") Integer checkpointEvery,
+                              @JsonProperty("capture") Boolean capture) {
         if (steps == null) {
             throw new IllegalArgumentException("field 'steps' is required: the number of training steps");
         }
         return new TrainSpec(experiment, optimizer, steps, seed == null ? 0L : seed, dtype == null ? "float32" : dtype,
                 logEvery == null ? DEFAULT_LOG_EVERY : logEvery, evalEvery == null ? 0 : evalEvery,
-                checkpointEvery == null ? 0 : checkpointEvery);
+                checkpointEvery == null ? 0 : checkpointEvery, capture != null && capture);
     }
 
     /** A spec with defaults for everything but the experiment, optimizer and steps. */
@@ -106,20 +119,25 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
     }
 
     public TrainSpec withSteps(int newSteps) {
-        return new TrainSpec(experiment, optimizer, newSteps, seed, dtype, logEvery, evalEvery, checkpointEvery);
+        return new TrainSpec(experiment, optimizer, newSteps, seed, dtype, logEvery, evalEvery, checkpointEvery, capture);
     }
 
     public TrainSpec withSeed(long newSeed) {
-        return new TrainSpec(experiment, optimizer, steps, newSeed, dtype, logEvery, evalEvery, checkpointEvery);
+        return new TrainSpec(experiment, optimizer, steps, newSeed, dtype, logEvery, evalEvery, checkpointEvery, capture);
     }
 
     public TrainSpec withDtype(String newDtype) {
-        return new TrainSpec(experiment, optimizer, steps, seed, newDtype, logEvery, evalEvery, checkpointEvery);
+        return new TrainSpec(experiment, optimizer, steps, seed, newDtype, logEvery, evalEvery, checkpointEvery, capture);
     }
 
     /** The same run with another logging, evaluation and checkpoint schedule. */
     public TrainSpec withSchedule(int newLogEvery, int newEvalEvery, int newCheckpointEvery) {
-        return new TrainSpec(experiment, optimizer, steps, seed, dtype, newLogEvery, newEvalEvery, newCheckpointEvery);
+        return new TrainSpec(experiment, optimizer, steps, seed, dtype, newLogEvery, newEvalEvery, newCheckpointEvery, capture);
+    }
+
+    /** The same run with step capture on or off. */
+    public TrainSpec withCapture(boolean on) {
+        return new TrainSpec(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, on);
     }
 
     /**

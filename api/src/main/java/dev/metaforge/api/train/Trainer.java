@@ -2,11 +2,13 @@ package dev.metaforge.api.train;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.capture.StepCapture;
 import dev.metaforge.api.checkpoint.AtomicFiles;
 import dev.metaforge.api.checkpoint.Checkpoint;
 import dev.metaforge.api.checkpoint.TensorData;
 import dev.metaforge.api.optim.Optimizer;
 import dev.metaforge.api.preflight.MemoryBudget;
+import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
@@ -183,7 +185,7 @@ public final class Trainer {
             }
             TrainingLoop[] loop = new TrainingLoop[1];
             try {
-                TrainResult result = prepareAndRun(spec, baseDir, outDir, start, checkpointFile, report, runDir, loop);
+                TrainResult result = prepareAndRun(spec, source, baseDir, outDir, start, checkpointFile, report, runDir, loop);
                 listeners.forEach(l -> l.runFinished(result));
                 return result;
             } finally {
@@ -210,10 +212,12 @@ public final class Trainer {
         }
     }
 
-    private TrainResult prepareAndRun(TrainSpec spec, Path baseDir, Path outDir, Start start, Path checkpointFile,
+    private TrainResult prepareAndRun(TrainSpec spec, String source, Path baseDir, Path outDir, Start start, Path checkpointFile,
                                       PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
         boolean resume = start == Start.RESUME;
-        Engine runEngine = engine.withDefaultDType(spec.engineDType());
+        // With capture the objective is built on kernels that can record its step (the same backend and values).
+        Engine runEngine = spec.capture() ? StepCapture.engine(engine.withDefaultDType(spec.engineDType()))
+                : engine.withDefaultDType(spec.engineDType());
         String hash = spec.trajectoryHash(specs);
         Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> notice("warning: " + warning)) : null;
         if (checkpoint != null) {
@@ -231,6 +235,9 @@ public final class Trainer {
         // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
         Objective built = RunSupport.buildObjective(spec, context);
         Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
+        if (spec.capture()) {
+            checkCapturable(spec, source, objective);
+        }
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         for (String name : new String[] {METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
             if (!Files.exists(outDir.resolve(name))) {
@@ -247,6 +254,9 @@ public final class Trainer {
             loop = restore(checkpoint, checkpointFile, objective, optimizer, runEngine, spec.seed());
             metrics.loadForResume(checkpoint.step(), spec.steps(), spec.logEvery(), spec.evalEvery());
             elapsedBefore = elapsedSeconds(checkpoint);
+        }
+        if (spec.capture()) {
+            loop.withCapture(StepCapture.on(runEngine, this::notice));
         }
         loopOut[0] = loop;
         try (loop) {
@@ -354,6 +364,24 @@ public final class Trainer {
                     outDir.resolve(CHECKPOINT_FILE), outDir,
                     new TrainingListener.History(metrics.trainPoints(), metrics.evalPoints(), metrics.termPoints()));
             listeners.forEach(l -> l.checkpointWritten(written));
+        }
+    }
+
+    /**
+     * "capture": true for an objective that cannot be captured is a spec error, raised before any file
+     * exists: the user asked for it, and finding out from a notice in the middle of a run is later than needed.
+     */
+    private void checkCapturable(TrainSpec spec, String source, Objective objective) {
+        String type = specs.mapper().valueToTree(spec.experiment()).path("type").asText("?");
+        if (decorator != null) {
+            throw new SpecException(source + " at $.capture: step capture cannot be combined with a training cluster (the gradient of"
+                    + " experiment type '" + type + "' is computed across processes); remove \"capture\" or run in one process",
+                    "$.capture", null);
+        }
+        String refusal = CapturableObjective.refusal(objective);
+        if (refusal != null) {
+            throw new SpecException(source + " at $.capture: experiment type '" + type + "' cannot be captured: " + refusal
+                    + "; remove \"capture\" (or set it to false) to train it eagerly", "$.capture", null);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.metaforge.api.train;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.capture.StepCapture;
 import dev.metaforge.api.optim.Optimizer;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Grad;
@@ -33,7 +34,8 @@ import java.util.Map;
  * {@code rng = stepRandom(seed, step)}, {@code grads = Grad.of(loss).wrt(tracked)},
  * {@code next = optimizer.step(params, grads)}; the scope is closed, the old parameters are
  * freed and {@code next} becomes current. Randomness depends only on (seed, step), so a resumed
- * run repeats an uninterrupted one exactly.
+ * run repeats an uninterrupted one exactly. With {@link #withCapture} the step of a
+ * {@link CapturableObjective} is traced once and then replayed as kernel calls (same values bit for bit).
  */
 @SuppressWarnings("try") // scopes and NoGrad are opened for their effect on the tensors inside, not used by name
 public final class TrainingLoop implements AutoCloseable {
@@ -47,6 +49,8 @@ public final class TrainingLoop implements AutoCloseable {
     private Map<String, Double> lastTerms = Map.of();
     // The last step's loss, parts and metrics, still on the backend (owned by the loop, outside every scope).
     private Tensor pending;
+    // Null: every step eager.
+    private StepCapture capture;
     private List<String> pendingNames = List.of();
     private long pendingStep = -1;
     private double lastLoss = Double.NaN;
@@ -137,34 +141,51 @@ public final class TrainingLoop implements AutoCloseable {
         Params next;
         discardPending();
         try (Scope scope = Scope.open()) {
-            Params tracked = params.requiringGrad();
-            LossTerms terms = objective.lossTerms(tracked, step, stepRandom(seed, step));
-            Tensor loss = terms == null ? null : terms.total();
-            if (loss == null || loss.size() != 1 || !loss.dtype().isFloating()) {
-                throw new TrainingException(objective.getClass().getSimpleName() + ".loss returned "
-                        + (loss == null ? "null" : loss) + " at step " + step + "; it must return a one-element floating tensor");
+            RandomStream rng = stepRandom(seed, step);
+            StepCapture.Result result;
+            if (capture != null) {
+                // Captured: the step's data is made eagerly, the rest is traced or replayed (StepCapture).
+                CapturableObjective capturable = (CapturableObjective) objective;
+                Params inputs = capturable.inputs(step, rng);
+                result = capture.step(params, inputs, (p, in) -> {
+                    Params tracked = p.requiringGrad();
+                    return lossAndGradients(scope, tracked, capturable.lossTerms(tracked, in, rng), step);
+                });
+            } else {
+                Params tracked = params.requiringGrad();
+                result = lossAndGradients(scope, tracked, objective.lossTerms(tracked, step, rng), step);
             }
-            List<String> names = new ArrayList<>();
-            List<Tensor> values = new ArrayList<>();
-            values.add(loss.stopGradient().reshape(1));
-            terms.parts().forEach((n, t) -> {
-                names.add(n);
-                values.add(asLogged(t, loss));
-            });
-            terms.metrics().forEach((n, t) -> {
-                names.add(n);
-                values.add(asLogged(t, loss));
-            });
-            // A fresh array (concat, or a product for a lone loss), never a view of a tensor this scope frees.
-            pending = scope.escape(values.size() == 1 ? values.get(0).mul(1.0) : Tensor.concat(values, 0));
-            pendingNames = names;
+            pending = result.pending();
+            pendingNames = result.names();
             pendingStep = step;
-            Params grads = Grad.of(loss).wrt(tracked);
-            next = optimizer.step(params, grads);
+            next = optimizer.step(params, result.grads());
         }
         params.close();
         params = next;
         completedSteps = step + 1;
+    }
+
+    /** The loss vector to log (escaped from {@code scope}) and the gradients of {@code terms} with respect to {@code tracked}. */
+    private StepCapture.Result lossAndGradients(Scope scope, Params tracked, LossTerms terms, long step) {
+        Tensor loss = terms == null ? null : terms.total();
+        if (loss == null || loss.size() != 1 || !loss.dtype().isFloating()) {
+            throw new TrainingException(objective.getClass().getSimpleName() + ".loss returned "
+                    + (loss == null ? "null" : loss) + " at step " + step + "; it must return a one-element floating tensor");
+        }
+        List<String> names = new ArrayList<>();
+        List<Tensor> values = new ArrayList<>();
+        values.add(loss.stopGradient().reshape(1));
+        terms.parts().forEach((n, t) -> {
+            names.add(n);
+            values.add(asLogged(t, loss));
+        });
+        terms.metrics().forEach((n, t) -> {
+            names.add(n);
+            values.add(asLogged(t, loss));
+        });
+        // A fresh array (concat, or a product for a lone loss), never a view of a tensor this scope frees.
+        Tensor logged = scope.escape(values.size() == 1 ? values.get(0).mul(1.0) : Tensor.concat(values, 0));
+        return new StepCapture.Result(logged, names, Grad.of(loss).wrt(tracked));
     }
 
     private static Tensor asLogged(Tensor value, Tensor loss) {
@@ -216,6 +237,32 @@ public final class TrainingLoop implements AutoCloseable {
             pending.close();
             pending = null;
         }
+    }
+
+    /**
+     * From now on, runs steps through {@code capture} (traced, then replayed while the shapes stay the same;
+     * see {@link StepCapture}); the loop closes it. The objective must be a {@link CapturableObjective}
+     * built on the capture's engine ({@link StepCapture#engine}).
+     *
+     * @throws IllegalArgumentException when the objective cannot be captured, naming why
+     */
+    public TrainingLoop withCapture(StepCapture capture) {
+        requireNonNull(capture, "capture is null");
+        checkOpen();
+        String refusal = CapturableObjective.refusal(objective);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        if (this.capture != null) {
+            this.capture.close();
+        }
+        this.capture = capture;
+        return this;
+    }
+
+    /** The step capture, or null when every step runs eagerly. */
+    public StepCapture capture() {
+        return capture;
     }
 
     /** Metrics of {@link Objective#evaluate} on the current parameters, without gradients. */
@@ -271,6 +318,9 @@ public final class TrainingLoop implements AutoCloseable {
             discardPending();
             params.close();
             optimizer.close();
+            if (capture != null) {
+                capture.close();
+            }
         }
     }
 

@@ -14,7 +14,7 @@ import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.LossTerms;
-import dev.metaforge.api.train.Objective;
+import dev.metaforge.api.train.CapturableObjective;
 import dev.metaforge.api.train.StatefulModel;
 import dev.metaforge.spi.Shape;
 import java.util.Arrays;
@@ -26,7 +26,7 @@ import java.util.Map;
  * state kept across steps by a {@link StatefulModel}; see {@link ClassificationExperimentSpec}.
  */
 @SuppressWarnings("try") // scopes are opened for their effect on the tensors inside, not used by name
-final class ClassificationObjective implements Objective {
+final class ClassificationObjective implements CapturableObjective {
     private final Engine engine;
     private final StatefulModel model;
     private final LabelledDataset train;
@@ -108,12 +108,32 @@ final class ClassificationObjective implements Objective {
 
     @Override
     public LossTerms lossTerms(Params params, long step, RandomStream rng) {
+        return CapturableObjective.super.lossTerms(params, step, rng);
+    }
+
+    /** The step's batch, rows drawn from {@code rng}: inputs {@code x} and INT64 labels {@code y}. */
+    @Override
+    public Params inputs(long step, RandomStream rng) {
         int[] rows = Sampling.distinct(train.size(), batchSize, rng);
-        Tensor x = train.inputs(engine, rows, layout);
-        Tensor y = train.labels(engine, rows);
-        ModuleOutput out = model.train(params, x, rng.split());
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("x", train.inputs(engine, rows, layout));
+        out.put("y", train.labels(engine, rows));
+        return Params.of(out);
+    }
+
+    @Override
+    public LossTerms lossTerms(Params params, Params inputs, RandomStream rng) {
+        ModuleOutput out = model.train(params, inputs.get("x"), rng.split());
         Tensor logits = out.output();
-        return StatefulModel.lossTerms(Losses.crossEntropyWithLabels(logits, y), out);
+        return StatefulModel.lossTerms(Losses.crossEntropyWithLabels(logits, inputs.get("y")), out);
+    }
+
+    /** A model with state (BatchNorm running statistics) updates it at every step: a replay would not. */
+    @Override
+    public String captureRefusal() {
+        return model.state().isEmpty() ? null
+                : "its model keeps state that every training step updates (" + String.join(", ", model.state().names())
+                + "), which a replayed step would leave unchanged";
     }
 
     /** Accuracy and mean cross-entropy over the whole test set, in eval mode with the current state. */

@@ -8,6 +8,7 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.CapturableObjective;
 import dev.metaforge.api.train.LossTerms;
 import dev.metaforge.api.train.Objective;
 import dev.metaforge.api.train.ShardedObjective;
@@ -23,7 +24,7 @@ import java.util.Map;
  * batch's inputs and keeps examples {@code [from, to)}, its mean squared error weighted by its
  * share of the batch; the weighted shard losses and their gradients sum to the batch's.
  */
-final class RegressionObjective implements ShardedObjective {
+final class RegressionObjective implements ShardedObjective, CapturableObjective {
     private final Engine engine;
     private final Module model;
     private final RegressionTask task;
@@ -43,8 +44,27 @@ final class RegressionObjective implements ShardedObjective {
 
     @Override
     public Tensor loss(Params params, long step, RandomStream rng) {
+        return lossTerms(params, step, rng).total();
+    }
+
+    @Override
+    public LossTerms lossTerms(Params params, long step, RandomStream rng) {
+        return CapturableObjective.super.lossTerms(params, step, rng);
+    }
+
+    /** The step's batch: {@code x} [batch, 1] drawn from {@code rng} and its targets {@code y}, both made on the host. */
+    @Override
+    public Params inputs(long step, RandomStream rng) {
         double[] x = inputs(rng);
-        return Losses.mse(predict(params, x), targets(x));
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("x", engine.tensor(x, Shape.of(x.length, 1), engine.defaultDType()));
+        out.put("y", targets(x));
+        return Params.of(out);
+    }
+
+    @Override
+    public LossTerms lossTerms(Params params, Params inputs, RandomStream rng) {
+        return LossTerms.of(Losses.mse(checked(model.apply(params, inputs.get("x")), inputs.get("x")), inputs.get("y")));
     }
 
     private double[] inputs(RandomStream rng) {
@@ -96,8 +116,11 @@ final class RegressionObjective implements ShardedObjective {
 
     private Tensor predict(Params params, double[] x) {
         Tensor input = engine.tensor(x, Shape.of(x.length, 1), engine.defaultDType());
-        Tensor output = model.apply(params, input);
-        if (!output.shape().equals(Shape.of(x.length, 1))) {
+        return checked(model.apply(params, input), input);
+    }
+
+    private static Tensor checked(Tensor output, Tensor input) {
+        if (!output.shape().equals(Shape.of(input.dim(0), 1))) {
             throw new IllegalArgumentException("regression: the model maps inputs of shape " + input.shape() + " to " + output.shape()
                     + ", but it must give [N, 1] (e.g. an mlp with sizes [1, ..., 1])");
         }

@@ -12,6 +12,7 @@ import dev.metaforge.api.tensor.EnableGrad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.train.CapturableObjective;
 import dev.metaforge.api.train.LossTerms;
 import dev.metaforge.api.train.Objective;
 import dev.metaforge.api.train.ShardedObjective;
@@ -33,7 +34,7 @@ import java.util.Map;
  * single-process run; its {@link MetaLearner#metaLossPart} gradients sum to the meta-gradient of the
  * whole batch. Learners that do not split their meta-loss over tasks are not {@link #shardable()}.
  */
-public final class MetaObjective implements ShardedObjective {
+public final class MetaObjective implements ShardedObjective, CapturableObjective {
     /** Tasks adapted at once during evaluation (bounds memory for large evaluation sets). */
     static final int EVAL_CHUNK = 250;
 
@@ -90,8 +91,32 @@ public final class MetaObjective implements ShardedObjective {
 
     @Override
     public Tensor loss(Params params, long step, RandomStream rng) {
+        return lossTerms(params, step, rng).total();
+    }
+
+    @Override
+    public LossTerms lossTerms(Params params, long step, RandomStream rng) {
+        return CapturableObjective.super.lossTerms(params, step, rng);
+    }
+
+    /** The step's meta-batch, drawn from {@code rng} on the host: support and query inputs and targets. */
+    @Override
+    public Params inputs(long step, RandomStream rng) {
         TaskBatch batch = sampler.sample(engine, metaBatch, rng);
-        return learner.metaLoss(params, batch);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("supportInputs", batch.supportInputs());
+        out.put("supportTargets", batch.supportTargets());
+        out.put("queryInputs", batch.queryInputs());
+        out.put("queryTargets", batch.queryTargets());
+        return Params.of(out);
+    }
+
+    /** The learner's meta-loss on the meta-batch of {@link #inputs}. */
+    @Override
+    public LossTerms lossTerms(Params params, Params inputs, RandomStream rng) {
+        TaskBatch batch = new TaskBatch(inputs.get("supportInputs"), inputs.get("supportTargets"), inputs.get("queryInputs"),
+                inputs.get("queryTargets"));
+        return LossTerms.of(learner.metaLoss(params, batch));
     }
 
     @Override
