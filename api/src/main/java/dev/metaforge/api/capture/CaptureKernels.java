@@ -10,6 +10,8 @@ import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.ReduceOp;
+import dev.metaforge.spi.SgdResult;
+import dev.metaforge.spi.SgdStep;
 import dev.metaforge.spi.Shape;
 import dev.metaforge.spi.TopK;
 import dev.metaforge.spi.UnaryOp;
@@ -483,6 +485,36 @@ public final class CaptureKernels implements Kernels {
                     + " that leave their operands unchanged");
         }
         return delegate.adamUpdateForeach(params, grads, m, v, h);
+    }
+
+    @Override
+    public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
+                                            SgdStep h) {
+        Tape t = armed();
+        if (t != null) {
+            t.refuse("the step runs sgdUpdateForeach, which may overwrite its momentum buffers in place; replay needs kernels"
+                    + " that leave their operands unchanged");
+        }
+        return delegate.sgdUpdateForeach(params, grads, buffers, h);
+    }
+
+    @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        Tape t = armed();
+        if (t == null) {
+            return delegate.reluBackward(grad, input);
+        }
+        return rec(t, "reluBackward", new Object[0], new NativeArray[] {grad, input}, (k, o) -> one(k.reluBackward(o[0], o[1])));
+    }
+
+    @Override
+    public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
+        Tape t = armed();
+        if (t == null) {
+            return delegate.biasGradient(grad, biasShape);
+        }
+        return rec(t, "biasGradient", new Object[] {biasShape}, new NativeArray[] {grad},
+                (k, o) -> one(k.biasGradient(o[0], biasShape)));
     }
 
     @Override
