@@ -2,6 +2,7 @@ package dev.metaforge.plugins.hyper;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.metaforge.api.spec.Range;
 
 /**
  * HyperInterval's schedule of the embedding interval radius ε over each task's training
@@ -18,7 +19,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param epsilon the final ε (≥ 0)
  * @param warmup  the fraction of each task's steps over which ε grows, in [0, 1]
  */
-public record PerturbationSchedule(Double epsilon, Double warmup) {
+public record PerturbationSchedule(@Range(min = 0, max = 1e6, what = "final interval radius") Double epsilon,
+                                   @Range(min = 0, max = 1, what = "warm-up fraction of each task") Double warmup) {
     /** The paper's warm-up: the first half of each task. */
     public static final double PAPER_WARMUP = 0.5;
 
