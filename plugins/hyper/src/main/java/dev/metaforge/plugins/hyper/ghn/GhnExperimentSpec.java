@@ -2,15 +2,14 @@ package dev.metaforge.plugins.hyper.ghn;
 
 import dev.metaforge.api.data.LabelledDataset;
 import dev.metaforge.api.data.LabelledDatasetSpec;
-import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.spec.Limits;
 import dev.metaforge.api.spec.Range;
 import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.plugins.hyper.HeldOutSplit;
 import dev.metaforge.spi.Shape;
-import java.util.Arrays;
 
 /**
  * JSON type {@code ghn}: a graph hypernetwork (GHN-2/3 with the LoGAH low-rank decoder) trained
@@ -67,7 +66,6 @@ public record GhnExperimentSpec(
     public static final String TYPE = "ghn";
 
     /** Seed of the fixed shuffle that splits {@code train} when there is no {@code test}. */
-    private static final long SPLIT_SEED = 0x5EED;
 
     /** Fills defaults and checks the fields, naming them. */
     public GhnExperimentSpec {
@@ -125,25 +123,9 @@ public record GhnExperimentSpec(
         if (test != null) {
             testSet = test.build(context);
         } else {
-            // A fixed shuffle, then the last share: datasets stored class by class (generated clusters) split evenly.
-            int n = trainSet.size();
-            int cut = n - (int) Math.round(n * testFraction);
-            if (cut < 1 || cut >= n) {
-                throw new SpecException("ghn experiment: field 'testFraction' (" + testFraction + ") of " + n + " examples leaves an empty"
-                        + " training or test set; give more examples, another fraction, or a \"test\" dataset",
-                        "$.experiment.testFraction", null);
-            }
-            int[] all = java.util.stream.IntStream.range(0, n).toArray();
-            RandomStream shuffle = RandomStream.of(SPLIT_SEED);
-            for (int i = n - 1; i > 0; i--) {
-                int j = shuffle.nextInt(i + 1);
-                int t = all[i];
-                all[i] = all[j];
-                all[j] = t;
-            }
-            LabelledDataset whole = trainSet;
-            trainSet = whole.subset(Arrays.copyOfRange(all, 0, cut));
-            testSet = whole.subset(Arrays.copyOfRange(all, cut, n));
+            HeldOutSplit split = HeldOutSplit.of(trainSet, testFraction, "ghn");
+            trainSet = split.train();
+            testSet = split.test();
         }
         if (mean != null) {
             trainSet = trainSet.normalized(mean, std);

@@ -15,8 +15,8 @@ import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.api.train.BuildContext;
 import dev.metaforge.api.train.ExperimentSpec;
 import dev.metaforge.api.train.Objective;
+import dev.metaforge.plugins.hyper.HeldOutSplit;
 import dev.metaforge.spi.Shape;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -78,7 +78,6 @@ public record ChannelOffsetsExperimentSpec(
     public static final String TYPE = "channel-offsets";
 
     /** Seed of the fixed shuffle that splits {@code train} when there is no {@code test}. */
-    private static final long SPLIT_SEED = 0x5EED;
 
     /** Mixed into the run's seed for phase 1, so the frozen network does not share a stream with the hypernetwork. */
     private static final long SOURCE_SEED = 0x50C4CEL;
@@ -176,25 +175,9 @@ public record ChannelOffsetsExperimentSpec(
         if (test != null) {
             testSet = test.build(context);
         } else {
-            int n = trainSet.size();
-            int cut = n - (int) Math.round(n * testFraction);
-            if (cut < 1 || cut >= n) {
-                throw new SpecException(TYPE + " experiment: field 'testFraction' (" + testFraction + ") of " + n + " examples leaves an empty"
-                        + " training or test set; give more examples, another fraction, or a \"test\" dataset",
-                        "$.experiment.testFraction", null);
-            }
-            // A fixed shuffle, then the last share: datasets stored class by class (generated clusters) split evenly.
-            int[] all = java.util.stream.IntStream.range(0, n).toArray();
-            RandomStream shuffle = RandomStream.of(SPLIT_SEED);
-            for (int i = n - 1; i > 0; i--) {
-                int j = shuffle.nextInt(i + 1);
-                int t = all[i];
-                all[i] = all[j];
-                all[j] = t;
-            }
-            LabelledDataset whole = trainSet;
-            trainSet = whole.subset(Arrays.copyOfRange(all, 0, cut));
-            testSet = whole.subset(Arrays.copyOfRange(all, cut, n));
+            HeldOutSplit split = HeldOutSplit.of(trainSet, testFraction, TYPE);
+            trainSet = split.train();
+            testSet = split.test();
         }
         Shape shape = inputShape == null ? trainSet.exampleShape() : Shape.of(inputShape.stream().mapToInt(Integer::intValue).toArray());
         if (shape.size() != trainSet.exampleSize() || shape.size() != testSet.exampleSize()) {
