@@ -49,23 +49,12 @@ public final class Sgd implements Optimizer {
     public Params step(Params params, Params grads) {
         requireNonNull(params, "params is null");
         requireNonNull(grads, "grads is null");
-        List<String> names = params.names();
-        for (String name : names) {
-            Tensor p = params.get(name);
-            Tensor g = grads.get(name);
-            if (!g.shape().equals(p.shape())) {
-                throw new IllegalArgumentException("gradient of '" + name + "' has shape " + g.shape() + " but the parameter has " + p.shape());
-            }
-        }
+        ForeachGroups.checkGradients(params, grads);
         steps++;
         SgdStep h = new SgdStep(learningRate, momentum, weightDecay);
         Map<String, Tensor> out = new LinkedHashMap<>();
         // One foreach call per engine (normally one): the backend may update the buffers in place.
-        Map<Engine, List<String>> byEngine = new LinkedHashMap<>();
-        for (String name : names) {
-            byEngine.computeIfAbsent(params.get(name).engine(), e -> new ArrayList<>()).add(name);
-        }
-        for (Map.Entry<Engine, List<String>> group : byEngine.entrySet()) {
+        for (Map.Entry<Engine, List<String>> group : ForeachGroups.byEngine(params).entrySet()) {
             Engine engine = group.getKey();
             Kernels k = engine.kernels();
             List<NativeArray> ps = new ArrayList<>();
@@ -95,7 +84,7 @@ public final class Sgd implements Optimizer {
             }
         }
         Map<String, Tensor> ordered = new LinkedHashMap<>();
-        names.forEach(n -> ordered.put(n, out.get(n)));
+        params.names().forEach(n -> ordered.put(n, out.get(n)));
         return Params.of(ordered);
     }
 
