@@ -8,9 +8,7 @@ import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.Shape;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A network that outputs another network's parameters: context → {@link Params}. Like a
@@ -58,22 +56,12 @@ public interface HyperNetwork {
 
     /** Fresh parameters from each spec's initializer, one seed per parameter from {@code rng}. */
     default Params init(Engine engine, RandomStream rng) {
-        requireNonNull(engine, "engine is null");
-        requireNonNull(rng, "rng is null");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (ParamSpec spec : parameters()) {
-            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
-        }
-        return Params.of(out);
+        return ParamSpec.initAll(parameters(), engine, rng);
     }
 
     /** Scalars in the hypernetwork's own parameters. */
     default long parameterCount() {
-        long n = 0;
-        for (ParamSpec s : parameters()) {
-            n += s.shape().size();
-        }
-        return n;
+        return ParamSpec.count(parameters());
     }
 
     /** Scalars generated per network. */

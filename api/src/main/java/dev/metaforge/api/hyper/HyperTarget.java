@@ -82,7 +82,7 @@ public final class HyperTarget {
 
     /** Fresh ordinary parameters from the module's own initializers. */
     public Params initOrdinary(Engine engine, RandomStream rng) {
-        return initOf(ordinary, engine, rng);
+        return ParamSpec.initAll(ordinary, engine, rng);
     }
 
     /**
@@ -90,7 +90,7 @@ public final class HyperTarget {
      * θ0, which starts like the target's own weights).
      */
     public Params initGenerated(Engine engine, RandomStream rng) {
-        return initOf(generated, engine, rng);
+        return ParamSpec.initAll(generated, engine, rng);
     }
 
     /**
@@ -171,15 +171,6 @@ public final class HyperTarget {
         return "HyperTarget[" + module.kind() + ", generated=" + names + "]";
     }
 
-    private static Params initOf(List<ParamSpec> specs, Engine engine, RandomStream rng) {
-        requireNonNull(engine, "engine is null");
-        requireNonNull(rng, "rng is null");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (ParamSpec spec : specs) {
-            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
-        }
-        return Params.of(out);
-    }
 
     private static void checkNames(String what, List<ParamSpec> expected, Params given) {
         List<String> want = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dev.metaforge.api.metanet;
 
-import static java.util.Objects.requireNonNull;
 
 import dev.metaforge.api.graph.GraphLayout;
 import dev.metaforge.api.graph.ParamGraph;
@@ -9,9 +8,7 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A network that reads other networks' weights, as a {@link ParamGraph} of one {@link GraphLayout}.
@@ -57,21 +54,11 @@ public interface MetaNetwork {
 
     /** Fresh parameters from each spec's initializer, one seed per parameter from {@code rng}. */
     default Params init(Engine engine, RandomStream rng) {
-        requireNonNull(engine, "engine is null");
-        requireNonNull(rng, "rng is null");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (ParamSpec spec : parameters()) {
-            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
-        }
-        return Params.of(out);
+        return ParamSpec.initAll(parameters(), engine, rng);
     }
 
     /** Scalars in its own parameters. */
     default long parameterCount() {
-        long n = 0;
-        for (ParamSpec s : parameters()) {
-            n += s.shape().size();
-        }
-        return n;
+        return ParamSpec.count(parameters());
     }
 }

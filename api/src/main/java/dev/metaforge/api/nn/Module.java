@@ -105,22 +105,12 @@ public interface Module {
 
     /** Fresh parameters from each spec's initializer, one seed per parameter from {@code rng}. */
     default Params init(Engine engine, RandomStream rng) {
-        requireNonNull(engine, "engine is null");
-        requireNonNull(rng, "rng is null");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (ParamSpec spec : parameters()) {
-            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
-        }
-        return Params.of(out);
+        return ParamSpec.initAll(parameters(), engine, rng);
     }
 
     /** The number of scalars in one network's parameters. */
     default long parameterCount() {
-        long n = 0;
-        for (ParamSpec s : parameters()) {
-            n += s.shape().size();
-        }
-        return n;
+        return ParamSpec.count(parameters());
     }
 
     /**

@@ -2,9 +2,15 @@ package dev.metaforge.api.nn;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.metaforge.api.random.RandomStream;
+import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.tensor.Params;
+import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.Shape;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A declared parameter of a {@link Module}: name, unbatched shape, kind, axes, fans and initializer.
@@ -70,5 +76,30 @@ public record ParamSpec(String name, Shape shape, ParamKind kind, List<Axis> axe
             }
         }
         return out;
+    }
+
+    /**
+     * Fresh parameters from each spec's initializer, in list order, one seed per parameter drawn from
+     * {@code rng}: the one rule behind every {@code init} of modules, hypernetworks and metanetworks, so a
+     * seed gives the same parameters whichever of them owns the specs.
+     */
+    public static Params initAll(List<ParamSpec> specs, Engine engine, RandomStream rng) {
+        requireNonNull(specs, "specs is null");
+        requireNonNull(engine, "engine is null");
+        requireNonNull(rng, "rng is null");
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (ParamSpec spec : specs) {
+            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
+        }
+        return Params.of(out);
+    }
+
+    /** Scalars in {@code specs}. */
+    public static long count(List<ParamSpec> specs) {
+        long n = 0;
+        for (ParamSpec s : specs) {
+            n += s.shape().size();
+        }
+        return n;
     }
 }

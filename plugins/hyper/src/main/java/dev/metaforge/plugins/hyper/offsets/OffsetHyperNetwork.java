@@ -12,9 +12,7 @@ import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A HyperStyle-like hypernetwork (Alaluf et al. 2022): it reads an input and the frozen network's
@@ -98,22 +96,12 @@ public final class OffsetHyperNetwork {
     }
 
     public Params init(Engine engine, RandomStream rng) {
-        requireNonNull(engine, "engine is null");
-        requireNonNull(rng, "rng is null");
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (ParamSpec spec : parameters()) {
-            out.put(spec.name(), spec.init().create(engine, spec, rng.nextSeed()));
-        }
-        return Params.of(out);
+        return ParamSpec.initAll(parameters(), engine, rng);
     }
 
     /** Scalars of this hypernetwork. */
     public long parameterCount() {
-        long n = 0;
-        for (ParamSpec s : parameters()) {
-            n += s.shape().size();
-        }
-        return n;
+        return ParamSpec.count(parameters());
     }
 
     /**
