@@ -22,7 +22,9 @@
 # LOAD_MAX or MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left
 # out of the quiet ratios; with the burner running the limit is one more), BURNER (0; 1: every round runs the set
 # twice, the second time ("<workload>+burner") with a busy loop on one core, and the summary states each variant's
-# rate drop under it), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), RESULTS (file
+# rate drop under it), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), TORCH_FTZ (0; 1: also
+# run PyTorch with torch.set_flush_denormal(True), as variant "torch-<impl>-ftz": Metaforge's Adam flushes subnormal
+# moments (spi AdamStep), PyTorch's default does not, and this shows how much of a ratio that is), RESULTS (file
 # for the raw lines; default a temporary file).
 #
 # Quote only ratios from the "quiet" table, with the date, the load and this command.
@@ -50,6 +52,7 @@ MAX_LOAD="${LOAD_MAX:-${MAX_LOAD:-2.0}}"
 BURNER="${BURNER:-0}"
 MOE_EXPERTS="${MOE_EXPERTS:-8}"
 REQUIRE_QUIET="${REQUIRE_QUIET:-0}"
+TORCH_FTZ="${TORCH_FTZ:-0}"
 RESULTS="${RESULTS:-$(mktemp -t metaforge-compare.XXXXXX)}"
 : > "$RESULTS"
 export OMP_WAIT_POLICY=PASSIVE
@@ -93,7 +96,7 @@ torch_run() {
       --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
   else
     OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$1" --impl "$3" --threads "$2" \
-      --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
+      --warmup "$WARMUP" --seconds "$MEASURE" ${4:+"$4"} 2>&1
   fi
 }
 
@@ -123,6 +126,11 @@ for round in $(seq 1 "$ROUNDS"); do
         before="$(load1)"
         out="$(torch_run "$workload" "$threads" batched)"  # step_rate.py's --impl matters for MAML only
         record "$name$phase" "$threads" "$round" "torch-$impl" "$out" "$before"
+        if [[ "$TORCH_FTZ" == 1 && "$workload" != moe ]]; then
+          before="$(load1)"
+          out="$(torch_run "$workload" "$threads" batched --flush-denormal)"
+          record "$name$phase" "$threads" "$round" "torch-$impl-ftz" "$out" "$before"
+        fi
         if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml || "$workload" == fomaml ) ]]; then
           before="$(load1)"
           out="$(torch_run "$workload" "$threads" loop)"

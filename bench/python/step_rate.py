@@ -40,6 +40,7 @@ Threads: --threads N calls torch.set_num_threads(N); set OMP_WAIT_POLICY=PASSIVE
 environment before starting (compare.sh does) so idle OpenMP threads do not spin.
 """
 import argparse
+import sys
 import math
 import time
 
@@ -517,10 +518,14 @@ def main():
     ap.add_argument('--impl', choices=['batched', 'loop'], default='batched')
     ap.add_argument('--warmup', type=float, default=3)
     ap.add_argument('--seconds', type=float, default=5)
+    ap.add_argument('--flush-denormal', action='store_true',
+                    help='torch.set_flush_denormal(True): subnormal floats read and written as zero (the default is IEEE)')
     ap.add_argument('--count-ops', action='store_true',
                     help='instead of timing, print the operators one step dispatches (autograd profiler)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.flush_denormal and not torch.set_flush_denormal(True):
+        sys.exit('--flush-denormal: this CPU does not support flushing denormals (torch.set_flush_denormal returned False)')
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(7)
     if a.workload == 'mlp':

@@ -69,6 +69,7 @@ public final class DjlKernels implements Kernels {
     private final ai.djl.Device device;
     private final Device spiDevice;
     private final ScalarCache scalars;
+    private final HostMemory host = new HostMemory();
     /** Device-to-host reads so far, the ones kernels make internally included (for tests: a hot path makes none). */
     private final java.util.concurrent.atomic.LongAdder hostReads = new java.util.concurrent.atomic.LongAdder();
 
@@ -660,6 +661,11 @@ public final class DjlKernels implements Kernels {
             }
         }
         try {
+            PtNDArray[] onHost = hostAdam(pa.nd("adamUpdate"), ga.nd("adamUpdate"), ma.nd("adamUpdate"), va.nd("adamUpdate"),
+                    false, h, dtype, shape);
+            if (onHost != null) {
+                return new AdamResult(wrap(onHost[0], dtype, shape), wrap(onHost[1], dtype, shape), wrap(onHost[2], dtype, shape));
+            }
             return adam(pa.nd("adamUpdate"), ga.nd("adamUpdate"), ma.nd("adamUpdate"), va.nd("adamUpdate"), h, dtype, shape);
         } catch (EngineException e) {
             throw failure(e, "adamUpdate", pa, ga, ma, va);
@@ -747,7 +753,9 @@ public final class DjlKernels implements Kernels {
         for (int i = 0; i < n; i++) {
             DjlArray[] a = args[i];
             try {
-                PtNDArray newParam = adamInPlace(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
+                PtNDArray[] onHost = hostAdam(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
+                        a[2].nd("adamUpdateForeach"), a[3].nd("adamUpdateForeach"), true, h, a[0].dtype(), a[0].shape());
+                PtNDArray newParam = onHost != null ? onHost[0] : adamInPlace(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
                         a[2].nd("adamUpdateForeach"), a[3].nd("adamUpdateForeach"), h, a[0].dtype());
                 out.add(new AdamResult(wrap(newParam, a[0].dtype(), a[0].shape()), a[2], a[3]));
             } catch (EngineException e) {
@@ -759,6 +767,59 @@ public final class DjlKernels implements Kernels {
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Adam as one Java pass over the tensors' own memory ({@link AdamStep#applyFloat32}): the
+     * composed update's values, without its eleven native calls and five to eight temporaries per
+     * tensor. Returns {new param, new m, new v} (the moments are {@code m} and {@code v}
+     * themselves when {@code inPlace}), or null, having allocated and written nothing, when the
+     * host path does not apply: a GPU device, an empty or non-float32/64 tensor, a strided view, or
+     * no contiguity test (see {@link HostMemory}). Both Adam kernels take the same decision for the
+     * same arrays, so the per-tensor and foreach updates stay bit for bit equal.
+     */
+    private PtNDArray[] hostAdam(PtNDArray param, PtNDArray grad, PtNDArray m, PtNDArray v, boolean inPlace, AdamStep h,
+                                 DType dtype, Shape shape) {
+        if (device.isGpu() || shape.size() == 0 || (dtype != DType.FLOAT32 && dtype != DType.FLOAT64)) {
+            return null;
+        }
+        ByteBuffer pb = host.view(param);
+        ByteBuffer gb = pb == null ? null : host.view(grad);
+        ByteBuffer mb = gb == null ? null : host.view(m);
+        ByteBuffer vb = mb == null ? null : host.view(v);
+        if (vb == null) {
+            return null;
+        }
+        PtNDArray[] out = new PtNDArray[3];
+        try {
+            out[0] = JniUtils.createEmptyNdArray(manager, djlShape(shape), dataType(dtype), device, SparseFormat.DENSE);
+            out[1] = inPlace ? m : JniUtils.createEmptyNdArray(manager, djlShape(shape), dataType(dtype), device, SparseFormat.DENSE);
+            out[2] = inPlace ? v : JniUtils.createEmptyNdArray(manager, djlShape(shape), dataType(dtype), device, SparseFormat.DENSE);
+            // fresh dense tensors: their direct buffers are their memory
+            ByteBuffer np = JniUtils.getByteBuffer(out[0], true);
+            ByteBuffer nm = inPlace ? mb : JniUtils.getByteBuffer(out[1], true);
+            ByteBuffer nv = inPlace ? vb : JniUtils.getByteBuffer(out[2], true);
+            if (dtype == DType.FLOAT32) {
+                h.applyFloat32(pb.asFloatBuffer(), gb.asFloatBuffer(), mb.asFloatBuffer(), vb.asFloatBuffer(),
+                        np.asFloatBuffer(), nm.asFloatBuffer(), nv.asFloatBuffer());
+            } else {
+                h.applyFloat64(pb.asDoubleBuffer(), gb.asDoubleBuffer(), mb.asDoubleBuffer(), vb.asDoubleBuffer(),
+                        np.asDoubleBuffer(), nm.asDoubleBuffer(), nv.asDoubleBuffer());
+            }
+            return out;
+        } catch (RuntimeException e) {
+            if (out[0] != null) {
+                out[0].close();
+            }
+            if (!inPlace) {
+                for (int i = 1; i < 3; i++) {
+                    if (out[i] != null) {
+                        out[i].close();
+                    }
+                }
+            }
+            throw e;
+        }
     }
 
     /** Updates {@code m} and {@code v} in place and returns the new parameter (PyTorch's order of operations). */

@@ -1419,6 +1419,20 @@ final class Dl4jKernels implements Kernels {
             return new AdamResult(wrap(nd.allocate(dtype, shape), dtype, shape), wrap(nd.allocate(dtype, shape), dtype, shape),
                     wrap(nd.allocate(dtype, shape), dtype, shape));
         }
+        if (dtype == DType.FLOAT32 || dtype == DType.FLOAT64) {
+            INDArray newParam = nd.allocate(dtype, shape);
+            INDArray newM = nd.allocate(dtype, shape);
+            INDArray newV = nd.allocate(dtype, shape);
+            try {
+                hostAdam(pa, gradient, m0, v0, newParam, newM, newV, h, dtype, shape);
+            } catch (RuntimeException e) {
+                newParam.close();
+                newM.close();
+                newV.close();
+                throw e;
+            }
+            return new AdamResult(wrap(newParam, dtype, shape), wrap(newM, dtype, shape), wrap(newV, dtype, shape));
+        }
         boolean coupledDecay = h.weightDecay() != 0 && !h.decoupledWeightDecay();
         INDArray decayedGrad = null;
         INDArray decayedParam = null;
@@ -1510,9 +1524,44 @@ final class Dl4jKernels implements Kernels {
         return List.copyOf(out);
     }
 
+    /**
+     * Adam as one Java pass over the arrays' own memory ({@link AdamStep#applyFloat32}): the composed
+     * update's values without its dozen native calls per tensor. {@code newM}/{@code newV} may be
+     * {@code m0}/{@code v0}. Both Adam kernels use it for float32 and float64, so the per-tensor and
+     * foreach updates agree bit for bit.
+     */
+    private static void hostAdam(INDArray pa, INDArray grad, INDArray m0, INDArray v0, INDArray newParam, INDArray newM,
+                                 INDArray newV, AdamStep h, DType dtype, Shape shape) {
+        int n = shape.sizeAsInt();
+        if (dtype == DType.FLOAT32) {
+            h.applyFloat32(floats(pa, n), floats(grad, n), floats(m0, n), floats(v0, n), floats(newParam, n), floats(newM, n),
+                    floats(newV, n));
+        } else {
+            h.applyFloat64(doubles(pa, n), doubles(grad, n), doubles(m0, n), doubles(v0, n), doubles(newParam, n),
+                    doubles(newM, n), doubles(newV, n));
+        }
+    }
+
+    private static java.nio.FloatBuffer floats(INDArray a, int n) {
+        return Nd4jCalls.bytes(a).asFloatBuffer().limit(n);
+    }
+
+    private static java.nio.DoubleBuffer doubles(INDArray a, int n) {
+        return Nd4jCalls.bytes(a).asDoubleBuffer().limit(n);
+    }
+
     /** Updates {@code m0} and {@code v0} in place and returns the new parameter (one new array). */
     private INDArray adamInPlace(INDArray pa, INDArray grad, INDArray m0, INDArray v0, AdamStep h, DType dtype, Shape shape) {
         INDArray work = nd.allocate(dtype, shape);
+        if (dtype == DType.FLOAT32 || dtype == DType.FLOAT64) {
+            try {
+                hostAdam(pa, grad, m0, v0, work, m0, v0, h, dtype, shape);
+                return work;
+            } catch (RuntimeException e) {
+                work.close();
+                throw e;
+            }
+        }
         try {
             INDArray gradient = grad;
             if (h.weightDecay() != 0 && !h.decoupledWeightDecay()) {

@@ -121,7 +121,8 @@ final class Nd4jCalls {
 
     // ---- bulk copies between Java arrays and our dense row-major buffers ----------------------
 
-    private static ByteBuffer bytes(INDArray a) {
+    /** The memory of {@code a} itself (dense row-major from offset 0, the Dl4jArray invariant), native order. */
+    static ByteBuffer bytes(INDArray a) {
         return a.data().asNio().order(ByteOrder.nativeOrder());
     }
 
