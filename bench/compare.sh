@@ -15,7 +15,8 @@
 # (Metaforge steps/s / PyTorch steps/s at the same thread count). Installs nothing.
 #
 # Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn", "mip": the MIP
-# loss-weighting toy of examples/mip-loss-weighting.json, "moe": one MoE layer as bench/moe_compare.sh runs it, with
+# loss-weighting toy of examples/mip-loss-weighting.json, "maml-captured"/"fomaml-captured": MAML with step capture
+# ("capture": true) against the same PyTorch MAML, "moe": one MoE layer as bench/moe_compare.sh runs it, with
 # MOE_EXPERTS experts (8) against PyTorch's naive loop over experts), BACKENDS
 # ("djl dl4j"), THREAD_COUNTS ("1 2"), WARMUP (3 s: the least warm-up; it goes on until two one-second
 # windows agree within 5%), MEASURE (5 s), MAML_LOOP (1: also time the per-task-loop PyTorch MAML),
@@ -95,7 +96,8 @@ torch_run() {
     OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/moe_layer.py" --impl naive --experts "$MOE_EXPERTS" --threads "$2" \
       --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
   else
-    OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" --workload "$1" --impl "$3" --threads "$2" \
+    # maml-captured is Metaforge's MAML with step capture; PyTorch runs the same MAML
+    OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" --workload "${1%-captured}" --impl "$3" --threads "$2" \
       --warmup "$WARMUP" --seconds "$MEASURE" ${4:+"$4"} 2>&1
   fi
 }
@@ -121,7 +123,7 @@ for round in $(seq 1 "$ROUNDS"); do
           record "$name$phase" "$threads" "$round" "metaforge-$backend" "$out" "$before"
         done
         impl=eager
-        [[ "$workload" == maml || "$workload" == fomaml ]] && impl=batched
+        [[ "$workload" == maml* || "$workload" == fomaml* ]] && impl=batched
         [[ "$workload" == moe ]] && impl=naive
         before="$(load1)"
         out="$(torch_run "$workload" "$threads" batched)"  # step_rate.py's --impl matters for MAML only
@@ -131,7 +133,7 @@ for round in $(seq 1 "$ROUNDS"); do
           out="$(torch_run "$workload" "$threads" batched --flush-denormal)"
           record "$name$phase" "$threads" "$round" "torch-$impl-ftz" "$out" "$before"
         fi
-        if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml || "$workload" == fomaml ) ]]; then
+        if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml* || "$workload" == fomaml* ) ]]; then
           before="$(load1)"
           out="$(torch_run "$workload" "$threads" loop)"
           record "$name$phase" "$threads" "$round" "torch-loop" "$out" "$before"

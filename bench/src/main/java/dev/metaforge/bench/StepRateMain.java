@@ -12,6 +12,7 @@ import dev.metaforge.api.tensor.Grad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
+import dev.metaforge.api.capture.StepCapture;
 import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.plugins.hyper.ChunkedHyperNetwork;
 import dev.metaforge.plugins.hyper.MipExperiment;
@@ -67,7 +68,7 @@ public final class StepRateMain {
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn|mip, --backend NAME, --warmup SECONDS, --seconds SECONDS");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|maml-captured|fomaml-captured|adam|cnn|transformer|ghn|mip, --backend NAME, --warmup SECONDS, --seconds SECONDS");
             }
         }
         if (workload == null) {
@@ -122,7 +123,20 @@ public final class StepRateMain {
                         yield rate(loop::step, warmup, seconds);
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, adam, cnn, transformer, ghn, mip");
+                case "maml-captured", "fomaml-captured" -> {
+                    // what a spec with "capture": true runs: the step traced once, then replayed
+                    Engine captured = StepCapture.engine(engine);
+                    try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(captured, workload.startsWith("fomaml"), 0, List.of()),
+                            Adam.adam(MamlSinusoid.OUTER_LR), 0)) {
+                        loop.withCapture(StepCapture.on(captured, System.out::println));
+                        Rate r = rate(loop::step, warmup, seconds);
+                        if (loop.capture().programs().isEmpty()) {
+                            throw new IllegalStateException("the captured loop replayed nothing: " + loop.capture().refusal());
+                        }
+                        yield r;
+                    }
+                }
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, maml-captured, fomaml-captured, adam, cnn, transformer, ghn, mip");
             };
             System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f warmup_s=%.1f stable=%s%n",
                     workload, engine.backend().name(), rate.wall(), rate.cpu(), rate.warmupSeconds(), rate.stable());
