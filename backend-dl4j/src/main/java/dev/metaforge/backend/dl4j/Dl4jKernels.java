@@ -1230,8 +1230,8 @@ final class Dl4jKernels implements Kernels {
     }
 
     /**
-     * libnd4j's {@code conv2d}, which takes the dilation among its integer arguments. It has no
-     * groups, so a grouped convolution takes the SPI's composition (one native convolution per
+     * im2col columns times the weight as one batched GEMM (see the note below on why not libnd4j's
+     * {@code conv2d}). Grouped convolutions take the SPI's composition (one native convolution per
      * group). An empty batch or zero input channels are settled in Java.
      */
     @Override
@@ -1253,24 +1253,58 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().dim(1) == 0) {
             return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
         }
+        // out[b] = W [O, C*kH*kW] @ columns[b] [C*kH*kW, oH*oW]: one batched GEMM
+        int n = outShape.dim(0);
+        int o = outShape.dim(1);
+        int k = product(w.shape(), 1, 4);
+        int p = product(outShape, 2, 4);
         INDArray out = nd.allocate(dtype, outShape);
-        nd.custom("conv2d").in(x.nd(name), w.nd(name)).out(out).ints(convArgs(w.shape(), options)).run();
+        try (INDArray cols = columns(x.nd(name), x.shape(), w.shape(), options, outShape, dtype)) {
+            nd.custom("matmul").in(nd.repeated(w.nd(name), n, o, k), cols).out(nd.view(out, Shape.of(n, o, p))).run();
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
         return wrap(out, dtype, outShape);
     }
 
-    /**
-     * iArgs of libnd4j's conv2d and conv2d_bp: kH, kW, sH, sW, pH, pW, dH, dW, paddingMode
-     * (0 = explicit), dataFormat (0 = NCHW), weightFormat (1 = [oC, iC, kH, kW]).
+    /*
+     * Why not libnd4j's conv2d and conv2d_bp: on one CPU thread they run 5-30x slower than the same
+     * arithmetic done here (the graph-hypernetwork step spent 90% of its time in them). They write
+     * their im2col columns through a permuted view ([N, oH, oW, kH, kW, C] seen as [N, C, kH, kW, oH,
+     * oW]), which libnd4j fills element by element with generic offset arithmetic, and conv2d_bp
+     * computes both gradients whichever one is asked for. Here the columns are written densely in
+     * their natural order and the products are batched GEMMs (OpenBLAS) over them, with the weight
+     * repeated over the batch by a stride-0 view rather than copied.
      */
-    private static int[] convArgs(Shape weight, Conv2dOptions o) {
-        return new int[] {weight.dim(2), weight.dim(3), o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
-                o.dilation()[0], o.dilation()[1], 0, 0, 1};
+
+    /**
+     * libnd4j's im2col: the patches of x [N, C, H, W] that each output position reads, as a fresh
+     * dense [N, C*kH*kW, oH*oW] (zeros where the window covers padding; im2col writes every element).
+     */
+    private INDArray columns(INDArray x, Shape xShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+        int n = xShape.dim(0);
+        int c = xShape.dim(1);
+        int kh = wShape.dim(2);
+        int kw = wShape.dim(3);
+        int oh = outShape.dim(2);
+        int ow = outShape.dim(3);
+        INDArray cols = nd.allocate(dtype, Shape.of(n, c * kh * kw, oh * ow));
+        try {
+            // iArgs: kH, kW, sH, sW, pH, pW, dH, dW, isSameMode (0: explicit padding)
+            nd.custom("im2col").in(x).out(nd.view(cols, Shape.of(n, c, kh, kw, oh, ow)))
+                    .ints(kh, kw, o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1], o.dilation()[0], o.dilation()[1], 0)
+                    .run();
+        } catch (RuntimeException e) {
+            cols.close();
+            throw e;
+        }
+        return cols;
     }
 
     /**
-     * The gradient input of libnd4j's {@code conv2d_bp}, which computes both gradients from the input,
-     * the weight and the output gradient: the input's values only matter to the weight gradient, so
-     * zeros stand in for them. Grouped convolutions take the SPI's composition.
+     * The weight's transpose times the output gradient as one batched GEMM, folded back onto the
+     * input by libnd4j's {@code col2im}. Grouped convolutions take the SPI's composition.
      */
     @Override
     public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
@@ -1293,10 +1327,22 @@ final class Dl4jKernels implements Kernels {
         if (g.shape().size() == 0) {
             return wrap(filled(dtype, inputShape, 0.0), dtype, inputShape);
         }
+        // columns[b] = W^T [C*kH*kW, O] @ gradOutput[b] [O, oH*oW] (batched GEMM), then col2im sums each
+        // column entry back onto the input element it was read from.
+        Shape gs = g.shape();
+        Shape ws = w.shape();
+        int n = gs.dim(0);
+        int o = gs.dim(1);
+        int k = product(ws, 1, 4);
+        int p = product(gs, 2, 4);
         INDArray gradInput = nd.allocate(dtype, inputShape);
-        try (INDArray zeros = filled(dtype, inputShape, 0.0); INDArray gradWeight = nd.allocate(dtype, w.shape())) {
-            nd.custom("conv2d_bp").in(zeros, w.nd(name), g.nd(name)).out(gradInput, gradWeight)
-                    .ints(convArgs(w.shape(), options)).run();
+        try (INDArray cols = nd.allocate(dtype, Shape.of(n, k, p))) {
+            nd.custom("matmul").in(nd.repeated(w.nd(name), n, o, k), nd.view(g.nd(name), Shape.of(n, o, p))).out(cols)
+                    .ints(1, 0).run();
+            // iArgs: sH, sW, pH, pW, iH, iW, dH, dW, isSameMode; col2im writes every input element
+            nd.custom("col2im").in(nd.view(cols, Shape.of(n, inputShape.dim(1), ws.dim(2), ws.dim(3), gs.dim(2), gs.dim(3))))
+                    .out(gradInput).ints(options.stride()[0], options.stride()[1], options.padding()[0], options.padding()[1],
+                            inputShape.dim(2), inputShape.dim(3), options.dilation()[0], options.dilation()[1], 0).run();
         } catch (RuntimeException e) {
             gradInput.close();
             throw e;
@@ -1304,7 +1350,10 @@ final class Dl4jKernels implements Kernels {
         return wrap(gradInput, dtype, inputShape);
     }
 
-    /** The weight gradient of libnd4j's {@code conv2d_bp}, with zeros standing in for the weight's values. */
+    /**
+     * The output gradient times the input's im2col columns, one GEMM per batch entry in one batched
+     * call, summed over the batch. Grouped convolutions take the SPI's composition.
+     */
     @Override
     public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
                                             Conv2dOptions options) {
@@ -1326,15 +1375,35 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().size() == 0 || g.shape().size() == 0) {
             return wrap(filled(dtype, weightShape, 0.0), dtype, weightShape);
         }
-        INDArray gradWeight = nd.allocate(dtype, weightShape);
-        try (INDArray zeros = filled(dtype, weightShape, 0.0); INDArray gradInput = nd.allocate(dtype, x.shape())) {
-            nd.custom("conv2d_bp").in(x.nd(name), zeros, g.nd(name)).out(gradInput, gradWeight)
-                    .ints(convArgs(weightShape, options)).run();
-        } catch (RuntimeException e) {
-            gradWeight.close();
-            throw e;
+        // gradOutput[b] [O, oH*oW] @ columns[b]^T [oH*oW, C*kH*kW] per batch (batched GEMM), summed over the batch.
+        int n = g.shape().dim(0);
+        int o = weightShape.dim(0);
+        int k = product(weightShape, 1, 4);
+        int p = product(g.shape(), 2, 4);
+        try (INDArray cols = columns(x.nd(name), x.shape(), weightShape, options, g.shape(), dtype)) {
+            if (n == 1) {
+                INDArray gradWeight = nd.allocate(dtype, weightShape);
+                try {
+                    nd.custom("matmul").in(nd.view(g.nd(name), Shape.of(1, o, p)), cols).out(nd.view(gradWeight, Shape.of(1, o, k)))
+                            .ints(0, 1).run();
+                } catch (RuntimeException e) {
+                    gradWeight.close();
+                    throw e;
+                }
+                return wrap(gradWeight, dtype, weightShape);
+            }
+            try (INDArray perBatch = nd.allocate(dtype, Shape.of(n, o, k))) {
+                nd.custom("matmul").in(nd.view(g.nd(name), Shape.of(n, o, p)), cols).out(perBatch).ints(0, 1).run();
+                INDArray gradWeight = nd.allocate(dtype, weightShape);
+                try {
+                    nd.custom("reduce_sum").in(perBatch).out(nd.view(gradWeight, Shape.of(o, k))).ints(0).bools(false).run();
+                } catch (RuntimeException e) {
+                    gradWeight.close();
+                    throw e;
+                }
+                return wrap(gradWeight, dtype, weightShape);
+            }
         }
-        return wrap(gradWeight, dtype, weightShape);
     }
 
     // ---- fused kernels --------------------------------------------------------------------

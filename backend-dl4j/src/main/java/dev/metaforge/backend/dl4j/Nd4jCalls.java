@@ -101,6 +101,15 @@ final class Nd4jCalls {
     }
 
     /**
+     * {@code src} (dense row-major [r, c], non-empty) seen as [n, r, c] with stride 0 over the first
+     * axis, sharing its buffer: the same matrix for every batch of a batched matmul without n copies
+     * (libnd4j's matmul reads its operands through their strides). Not cached, never closed.
+     */
+    INDArray repeated(INDArray src, int n, int r, int c) {
+        return Nd4j.create(src.data(), new long[] {n, r, c}, new long[] {0, c, 1}, 0, 'c', src.dataType());
+    }
+
+    /**
      * Re-labels a temporary we own, and will not use again, with another shape of the same size:
      * the result takes over its buffer (no copy), so only the result may be closed.
      */
