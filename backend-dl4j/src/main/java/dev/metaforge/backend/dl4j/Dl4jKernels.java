@@ -1221,6 +1221,16 @@ final class Dl4jKernels implements Kernels {
 
     // ---- convolution ----------------------------------------------------------------------
 
+    /*
+     * Why not libnd4j's conv2d and conv2d_bp: on one CPU thread they ran 5-30x slower than the same
+     * arithmetic done here (the graph-hypernetwork step spent 90% of its time in them). They write
+     * their im2col columns through a permuted view ([N, oH, oW, kH, kW, C] seen as [N, C, kH, kW, oH,
+     * oW]), which libnd4j fills element by element with general offset arithmetic, and conv2d_bp
+     * computes both gradients whichever one is asked for. Here the columns are laid out [C*kH*kW,
+     * N*oH*oW], so the forward pass and each gradient is one plain GEMM (OpenBLAS), and FLOAT32
+     * columns are built by ConvColumns in Java (faster than libnd4j's im2col, see there).
+     */
+
     /** Stride and padding only: {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} with dilation 1, one group. */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
@@ -1230,9 +1240,10 @@ final class Dl4jKernels implements Kernels {
     }
 
     /**
-     * im2col columns times the weight as one batched GEMM (see the note below on why not libnd4j's
-     * {@code conv2d}). Grouped convolutions take the SPI's composition (one native convolution per
-     * group). An empty batch or zero input channels are settled in Java.
+     * The weight [O, C*kH*kW] times the im2col columns [C*kH*kW, N*oH*oW] in one GEMM, then the
+     * result's two outer axes swapped into [N, O, oH, oW] (see the note above on why not libnd4j's
+     * {@code conv2d}). Grouped convolutions take the SPI's composition (one convolution per group).
+     * An empty batch or zero input channels are settled in Java.
      */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
@@ -1253,14 +1264,21 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().dim(1) == 0) {
             return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
         }
-        // out[b] = W [O, C*kH*kW] @ columns[b] [C*kH*kW, oH*oW]: one batched GEMM
         int n = outShape.dim(0);
         int o = outShape.dim(1);
         int k = product(w.shape(), 1, 4);
         int p = product(outShape, 2, 4);
         INDArray out = nd.allocate(dtype, outShape);
-        try (INDArray cols = columns(x.nd(name), x.shape(), w.shape(), options, outShape, dtype)) {
-            nd.custom("matmul").in(nd.repeated(w.nd(name), n, o, k), cols).out(nd.view(out, Shape.of(n, o, p))).run();
+        try (Nd4jCalls.Temp cols = columns(x.nd(name), x.shape(), w.shape(), options, outShape, dtype)) {
+            if (n == 1) {
+                nd.custom("matmul").in(nd.view(w.nd(name), Shape.of(o, k)), cols.array()).out(nd.view(out, Shape.of(o, p))).run();
+            } else {
+                try (INDArray byChannel = nd.allocate(dtype, Shape.of(o, n * p))) {
+                    nd.custom("matmul").in(nd.view(w.nd(name), Shape.of(o, k)), cols.array()).out(byChannel).run();
+                    nd.custom("permute").in(nd.view(byChannel, Shape.of(o, n, p))).out(nd.view(out, Shape.of(n, o, p)))
+                            .ints(1, 0, 2).run();
+                }
+            }
         } catch (RuntimeException e) {
             out.close();
             throw e;
@@ -1268,43 +1286,91 @@ final class Dl4jKernels implements Kernels {
         return wrap(out, dtype, outShape);
     }
 
-    /*
-     * Why not libnd4j's conv2d and conv2d_bp: on one CPU thread they run 5-30x slower than the same
-     * arithmetic done here (the graph-hypernetwork step spent 90% of its time in them). They write
-     * their im2col columns through a permuted view ([N, oH, oW, kH, kW, C] seen as [N, C, kH, kW, oH,
-     * oW]), which libnd4j fills element by element with generic offset arithmetic, and conv2d_bp
-     * computes both gradients whichever one is asked for. Here the columns are written densely in
-     * their natural order and the products are batched GEMMs (OpenBLAS) over them, with the weight
-     * repeated over the batch by a stride-0 view rather than copied.
-     */
-
     /**
-     * libnd4j's im2col: the patches of x [N, C, H, W] that each output position reads, as a fresh
-     * dense [N, C*kH*kW, oH*oW] (zeros where the window covers padding; im2col writes every element).
+     * The im2col columns of x [N, C, H, W]: a fresh dense [C*kH*kW, N*oH*oW] whose row (c, ki, kj)
+     * and column (n, oy, ox) hold the input element that kernel tap reads for that output (zero
+     * where it covers padding), in this thread's reused temporary. FLOAT32 in Java ({@link ConvColumns});
+     * otherwise libnd4j's im2col writing through a permuted view (slower, but FLOAT64 is the
+     * reference dtype, not a fast path).
      */
-    private INDArray columns(INDArray x, Shape xShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+    private Nd4jCalls.Temp columns(INDArray x, Shape xShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+        ConvColumns geometry = geometry(xShape, wShape, o, outShape);
         int n = xShape.dim(0);
         int c = xShape.dim(1);
         int kh = wShape.dim(2);
         int kw = wShape.dim(3);
         int oh = outShape.dim(2);
         int ow = outShape.dim(3);
-        INDArray cols = nd.allocate(dtype, Shape.of(n, c * kh * kw, oh * ow));
+        Shape shape = Shape.of(c * kh * kw, n * oh * ow);
+        Nd4jCalls.Temp temp = nd.temp(dtype, shape);
+        INDArray cols = temp.array();
         try {
-            // iArgs: kH, kW, sH, sW, pH, pW, dH, dW, isSameMode (0: explicit padding)
-            nd.custom("im2col").in(x).out(nd.view(cols, Shape.of(n, c, kh, kw, oh, ow)))
-                    .ints(kh, kw, o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1], o.dilation()[0], o.dilation()[1], 0)
-                    .run();
+            if (javaColumns(dtype, shape)) {
+                geometry.im2col(Nd4jCalls.floats(x), Nd4jCalls.floats(cols));
+            } else {
+                // iArgs: kH, kW, sH, sW, pH, pW, dH, dW, isSameMode (0: explicit padding); im2col writes every element
+                INDArray view = nd.view(cols, Shape.of(c, kh, kw, n, oh, ow)).permute(3, 0, 1, 2, 4, 5);
+                nd.custom("im2col").in(x).out(view).ints(kh, kw, o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
+                        o.dilation()[0], o.dilation()[1], 0).run();
+            }
         } catch (RuntimeException e) {
-            cols.close();
+            temp.close();
             throw e;
         }
-        return cols;
+        return temp;
+    }
+
+    /** col2im: sums columns [C*kH*kW, N*oH*oW] back onto the input elements they were read from, into a fresh input-shaped array. */
+    private INDArray uncolumns(INDArray cols, Shape inputShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+        INDArray grad = nd.allocate(dtype, inputShape);
+        try {
+            if (javaColumns(dtype, Shape.of(wShape.dim(1) * wShape.dim(2) * wShape.dim(3), outShape.dim(0) * outShape.dim(2) * outShape.dim(3)))) {
+                geometry(inputShape, wShape, o, outShape).col2im(Nd4jCalls.floats(cols), Nd4jCalls.floats(grad));
+            } else {
+                // iArgs: sH, sW, pH, pW, iH, iW, dH, dW, isSameMode; col2im writes every input element
+                INDArray view = nd.view(cols, Shape.of(inputShape.dim(1), wShape.dim(2), wShape.dim(3), outShape.dim(0), outShape.dim(2),
+                        outShape.dim(3))).permute(3, 0, 1, 2, 4, 5);
+                nd.custom("col2im").in(view).out(grad).ints(o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
+                        inputShape.dim(2), inputShape.dim(3), o.dilation()[0], o.dilation()[1], 0).run();
+            }
+        } catch (RuntimeException e) {
+            grad.close();
+            throw e;
+        }
+        return grad;
+    }
+
+    /** FLOAT32 columns small enough for int-indexed NIO buffers go through {@link ConvColumns}. */
+    private static boolean javaColumns(DType dtype, Shape columns) {
+        return dtype == DType.FLOAT32 && columns.size() <= Integer.MAX_VALUE / Float.BYTES;
+    }
+
+    private static ConvColumns geometry(Shape in, Shape weight, Conv2dOptions o, Shape out) {
+        return new ConvColumns(in.dim(0), in.dim(1), in.dim(2), in.dim(3), weight.dim(2), weight.dim(3), o.stride()[0], o.stride()[1],
+                o.padding()[0], o.padding()[1], o.dilation()[0], o.dilation()[1], out.dim(2), out.dim(3));
+    }
+
+    /** gradOutput [N, O, oH, oW] as a dense [O, N*oH*oW] (a copy unless N is 1, then a view; close either way). */
+    private INDArray byChannel(INDArray gradOutput, Shape gs, DType dtype) {
+        int n = gs.dim(0);
+        int o = gs.dim(1);
+        int p = product(gs, 2, 4);
+        if (n == 1) {
+            return nd.copy(gradOutput, dtype, Shape.of(o, p));
+        }
+        INDArray t = nd.allocate(dtype, Shape.of(o, n * p));
+        try {
+            nd.custom("permute").in(nd.view(gradOutput, Shape.of(n, o, p))).out(nd.view(t, Shape.of(o, n, p))).ints(1, 0, 2).run();
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
     }
 
     /**
-     * The weight's transpose times the output gradient as one batched GEMM, folded back onto the
-     * input by libnd4j's {@code col2im}. Grouped convolutions take the SPI's composition.
+     * The weight's transpose [C*kH*kW, O] times the output gradient [O, N*oH*oW] in one GEMM, summed
+     * back onto the input by col2im. Grouped convolutions take the SPI's composition.
      */
     @Override
     public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
@@ -1327,32 +1393,19 @@ final class Dl4jKernels implements Kernels {
         if (g.shape().size() == 0) {
             return wrap(filled(dtype, inputShape, 0.0), dtype, inputShape);
         }
-        // columns[b] = W^T [C*kH*kW, O] @ gradOutput[b] [O, oH*oW] (batched GEMM), then col2im sums each
-        // column entry back onto the input element it was read from.
         Shape gs = g.shape();
-        Shape ws = w.shape();
-        int n = gs.dim(0);
         int o = gs.dim(1);
-        int k = product(ws, 1, 4);
-        int p = product(gs, 2, 4);
-        INDArray gradInput = nd.allocate(dtype, inputShape);
-        try (INDArray cols = nd.allocate(dtype, Shape.of(n, k, p))) {
-            nd.custom("matmul").in(nd.repeated(w.nd(name), n, o, k), nd.view(g.nd(name), Shape.of(n, o, p))).out(cols)
-                    .ints(1, 0).run();
-            // iArgs: sH, sW, pH, pW, iH, iW, dH, dW, isSameMode; col2im writes every input element
-            nd.custom("col2im").in(nd.view(cols, Shape.of(n, inputShape.dim(1), ws.dim(2), ws.dim(3), gs.dim(2), gs.dim(3))))
-                    .out(gradInput).ints(options.stride()[0], options.stride()[1], options.padding()[0], options.padding()[1],
-                            inputShape.dim(2), inputShape.dim(3), options.dilation()[0], options.dilation()[1], 0).run();
-        } catch (RuntimeException e) {
-            gradInput.close();
-            throw e;
+        int k = product(w.shape(), 1, 4);
+        int np = gs.dim(0) * product(gs, 2, 4);
+        try (INDArray gT = byChannel(g.nd(name), gs, dtype); Nd4jCalls.Temp cols = nd.temp(dtype, Shape.of(k, np))) {
+            nd.custom("matmul").in(nd.view(w.nd(name), Shape.of(o, k)), gT).out(cols.array()).ints(1, 0).run();
+            return wrap(uncolumns(cols.array(), inputShape, w.shape(), options, gs, dtype), dtype, inputShape);
         }
-        return wrap(gradInput, dtype, inputShape);
     }
 
     /**
-     * The output gradient times the input's im2col columns, one GEMM per batch entry in one batched
-     * call, summed over the batch. Grouped convolutions take the SPI's composition.
+     * The output gradient [O, N*oH*oW] times the im2col columns' transpose [N*oH*oW, C*kH*kW] in
+     * one GEMM (the sum over the batch is in the GEMM). Grouped convolutions take the SPI's composition.
      */
     @Override
     public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
@@ -1375,35 +1428,17 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().size() == 0 || g.shape().size() == 0) {
             return wrap(filled(dtype, weightShape, 0.0), dtype, weightShape);
         }
-        // gradOutput[b] [O, oH*oW] @ columns[b]^T [oH*oW, C*kH*kW] per batch (batched GEMM), summed over the batch.
-        int n = g.shape().dim(0);
         int o = weightShape.dim(0);
         int k = product(weightShape, 1, 4);
-        int p = product(g.shape(), 2, 4);
-        try (INDArray cols = columns(x.nd(name), x.shape(), weightShape, options, g.shape(), dtype)) {
-            if (n == 1) {
-                INDArray gradWeight = nd.allocate(dtype, weightShape);
-                try {
-                    nd.custom("matmul").in(nd.view(g.nd(name), Shape.of(1, o, p)), cols).out(nd.view(gradWeight, Shape.of(1, o, k)))
-                            .ints(0, 1).run();
-                } catch (RuntimeException e) {
-                    gradWeight.close();
-                    throw e;
-                }
-                return wrap(gradWeight, dtype, weightShape);
-            }
-            try (INDArray perBatch = nd.allocate(dtype, Shape.of(n, o, k))) {
-                nd.custom("matmul").in(nd.view(g.nd(name), Shape.of(n, o, p)), cols).out(perBatch).ints(0, 1).run();
-                INDArray gradWeight = nd.allocate(dtype, weightShape);
-                try {
-                    nd.custom("reduce_sum").in(perBatch).out(nd.view(gradWeight, Shape.of(o, k))).ints(0).bools(false).run();
-                } catch (RuntimeException e) {
-                    gradWeight.close();
-                    throw e;
-                }
-                return wrap(gradWeight, dtype, weightShape);
-            }
+        INDArray gradWeight = nd.allocate(dtype, weightShape);
+        try (Nd4jCalls.Temp cols = columns(x.nd(name), x.shape(), weightShape, options, g.shape(), dtype);
+             INDArray gT = byChannel(g.nd(name), g.shape(), dtype)) {
+            nd.custom("matmul").in(gT, cols.array()).out(nd.view(gradWeight, Shape.of(o, k))).ints(0, 1).run();
+        } catch (RuntimeException e) {
+            gradWeight.close();
+            throw e;
         }
+        return wrap(gradWeight, dtype, weightShape);
     }
 
     // ---- fused kernels --------------------------------------------------------------------
