@@ -97,8 +97,14 @@ record ConvColumns(int n, int c, int h, int w, int kh, int kw, int sh, int sw, i
                             }
                             int from = iy * w + dx;
                             int at = oy * ow;
-                            for (int ox = lo; ox < hi; ox++) {
-                                acc[from + ox * sw] += block[at + ox];
+                            if (sw == 1) { // a unit-stride loop the JIT vectorises
+                                for (int ox = lo; ox < hi; ox++) {
+                                    acc[from + ox] += block[at + ox];
+                                }
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    acc[from + ox * sw] += block[at + ox];
+                                }
                             }
                         }
                     }
