@@ -1055,9 +1055,50 @@ final class Dl4jKernels implements Kernels {
         }
         INDArray out = nd.allocate(a.dtype(), shape);
         if (shape.size() > 0) {
-            nd.custom("assign").in(out, in).out(out).run();
+            Shape[] fewest = collapsedBroadcast(from, shape);
+            INDArray to = nd.view(out, fewest[1]);
+            nd.custom("assign").in(to, nd.view(in, fewest[0])).out(to).run();
         }
         return wrap(out, a.dtype(), shape);
+    }
+
+    /**
+     * The same broadcast copy with the fewest axes: {@code from} (padded with leading 1s) and
+     * {@code to} without the axes where both are 1, and with runs of adjacent axes that are all
+     * copied (equal sizes) or all broadcast (from 1) merged into one. libnd4j's broadcasting assign
+     * pays per axis: average pooling's backward [32, 32, 1, 1, 1, 1] to [32, 32, 1, 14, 1, 14] took
+     * 1.5 ms, the same copy as [1024, 1] to [1024, 196] about 20 times less.
+     *
+     * @return {collapsed from, collapsed to}, both of the same rank (at least 1)
+     */
+    static Shape[] collapsedBroadcast(Shape from, Shape to) {
+        int rank = to.rank();
+        int pad = rank - from.rank();
+        int[] f = new int[rank];
+        int[] t = new int[rank];
+        int n = 0;
+        boolean lastBroadcast = false;
+        for (int i = 0; i < rank; i++) {
+            int td = to.dim(i);
+            int fd = i < pad ? 1 : from.dim(i - pad);
+            if (td == 1) {
+                continue;
+            }
+            boolean broadcast = fd == 1;
+            if (n > 0 && broadcast == lastBroadcast) {
+                f[n - 1] *= fd;
+                t[n - 1] *= td;
+            } else {
+                f[n] = fd;
+                t[n] = td;
+                n++;
+                lastBroadcast = broadcast;
+            }
+        }
+        if (n == 0) {
+            return new Shape[] {Shape.of(1), Shape.of(1)};
+        }
+        return new Shape[] {Shape.of(Arrays.copyOf(f, n)), Shape.of(Arrays.copyOf(t, n))};
     }
 
     @Override
