@@ -54,11 +54,11 @@ public final class KernelProfileMain {
                 case "--backend" -> backendName = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|moe|moe-dropless, --backend NAME, --steps N");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn|moe|moe-dropless, --backend NAME, --steps N");
             }
         }
         if (workload == null) {
-            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml or adam");
+            throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml, adam, cnn, transformer, ghn, moe or moe-dropless");
         }
         BackendDiscovery discovery = BackendDiscovery.scan(KernelProfileMain.class.getClassLoader());
         try (Backend backend = discovery.select(backendName).chosen().create(BackendConfig.defaults())) {
@@ -103,6 +103,12 @@ public final class KernelProfileMain {
                     return time(step::step, steps, counting);
                 }
             }
+            case "ghn" -> {
+                // the graph-hypernetwork step of StepRateMain --workload ghn (two CNNs predicted and trained per step)
+                try (GhnStep step = new GhnStep(engine)) {
+                    return time(step::step, steps, counting);
+                }
+            }
             case "moe", "moe-dropless" -> {
                 // the layer of MoeLayerMain: 4096 tokens, d 256, 8 experts, hidden 1024, top-2, capacity 1.25 (or dropless)
                 try (MoeLayerMain.Step step = new MoeLayerMain.Step(engine,
@@ -125,7 +131,7 @@ public final class KernelProfileMain {
                 }
             }
             default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml,"
-                    + " maml-captured, fomaml-captured, adam, cnn, transformer");
+                    + " maml-captured, fomaml-captured, adam, cnn, transformer, ghn, moe, moe-dropless");
         }
     }
 

@@ -499,8 +499,28 @@ final class Dl4jKernels implements Kernels {
             return wrap(outShape.size() == 0 ? nd.allocate(dtype, outShape) : filled(dtype, outShape, 0.0), dtype, outShape);
         }
         INDArray out = nd.allocate(dtype, outShape);
-        nd.custom("matmul").in(x.nd(name), y.nd(name)).out(out).ints(transposeA ? 1 : 0, transposeB ? 1 : 0).run();
+        if (k == 1) {
+            // a [.., 1, m] seen as [.., m, 1] and b [.., n, 1] as [.., 1, n]: the same memory either way round
+            int batch = (int) (outShape.size() / ((long) m * n));
+            outerInto(x.nd(name), batch, y.nd(name), batch, out, m, n);
+        } else {
+            nd.custom("matmul").in(x.nd(name), y.nd(name)).out(out).ints(transposeA ? 1 : 0, transposeB ? 1 : 0).run();
+        }
         return wrap(out, dtype, outShape);
+    }
+
+    /**
+     * A product whose inner dimension is 1 (an outer product per batch entry): a broadcasting
+     * multiply [batchA, m, 1] * [batchB, 1, n] (batchB 1 when b is shared), then + 0.0 in place.
+     * Each element is one product, and the GEMM computes it as 0 + a*b (its accumulator starts at
+     * zero), which turns -0.0 into +0.0 and changes nothing else; adding 0.0 does the same, so the
+     * result is bit for bit the GEMM's. It costs two cheap elementwise calls instead of libnd4j's
+     * batched GEMM, whose per-call cost (40-70 us) dominated MAML's [25, 10, 1] @ [25, 1, 40].
+     */
+    private void outerInto(INDArray a, int batchA, INDArray b, int batchB, INDArray out, int m, int n) {
+        INDArray out3 = nd.view(out, Shape.of(batchA, m, n));
+        nd.custom("multiply").in(nd.view(a, Shape.of(batchA, m, 1)), nd.view(b, Shape.of(batchB, 1, n))).out(out3).run();
+        nd.scalar(ScalarKind.ADD, out3, out3, 0.0);
     }
 
     /** NumPy matmul of two rank >= 2 arrays into a fresh array (see {@link Kernels#matmul}). */
@@ -541,7 +561,9 @@ final class Dl4jKernels implements Kernels {
         INDArray ya = y.nd(name);
         INDArray out = nd.allocate(dtype, outShape);
         int batchSize = (int) batch.size();
-        if (batch.rank() == 0) {
+        if (k == 1 && batchA.equals(batch) && (batchB.equals(batch) || sb.rank() == 2)) {
+            outerInto(xa, batchSize, ya, sb.rank() == 2 ? 1 : batchSize, out, m, n);
+        } else if (batch.rank() == 0) {
             nd.custom("matmul").in(xa, ya).out(out).run();
         } else if (sb.rank() == 2 && batchA.equals(batch)) {
             // [..., m, k] @ [k, n]: one GEMM over the folded rows (views of dense arrays).
@@ -1033,9 +1055,50 @@ final class Dl4jKernels implements Kernels {
         }
         INDArray out = nd.allocate(a.dtype(), shape);
         if (shape.size() > 0) {
-            nd.custom("assign").in(out, in).out(out).run();
+            Shape[] fewest = collapsedBroadcast(from, shape);
+            INDArray to = nd.view(out, fewest[1]);
+            nd.custom("assign").in(to, nd.view(in, fewest[0])).out(to).run();
         }
         return wrap(out, a.dtype(), shape);
+    }
+
+    /**
+     * The same broadcast copy with the fewest axes: {@code from} (padded with leading 1s) and
+     * {@code to} without the axes where both are 1, and with runs of adjacent axes that are all
+     * copied (equal sizes) or all broadcast (from 1) merged into one. libnd4j's broadcasting assign
+     * pays per axis: average pooling's backward [32, 32, 1, 1, 1, 1] to [32, 32, 1, 14, 1, 14] took
+     * 1.5 ms, the same copy as [1024, 1] to [1024, 196] about 20 times less.
+     *
+     * @return {collapsed from, collapsed to}, both of the same rank (at least 1)
+     */
+    static Shape[] collapsedBroadcast(Shape from, Shape to) {
+        int rank = to.rank();
+        int pad = rank - from.rank();
+        int[] f = new int[rank];
+        int[] t = new int[rank];
+        int n = 0;
+        boolean lastBroadcast = false;
+        for (int i = 0; i < rank; i++) {
+            int td = to.dim(i);
+            int fd = i < pad ? 1 : from.dim(i - pad);
+            if (td == 1) {
+                continue;
+            }
+            boolean broadcast = fd == 1;
+            if (n > 0 && broadcast == lastBroadcast) {
+                f[n - 1] *= fd;
+                t[n - 1] *= td;
+            } else {
+                f[n] = fd;
+                t[n] = td;
+                n++;
+                lastBroadcast = broadcast;
+            }
+        }
+        if (n == 0) {
+            return new Shape[] {Shape.of(1), Shape.of(1)};
+        }
+        return new Shape[] {Shape.of(Arrays.copyOf(f, n)), Shape.of(Arrays.copyOf(t, n))};
     }
 
     @Override
@@ -1221,6 +1284,16 @@ final class Dl4jKernels implements Kernels {
 
     // ---- convolution ----------------------------------------------------------------------
 
+    /*
+     * Why not libnd4j's conv2d and conv2d_bp: on one CPU thread they ran 5-30x slower than the same
+     * arithmetic done here (the graph-hypernetwork step spent 90% of its time in them). They write
+     * their im2col columns through a permuted view ([N, oH, oW, kH, kW, C] seen as [N, C, kH, kW, oH,
+     * oW]), which libnd4j fills element by element with general offset arithmetic, and conv2d_bp
+     * computes both gradients whichever one is asked for. Here the columns are laid out [C*kH*kW,
+     * N*oH*oW], so the forward pass and each gradient is one plain GEMM (OpenBLAS), and FLOAT32
+     * columns are built by ConvColumns in Java (faster than libnd4j's im2col, see there).
+     */
+
     /** Stride and padding only: {@link #conv2d(NativeArray, NativeArray, Conv2dOptions)} with dilation 1, one group. */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, int[] stride, int[] padding) {
@@ -1230,9 +1303,10 @@ final class Dl4jKernels implements Kernels {
     }
 
     /**
-     * libnd4j's {@code conv2d}, which takes the dilation among its integer arguments. It has no
-     * groups, so a grouped convolution takes the SPI's composition (one native convolution per
-     * group). An empty batch or zero input channels are settled in Java.
+     * The weight [O, C*kH*kW] times the im2col columns [C*kH*kW, N*oH*oW] in one GEMM, then
+     * permuted into [N, O, oH, oW] (see the note above on why not libnd4j's
+     * {@code conv2d}). Grouped convolutions take the SPI's composition (one convolution per group).
+     * An empty batch or zero input channels are settled in Java.
      */
     @Override
     public NativeArray conv2d(NativeArray input, NativeArray weight, Conv2dOptions options) {
@@ -1253,24 +1327,109 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().dim(1) == 0) {
             return wrap(filled(dtype, outShape, 0.0), dtype, outShape);
         }
+        int n = outShape.dim(0);
+        int o = outShape.dim(1);
+        int k = product(w.shape(), 1, 4);
+        int p = product(outShape, 2, 4);
         INDArray out = nd.allocate(dtype, outShape);
-        nd.custom("conv2d").in(x.nd(name), w.nd(name)).out(out).ints(convArgs(w.shape(), options)).run();
+        // columns^T [N*oH*oW, C*kH*kW] @ W^T [C*kH*kW, O] by transpose flags: about 20% faster in OpenBLAS than
+        // W @ columns for these shapes (a long output side and a short one); the [N, oH*oW, O] result is permuted.
+        try (Nd4jCalls.Temp cols = columns(x.nd(name), x.shape(), w.shape(), options, outShape, dtype);
+             INDArray byPosition = nd.allocate(dtype, Shape.of(n * p, o))) {
+            nd.custom("matmul").in(cols.array(), nd.view(w.nd(name), Shape.of(o, k))).out(byPosition).ints(1, 1).run();
+            nd.custom("permute").in(nd.view(byPosition, Shape.of(n, p, o))).out(nd.view(out, Shape.of(n, o, p))).ints(0, 2, 1).run();
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
         return wrap(out, dtype, outShape);
     }
 
     /**
-     * iArgs of libnd4j's conv2d and conv2d_bp: kH, kW, sH, sW, pH, pW, dH, dW, paddingMode
-     * (0 = explicit), dataFormat (0 = NCHW), weightFormat (1 = [oC, iC, kH, kW]).
+     * The im2col columns of x [N, C, H, W]: a fresh dense [C*kH*kW, N*oH*oW] whose row (c, ki, kj)
+     * and column (n, oy, ox) hold the input element that kernel tap reads for that output (zero
+     * where it covers padding), in this thread's reused temporary. FLOAT32 in Java ({@link ConvColumns});
+     * otherwise libnd4j's im2col writing through a permuted view (slower, but FLOAT64 is the
+     * reference dtype, not a fast path).
      */
-    private static int[] convArgs(Shape weight, Conv2dOptions o) {
-        return new int[] {weight.dim(2), weight.dim(3), o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
-                o.dilation()[0], o.dilation()[1], 0, 0, 1};
+    private Nd4jCalls.Temp columns(INDArray x, Shape xShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+        ConvColumns geometry = geometry(xShape, wShape, o, outShape);
+        int n = xShape.dim(0);
+        int c = xShape.dim(1);
+        int kh = wShape.dim(2);
+        int kw = wShape.dim(3);
+        int oh = outShape.dim(2);
+        int ow = outShape.dim(3);
+        Shape shape = Shape.of(c * kh * kw, n * oh * ow);
+        Nd4jCalls.Temp temp = nd.temp(dtype, shape);
+        INDArray cols = temp.array();
+        try {
+            if (javaColumns(dtype, shape)) {
+                geometry.im2col(Nd4jCalls.floats(x), Nd4jCalls.floats(cols));
+            } else {
+                // iArgs: kH, kW, sH, sW, pH, pW, dH, dW, isSameMode (0: explicit padding); im2col writes every element
+                INDArray view = nd.view(cols, Shape.of(c, kh, kw, n, oh, ow)).permute(3, 0, 1, 2, 4, 5);
+                nd.custom("im2col").in(x).out(view).ints(kh, kw, o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
+                        o.dilation()[0], o.dilation()[1], 0).run();
+            }
+        } catch (RuntimeException e) {
+            temp.close();
+            throw e;
+        }
+        return temp;
+    }
+
+    /** col2im: sums columns [C*kH*kW, N*oH*oW] back onto the input elements they were read from, into a fresh input-shaped array. */
+    private INDArray uncolumns(INDArray cols, Shape inputShape, Shape wShape, Conv2dOptions o, Shape outShape, DType dtype) {
+        INDArray grad = nd.allocate(dtype, inputShape);
+        try {
+            if (javaColumns(dtype, Shape.of(wShape.dim(1) * wShape.dim(2) * wShape.dim(3), outShape.dim(0) * outShape.dim(2) * outShape.dim(3)))) {
+                geometry(inputShape, wShape, o, outShape).col2im(Nd4jCalls.floats(cols), Nd4jCalls.floats(grad));
+            } else {
+                // iArgs: sH, sW, pH, pW, iH, iW, dH, dW, isSameMode; col2im writes every input element
+                INDArray view = nd.view(cols, Shape.of(inputShape.dim(1), wShape.dim(2), wShape.dim(3), outShape.dim(0), outShape.dim(2),
+                        outShape.dim(3))).permute(3, 0, 1, 2, 4, 5);
+                nd.custom("col2im").in(view).out(grad).ints(o.stride()[0], o.stride()[1], o.padding()[0], o.padding()[1],
+                        inputShape.dim(2), inputShape.dim(3), o.dilation()[0], o.dilation()[1], 0).run();
+            }
+        } catch (RuntimeException e) {
+            grad.close();
+            throw e;
+        }
+        return grad;
+    }
+
+    /** FLOAT32 columns small enough for int-indexed NIO buffers go through {@link ConvColumns}. */
+    private static boolean javaColumns(DType dtype, Shape columns) {
+        return dtype == DType.FLOAT32 && columns.size() <= Integer.MAX_VALUE / Float.BYTES;
+    }
+
+    private static ConvColumns geometry(Shape in, Shape weight, Conv2dOptions o, Shape out) {
+        return new ConvColumns(in.dim(0), in.dim(1), in.dim(2), in.dim(3), weight.dim(2), weight.dim(3), o.stride()[0], o.stride()[1],
+                o.padding()[0], o.padding()[1], o.dilation()[0], o.dilation()[1], out.dim(2), out.dim(3));
+    }
+
+    /** gradOutput [N, O, oH, oW] as a dense [O, N*oH*oW] (a copy unless N is 1, then a view; close either way). */
+    private INDArray byChannel(INDArray gradOutput, Shape gs, DType dtype) {
+        int n = gs.dim(0);
+        int o = gs.dim(1);
+        int p = product(gs, 2, 4);
+        if (n == 1) {
+            return nd.copy(gradOutput, dtype, Shape.of(o, p));
+        }
+        INDArray t = nd.allocate(dtype, Shape.of(o, n * p));
+        try {
+            nd.custom("permute").in(nd.view(gradOutput, Shape.of(n, o, p))).out(nd.view(t, Shape.of(o, n, p))).ints(1, 0, 2).run();
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
     }
 
     /**
-     * The gradient input of libnd4j's {@code conv2d_bp}, which computes both gradients from the input,
-     * the weight and the output gradient: the input's values only matter to the weight gradient, so
-     * zeros stand in for them. Grouped convolutions take the SPI's composition.
+     * The weight's transpose [C*kH*kW, O] times the output gradient [O, N*oH*oW] in one GEMM, summed
+     * back onto the input by col2im. Grouped convolutions take the SPI's composition.
      */
     @Override
     public NativeArray conv2dBackwardInput(NativeArray gradOutput, NativeArray weight, Shape inputShape,
@@ -1293,18 +1452,20 @@ final class Dl4jKernels implements Kernels {
         if (g.shape().size() == 0) {
             return wrap(filled(dtype, inputShape, 0.0), dtype, inputShape);
         }
-        INDArray gradInput = nd.allocate(dtype, inputShape);
-        try (INDArray zeros = filled(dtype, inputShape, 0.0); INDArray gradWeight = nd.allocate(dtype, w.shape())) {
-            nd.custom("conv2d_bp").in(zeros, w.nd(name), g.nd(name)).out(gradInput, gradWeight)
-                    .ints(convArgs(w.shape(), options)).run();
-        } catch (RuntimeException e) {
-            gradInput.close();
-            throw e;
+        Shape gs = g.shape();
+        int o = gs.dim(1);
+        int k = product(w.shape(), 1, 4);
+        int np = gs.dim(0) * product(gs, 2, 4);
+        try (INDArray gT = byChannel(g.nd(name), gs, dtype); Nd4jCalls.Temp cols = nd.temp(dtype, Shape.of(k, np))) {
+            nd.custom("matmul").in(nd.view(w.nd(name), Shape.of(o, k)), gT).out(cols.array()).ints(1, 0).run();
+            return wrap(uncolumns(cols.array(), inputShape, w.shape(), options, gs, dtype), dtype, inputShape);
         }
-        return wrap(gradInput, dtype, inputShape);
     }
 
-    /** The weight gradient of libnd4j's {@code conv2d_bp}, with zeros standing in for the weight's values. */
+    /**
+     * The output gradient [O, N*oH*oW] times the im2col columns' transpose [N*oH*oW, C*kH*kW] in
+     * one GEMM (the sum over the batch is in the GEMM). Grouped convolutions take the SPI's composition.
+     */
     @Override
     public NativeArray conv2dBackwardWeight(NativeArray input, NativeArray gradOutput, Shape weightShape,
                                             Conv2dOptions options) {
@@ -1326,10 +1487,12 @@ final class Dl4jKernels implements Kernels {
         if (x.shape().size() == 0 || g.shape().size() == 0) {
             return wrap(filled(dtype, weightShape, 0.0), dtype, weightShape);
         }
+        int o = weightShape.dim(0);
+        int k = product(weightShape, 1, 4);
         INDArray gradWeight = nd.allocate(dtype, weightShape);
-        try (INDArray zeros = filled(dtype, weightShape, 0.0); INDArray gradInput = nd.allocate(dtype, x.shape())) {
-            nd.custom("conv2d_bp").in(x.nd(name), zeros, g.nd(name)).out(gradInput, gradWeight)
-                    .ints(convArgs(weightShape, options)).run();
+        try (Nd4jCalls.Temp cols = columns(x.nd(name), x.shape(), weightShape, options, g.shape(), dtype);
+             INDArray gT = byChannel(g.nd(name), g.shape(), dtype)) {
+            nd.custom("matmul").in(gT, cols.array()).out(nd.view(gradWeight, Shape.of(o, k))).ints(0, 1).run();
         } catch (RuntimeException e) {
             gradWeight.close();
             throw e;

@@ -54,6 +54,8 @@ final class Nd4jCalls {
     static final int MAX_CACHED_SHAPES = 4096;
 
     private final ConcurrentHashMap<ShapeKey, Pair<DataBuffer, long[]>> shapeInfos = new ConcurrentHashMap<>();
+    /** Per thread and dtype, the buffer behind {@link #temp}: it grows to the largest temporary asked for. */
+    private final ThreadLocal<EnumMap<DType, DataBuffer>> scratch = ThreadLocal.withInitial(() -> new EnumMap<>(DType.class));
     private final ThreadLocal<ThreadContexts> contexts = ThreadLocal.withInitial(ThreadContexts::new);
 
     static DataType nd4jType(DType dtype) {
@@ -100,6 +102,46 @@ final class Nd4jCalls {
         return new NDArray(src.data(), (LongBuffer) info.getFirst(), info.getSecond());
     }
 
+    /** Elements of a temporary kept for reuse between calls (256 MiB of FLOAT32); larger ones are allocated each time. */
+    static final long MAX_SCRATCH = 1L << 26;
+
+    /**
+     * A kernel-internal temporary (convolution columns): a dense row-major array over this thread's
+     * reusable buffer when it fits under {@link #MAX_SCRATCH}, else a fresh array. Reusing the buffer
+     * saves the page faults of a fresh multi-megabyte allocation on every call. The contents are
+     * undefined; it is valid until the next {@code temp} call on this thread, so a kernel holds at
+     * most one at a time and never hands it out. Close it (which frees only a fresh array).
+     */
+    Temp temp(DType dtype, Shape shape) {
+        long size = shape.size();
+        if (size == 0 || size > MAX_SCRATCH) {
+            return new Temp(allocate(dtype, shape), true);
+        }
+        DataType type = nd4jType(dtype);
+        EnumMap<DType, DataBuffer> mine = scratch.get();
+        DataBuffer buffer = mine.get(dtype);
+        if (buffer == null || buffer.length() < size) {
+            if (buffer != null) {
+                buffer.close();
+            }
+            buffer = Nd4j.getDataBufferFactory().create(type, size, false);
+            mine.put(dtype, buffer);
+        }
+        DataBuffer data = buffer.length() == size ? buffer : Nd4j.getDataBufferFactory().create(buffer, 0, size);
+        Pair<DataBuffer, long[]> info = shapeInfo(type, longDims(shape));
+        return new Temp(new NDArray(data, (LongBuffer) info.getFirst(), info.getSecond()), false);
+    }
+
+    /** A temporary from {@link #temp}; closing it frees the array only when it was freshly allocated. */
+    record Temp(INDArray array, boolean owned) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (owned) {
+                array.close();
+            }
+        }
+    }
+
     /**
      * Re-labels a temporary we own, and will not use again, with another shape of the same size:
      * the result takes over its buffer (no copy), so only the result may be closed.
@@ -124,6 +166,11 @@ final class Nd4jCalls {
     /** The memory of {@code a} itself (dense row-major from offset 0, the Dl4jArray invariant), native order. */
     static ByteBuffer bytes(INDArray a) {
         return a.data().asNio().order(ByteOrder.nativeOrder());
+    }
+
+    /** The FLOAT32 values of a dense row-major array, in place (absolute indices from 0). */
+    static java.nio.FloatBuffer floats(INDArray a) {
+        return bytes(a).asFloatBuffer();
     }
 
     /** Writes all of {@code src} into a fresh array of {@code dtype} (INT64 truncates toward zero). */

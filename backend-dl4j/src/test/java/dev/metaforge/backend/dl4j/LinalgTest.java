@@ -274,4 +274,54 @@ class LinalgTest {
             assertTrue(e.getMessage().contains("[2, 2]"), e.getMessage());
         }
     }
+
+    /**
+     * Inner dimension 1 takes a broadcasting multiply instead of the GEMM. Expected values: each
+     * element is the product rounded to the dtype, then + 0.0 (the GEMM's accumulator starts at
+     * zero, so a -0.0 product comes out +0.0), computed here in Java and compared bit for bit,
+     * signed zeros, NaN, infinities and underflow included; every orientation and a shared b.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void innerDimensionOneIsTheProductPlusZero(DType dtype) {
+        double[] a = {0, -0.0, 1, -2, 3, 0, 1e-30, Double.NaN, -1e-200, 5};
+        double[] b = {-1, 0, 2, -0.0, 1e-30, Double.POSITIVE_INFINITY, 1e-200, -3};
+        int batch = 2;
+        int m = 5;
+        int n = 4;
+        double[] expected = new double[batch * m * n];
+        double[] shared = new double[batch * m * n]; // b's first batch entry for every batch entry
+        for (int t = 0; t < batch; t++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    expected[(t * m + i) * n + j] = product(dtype, a[t * m + i], b[t * n + j]);
+                    shared[(t * m + i) * n + j] = product(dtype, a[t * m + i], b[j]);
+                }
+            }
+        }
+        try (NativeArray col = arr(dtype, a, batch, m, 1); NativeArray row = arr(dtype, b, batch, 1, n);
+             NativeArray colT = arr(dtype, a, batch, 1, m); NativeArray rowT = arr(dtype, b, batch, n, 1);
+             NativeArray row2 = arr(dtype, java.util.Arrays.copyOf(b, n), 1, n)) {
+            assertBits(expected, k().matmul(col, row));
+            assertBits(expected, k().matmul(colT, rowT, true, true));
+            assertBits(expected, k().matmul(col, rowT, false, true));
+            assertBits(expected, k().matmul(colT, row, true, false));
+            assertBits(shared, k().matmul(col, row2));
+        }
+    }
+
+    private static double product(DType dtype, double x, double y) {
+        return dtype == DType.FLOAT32 ? (double) ((float) x * (float) y + 0.0f) : x * y + 0.0;
+    }
+
+    private static void assertBits(double[] expected, NativeArray actual) {
+        try (actual) {
+            double[] got = k().toDoubles(actual);
+            assertEquals(expected.length, got.length);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(Double.doubleToLongBits(expected[i]), Double.doubleToLongBits(got[i]),
+                        "element " + i + ": expected " + expected[i] + ", got " + got[i]);
+            }
+        }
+    }
 }

@@ -65,6 +65,18 @@ class ShapeIndexTest {
         assertValues(Ref.broadcastTo(x, dims(3, 1), dims(2, 3, 4)), dims(2, 3, 4), dtype, k().broadcastTo(arr(dtype, x, 3, 1), Shape.of(2, 3, 4)), 0);
         assertValues(new double[] {7, 7}, dims(2), dtype, k().broadcastTo(arr(dtype, new double[] {7}), Shape.of(2)), 0);
         assertValues(x, dims(3), dtype, k().broadcastTo(arr(dtype, x, 3), Shape.of(3)), 0);
+        // the copy runs with merged axes (Dl4jKernels.collapsedBroadcast): average pooling's rank-6 backward, size-1
+        // axes on both sides, alternating copied and broadcast runs, a scalar; values from the index definition (Ref)
+        int[][][] cases = {
+                {{2, 3, 1, 1, 1, 1}, {2, 3, 1, 4, 1, 5}},
+                {{1, 3, 1, 2, 1}, {2, 3, 4, 2, 1}},
+                {{3, 1, 2}, {5, 2, 3, 4, 2}},
+                {{}, {2, 1, 3}},
+        };
+        for (int[][] c : cases) {
+            double[] v = ramp(java.util.Arrays.stream(c[0]).reduce(1, (p, q) -> p * q), 1, 1);
+            assertValues(Ref.broadcastTo(v, c[0], c[1]), c[1], dtype, k().broadcastTo(arr(dtype, v, c[0]), Shape.of(c[1])), 0);
+        }
         assertValues(new double[0], dims(0, 3), dtype, k().broadcastTo(arr(dtype, x, 3), Shape.of(0, 3)), 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k().broadcastTo(arr(dtype, x, 3), Shape.of(2, 4)));
         assertTrue(e.getMessage().contains("[3]") && e.getMessage().contains("[2, 4]"), e.getMessage());
