@@ -104,17 +104,27 @@ public final class Grad {
         }
         try {
             IdentityHashMap<Node, Tensor> cotangents = new IdentityHashMap<>();
+            // Cotangents of slices, kept apart until their input is reached: the parts of a split are then
+            // joined by one concat instead of each being zero-padded to full size and added (SliceGradients).
+            SliceGradients slices = new SliceGradients();
             if (output.node != null) {
                 Tensor start = seed != null ? seed : output.engine.full(output.shape(), 1.0, output.dtype());
                 cotangents.put(output.node, start);
             }
             for (Node n : order) {
-                Tensor g = cotangents.get(n);
+                Tensor g = slices.collect(n, cotangents);
                 if (g == null || n.isLeaf()) {
                     continue;
                 }
                 if (!targets.containsKey(n)) {
                     cotangents.remove(n);
+                }
+                if (n.op == Op.SLICE) {
+                    Tensor in = n.inputs[0];
+                    if (in.node != null && needed.containsKey(in.node)) {
+                        slices.add(in, n.attrs(), g);
+                    }
+                    continue;
                 }
                 Tensor[] inGrads = n.vjp(g);
                 for (int i = 0; i < n.inputs.length; i++) {
@@ -128,7 +138,7 @@ public final class Grad {
             }
             List<Tensor> result = new ArrayList<>(xs.size());
             for (Tensor x : xs) {
-                Tensor g = cotangents.get(x.node);
+                Tensor g = slices.collect(x.node, cotangents);
                 result.add(g != null ? g : x.engine.zeros(x.shape(), x.dtype()));
             }
             return result;
