@@ -896,11 +896,16 @@ public final class DjlKernels implements Kernels {
         }
     }
 
-    /** One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
+    /**
+     * One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias), or only
+     * axes the bias keeps as size 1 (a per-task bias [T, 1, n] of a batched linear layer, summed with kept dims).
+     */
     @Override
     public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
         int[] axes = KernelChecks.broadcastAxes("djl biasGradient", grad.shape(), biasShape);
-        if (axes.length == 0 || axes.length != grad.shape().rank() - biasShape.rank()) {
+        boolean leading = axes.length == grad.shape().rank() - biasShape.rank();
+        boolean kept = biasShape.rank() == grad.shape().rank();
+        if (axes.length == 0 || !(leading || kept)) {
             return Kernels.super.biasGradient(grad, biasShape);
         }
         DjlArray g = arg(grad, "biasGradient");
@@ -909,7 +914,7 @@ public final class DjlKernels implements Kernels {
             dims[i] = axes[i];
         }
         try {
-            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, false), g.dtype(), biasShape);
+            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, kept), g.dtype(), biasShape);
         } catch (EngineException e) {
             throw failure(e, "biasGradient", g);
         }
