@@ -96,6 +96,23 @@ class BackwardShortcutsTest {
         check(x -> x.reshape(4).broadcastTo(dev.metaforge.spi.Shape.of(2, 1, 3, 4)).mul(wide.reshape(2, 1, 3, 4)).sin().sum(), 4);
     }
 
+    @Test
+    void aLossEndingInAMeanOrSumSeedsItsInputInOneFill() {
+        check(x -> x.reshape(3, 4).sin().mean(), 12);
+        check(x -> x.reshape(3, 4).square().mean(new int[] {0, 1}, true), 12);
+        check(x -> x.reshape(2, 6).tanh().sum(), 12);
+        // float32: the same bits as the rules' path from an explicit unit seed (1 / 7 rounded once, in float32)
+        Engine f32 = Engine.of(new ReferenceBackend(), DType.FLOAT32);
+        Tensor x = f32.tensor(seq(21, 0.7), 3, 7).requiresGrad();
+        Tensor loss = x.square().mean(new int[] {1}, false).sum(new int[] {0}, true).reshape(1).mean();
+        Tensor out = x.square().mean();
+        float[] implicit = Grad.of(out).wrt(x).toFloats();
+        float[] explicit = Grad.of(out).seed(f32.full(out.shape(), 1.0, DType.FLOAT32)).wrt(x).toFloats();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(explicit, implicit);
+        assertClose(Grad.of(loss).seed(f32.full(loss.shape(), 1.0, DType.FLOAT32)).wrt(x).toDoubles(),
+                Grad.of(loss).wrt(x).toDoubles(), 0, "mean of a sum of means");
+    }
+
     /** First- and second-order gradients of {@code f} at a fixed point against central differences. */
     private void check(Function<Tensor, Tensor> f, int n) {
         double[] x0 = seq(n, 0.53);
