@@ -50,16 +50,37 @@ public record ParamLayout(List<ParamSpec> specs) {
     public Params split(Tensor flat) {
         requireNonNull(flat, "flat is null");
         int p = size();
-        boolean batched = flat.rank() == 2;
-        if (!(flat.rank() == 1 || batched) || flat.dim(-1) != p) {
+        if (!(flat.rank() == 1 || flat.rank() == 2) || flat.dim(-1) != p) {
             throw new IllegalArgumentException("ParamLayout.split: expected [" + p + "] or [B, " + p + "] for parameters "
                     + names() + ", got " + flat.shape());
         }
+        return parts(flat);
+    }
+
+    /**
+     * {@link #split} of the first P entries of the last axis of {@code flat} ([L] or [B, L] with L >= P); the
+     * rest is not used (the unused tail of a chunked generator's last chunk). Each parameter is one slice of
+     * {@code flat}: no slice of the first P entries is made first, so the backward pass joins the parameters'
+     * cotangents and the zeros of the tail in one concat.
+     */
+    public Params splitLeading(Tensor flat) {
+        requireNonNull(flat, "flat is null");
+        int p = size();
+        if (!(flat.rank() == 1 || flat.rank() == 2) || flat.dim(-1) < p) {
+            throw new IllegalArgumentException("ParamLayout.splitLeading: expected [L] or [B, L] with L >= " + p
+                    + " for parameters " + names() + ", got " + flat.shape());
+        }
+        return parts(flat);
+    }
+
+    private Params parts(Tensor flat) {
+        boolean batched = flat.rank() == 2;
+        boolean whole = specs.size() == 1 && flat.dim(-1) == size();
         Map<String, Tensor> out = new LinkedHashMap<>();
         int offset = 0;
         for (ParamSpec s : specs) {
             int n = (int) s.shape().size();
-            Tensor part = specs.size() == 1 ? flat : flat.slice(-1, offset, offset + n);
+            Tensor part = whole ? flat : flat.slice(-1, offset, offset + n);
             int[] dims = s.shape().dims();
             if (batched) {
                 int[] withBatch = new int[dims.length + 1];

@@ -90,10 +90,8 @@ public record Linear(int in, int out, boolean bias, Initializer weightInit) impl
             throw new IllegalArgumentException("Linear with weight batch " + batch + ": input shape " + x.shape()
                     + " must be [N, " + in + "] (shared) or [" + batch + ", N, " + in + "]");
         }
-        Tensor y = xb.matmul(w);
-        if (b != null) {
-            y = y.add(b.expandDims(1));
-        }
+        // One fused call for product and bias (the bias broadcast over each task's rows), as in the unbatched case.
+        Tensor y = xb.linear(w, b == null ? null : b.expandDims(1));
         if (x.rank() > 3) {
             int[] dims = x.shape().dims();
             dims[dims.length - 1] = out;

@@ -104,17 +104,27 @@ public final class Grad {
         }
         try {
             IdentityHashMap<Node, Tensor> cotangents = new IdentityHashMap<>();
-            if (output.node != null) {
+            // Cotangents of slices, kept apart until their input is reached: the parts of a split are then
+            // joined by one concat instead of each being zero-padded to full size and added (SliceGradients).
+            SliceGradients slices = new SliceGradients();
+            if (output.node != null && !seedThroughReduction(targets, needed, cotangents)) {
                 Tensor start = seed != null ? seed : output.engine.full(output.shape(), 1.0, output.dtype());
                 cotangents.put(output.node, start);
             }
             for (Node n : order) {
-                Tensor g = cotangents.get(n);
+                Tensor g = slices.collect(n, cotangents);
                 if (g == null || n.isLeaf()) {
                     continue;
                 }
                 if (!targets.containsKey(n)) {
                     cotangents.remove(n);
+                }
+                if (n.op == Op.SLICE) {
+                    Tensor in = n.inputs[0];
+                    if (in.node != null && needed.containsKey(in.node)) {
+                        slices.add(in, n.attrs(), g);
+                    }
+                    continue;
                 }
                 Tensor[] inGrads = n.vjp(g);
                 for (int i = 0; i < n.inputs.length; i++) {
@@ -128,7 +138,7 @@ public final class Grad {
             }
             List<Tensor> result = new ArrayList<>(xs.size());
             for (Tensor x : xs) {
-                Tensor g = cotangents.get(x.node);
+                Tensor g = slices.collect(x.node, cotangents);
                 result.add(g != null ? g : x.engine.zeros(x.shape(), x.dtype()));
             }
             return result;
@@ -137,6 +147,36 @@ public final class Grad {
                 ctx.noRecordDepth--;
             }
         }
+    }
+
+    /**
+     * The usual loss ends in a sum or mean to one element; its cotangent from the unit seed is a constant,
+     * 1 or 1/count, in every entry of the reduced tensor. That is filled in one call, where the rules would
+     * fill the seed, divide it, reshape and broadcast it (constants either way, so nothing is recorded).
+     * Only for the implicit seed and an output that is not itself a target; false when not applied.
+     */
+    private boolean seedThroughReduction(IdentityHashMap<Node, Boolean> targets, IdentityHashMap<Node, Boolean> needed,
+            IdentityHashMap<Node, Tensor> cotangents) {
+        Node n = output.node;
+        if (seed != null || targets.containsKey(n) || (n.op != Op.SUM && n.op != Op.MEAN)) {
+            return false;
+        }
+        Tensor in = n.inputs[0];
+        if (in.node == null || !needed.containsKey(in.node) || !in.dtype().isFloating()) {
+            return false;
+        }
+        double value = 1.0;
+        if (n.op == Op.MEAN) {
+            Op.ReduceAttrs r = n.attrs();
+            long count = 1;
+            for (int a : r.axes()) {
+                count *= in.shape().dim(a);
+            }
+            // as the rule's division rounds it: 1 / count in the tensor's precision
+            value = in.dtype() == dev.metaforge.spi.DType.FLOAT32 ? (double) (1.0f / (float) count) : 1.0 / count;
+        }
+        cotangents.put(in.node, in.engine.full(in.shape(), value, in.dtype()));
+        return true;
     }
 
     /**

@@ -95,7 +95,7 @@ public enum Op {
             Tensor b = n.in(1);
             // Transposed operands through the flags: no transpose is materialised where the backend multiplies with them.
             return of(a.isTracked() ? sumTo(g.matmul(b, false, true), a) : null,
-                    b.isTracked() ? sumTo(a.matmul(g, true, false), b) : null);
+                    b.isTracked() ? rightGradient(a, g, b) : null);
         }
     },
     /**
@@ -127,7 +127,7 @@ public enum Op {
             Tensor w = n.in(1);
             Tensor b = n.inputs.length > 2 ? n.in(2) : null;
             return of(x.isTracked() ? sumTo(g.matmul(w, false, true), x) : null,
-                    w.isTracked() ? sumTo(x.matmul(g, true, false), w) : null,
+                    w.isTracked() ? rightGradient(x, g, w) : null,
                     b == null || !b.isTracked() ? null : biasGradient(g, b));
         }
     },
@@ -328,6 +328,25 @@ public enum Op {
         return g.shape().equals(bias.shape()) ? g : g.biasGradient(bias.shape());
     }
 
+    /**
+     * The cotangent of the right operand {@code b} of {@code a @ b} given the output's cotangent {@code g}:
+     * {@code a^T g} summed back to b's shape. When b is one matrix shared by a batch of left operands
+     * (a [..., m, k], b [k, n]), the batch axes are folded into m first, so one GEMM with the longer inner
+     * dimension sums over the batch: no batched [..., k, n] product and no reduction after it (for a
+     * hypernetwork's [1, 66, 256] x [256, 4096] output layer that was a 5 ms batched product plus a 1.8 ms sum).
+     */
+    static Tensor rightGradient(Tensor a, Tensor g, Tensor b) {
+        if (b.rank() == 2 && a.rank() > 2) {
+            int k = a.dim(-1);
+            int n = g.dim(-1);
+            long rows = a.size() / k;
+            if (rows * n == g.size()) {
+                return a.reshape(-1, k).matmul(g.reshape(-1, n), true, false);
+            }
+        }
+        return sumTo(a.matmul(g, true, false), b);
+    }
+
     /** Sums a broadcast cotangent back to {@code like}'s shape (the VJP of broadcasting). */
     static Tensor sumTo(Tensor g, Tensor like) {
         return sumTo(g, like.shape());
@@ -340,13 +359,21 @@ public enum Op {
         }
         int extra = gs.rank() - target.rank();
         List<Integer> axes = new ArrayList<>();
+        // Only axes longer than 1 are summed: a size-1 axis (e.g. the leading 1 of a [1, C, h] broadcast) is a reshape.
+        boolean keptAxisSummed = false;
         for (int i = 0; i < gs.rank(); i++) {
-            if (i < extra || (target.dim(i - extra) == 1 && gs.dim(i) != 1)) {
+            if (gs.dim(i) != 1 && (i < extra || target.dim(i - extra) == 1)) {
                 axes.add(i);
+                keptAxisSummed |= i >= extra;
             }
         }
-        Tensor s = axes.isEmpty() ? g : g.sum(axes.stream().mapToInt(Integer::intValue).toArray(), true);
-        return s.reshape(target);
+        if (axes.isEmpty()) {
+            return g.reshape(target);
+        }
+        int[] ax = axes.stream().mapToInt(Integer::intValue).toArray();
+        // Summing away only leading axes gives the target's shape directly, with no reshape after it.
+        boolean dropLeading = !keptAxisSummed && gs.rank() - ax.length == target.rank();
+        return g.sum(ax, !dropLeading).reshape(target);
     }
 
     private static Tensor expandBack(Tensor g, Node n) {
@@ -368,7 +395,7 @@ public enum Op {
     }
 
     /** Zero-pads {@code g} back to {@code full}: the VJP of slice, itself differentiable. */
-    private static Tensor padBack(Tensor g, Shape full, int[] begin, int[] end) {
+    static Tensor padBack(Tensor g, Shape full, int[] begin, int[] end) {
         Tensor out = g;
         for (int a = 0; a < full.rank(); a++) {
             int before = begin[a];

@@ -926,15 +926,47 @@ public final class DjlKernels implements Kernels {
         return List.copyOf(out);
     }
 
-    // reluBackward is deliberately not overridden: DJL's JNI has no threshold_backward, and the two-call forms it
-    // allows (gt to a boolean mask, then where(mask, g, 0) or g * mask with dtype promotion) measured 159 us per
-    // [128, 256] float32 call against 54 us for the composed default's gt + cast + float mul (interleaved, CPU time).
+    /**
+     * {@code g * sign(relu(x))}: relu then sign gives the float mask (x > 0) directly, 1 where x > 0 and 0 elsewhere,
+     * NaN included (relu keeps a NaN and PyTorch's sign maps NaN to 0, checked by ReluBackwardTest). DJL's JNI has no
+     * threshold_backward, and every boolean route is slow on this libtorch: gt to bool and the cast to float take
+     * about 20 us each for [128, 256] float32 (not vectorised), where(mask, g, 0) 123 us, while relu, sign and mul
+     * take 4-5 us each. One array is allocated; sign and the product are computed in place in it.
+     * 57 us -> about 15 us per [128, 256] call, 19 -> about 7 us per [25, 10, 40] (CPU time, 1 thread).
+     */
+    @Override
+    public NativeArray reluBackward(NativeArray grad, NativeArray input) {
+        KernelChecks.sameShapeAndDType("djl reluBackward", grad, input);
+        DjlArray g = arg(grad, "reluBackward");
+        DjlArray x = arg(input, "reluBackward");
+        requireFloating("reluBackward", x.dtype());
+        PtNDArray mask = null;
+        try {
+            mask = JniUtils.relu(x.nd("reluBackward"));
+            JniUtils.signi(mask);
+            JniUtils.muli(mask, g.nd("reluBackward"));
+            return wrap(mask, g.dtype(), g.knownShape());
+        } catch (RuntimeException e) {
+            if (mask != null) {
+                mask.close();
+            }
+            if (e instanceof EngineException ee) {
+                throw failure(ee, "reluBackward", g, x);
+            }
+            throw e;
+        }
+    }
 
-    /** One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias). */
+    /**
+     * One sum straight into the bias's shape when only leading axes are summed (a linear layer's bias), or only
+     * axes the bias keeps as size 1 (a per-task bias [T, 1, n] of a batched linear layer, summed with kept dims).
+     */
     @Override
     public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
         int[] axes = KernelChecks.broadcastAxes("djl biasGradient", grad.shape(), biasShape);
-        if (axes.length == 0 || axes.length != grad.shape().rank() - biasShape.rank()) {
+        boolean leading = axes.length == grad.shape().rank() - biasShape.rank();
+        boolean kept = biasShape.rank() == grad.shape().rank();
+        if (axes.length == 0 || !(leading || kept)) {
             return Kernels.super.biasGradient(grad, biasShape);
         }
         DjlArray g = arg(grad, "biasGradient");
@@ -943,7 +975,7 @@ public final class DjlKernels implements Kernels {
             dims[i] = axes[i];
         }
         try {
-            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, false), g.dtype(), biasShape);
+            return wrap(JniUtils.sum(g.nd("biasGradient"), dims, kept), g.dtype(), biasShape);
         } catch (EngineException e) {
             throw failure(e, "biasGradient", g);
         }

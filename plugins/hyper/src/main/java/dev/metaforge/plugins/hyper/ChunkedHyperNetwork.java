@@ -102,10 +102,9 @@ public final class ChunkedHyperNetwork implements HyperNetwork {
             h = net.mlp().hidden().apply(h);
             h = layers.get(i).apply(p.scoped(Integer.toString(i)), h);
         }
-        Tensor flat = h.reshape(b, chunks * chunkSize);
-        if (chunks * chunkSize != layout.size()) {
-            flat = flat.slice(1, 0, layout.size());
-        }
-        return layout.split(batch == 0 ? flat.reshape(layout.size()) : flat);
+        // The parameters are sliced straight out of the chunks (the last chunk's tail is left unused), so the
+        // backward pass assembles their cotangents and the tail's zeros in one concat.
+        Tensor flat = batch == 0 ? h.reshape(chunks * chunkSize) : h.reshape(b, chunks * chunkSize);
+        return layout.splitLeading(flat);
     }
 }

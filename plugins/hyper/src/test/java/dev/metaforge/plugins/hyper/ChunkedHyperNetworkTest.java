@@ -11,11 +11,14 @@ import dev.metaforge.api.nn.Initializer;
 import dev.metaforge.api.nn.Mlp;
 import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.api.tensor.Grad;
 import dev.metaforge.api.tensor.Params;
 import dev.metaforge.api.tensor.Scope;
 import dev.metaforge.api.tensor.Tensor;
 import dev.metaforge.spi.Shape;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -90,5 +93,48 @@ class ChunkedHyperNetworkTest {
         assertEquals(2, hyper.chunks());
         Params g = hyper.generate(hyper.init(engine, RandomStream.of(1)), engine.tensor(new double[] {0.3}, 1));
         assertArrayEquals(new int[] {3, 4}, g.get("0.weight").shape().dims());
+    }
+
+    @Test
+    void gradientsThroughTheTrimmedChunksMatchCentralDifferences() {
+        // P = 26 from chunks of 6: five chunks, the last one's 4 trailing outputs unused. The parameters are sliced
+        // out of the chunks, so the backward pass joins their cotangents and the tail's zeros (api SliceGradients).
+        // Reference: float64 central differences of the loss itself, for one context and for a batch of two.
+        HyperTarget target = HyperTarget.of(Mlp.of(List.of(3, 4, 2), Activation.TANH));
+        ChunkedHyperNetwork hyper = new ChunkedHyperNetwork(target.generated(), 2, 6, 3, List.of(5), Activation.TANH,
+                Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
+        Params h = hyper.init(engine, RandomStream.of(9));
+        Tensor x = HyperFixtures.uniform(engine, 11, 4, 3);
+        for (Tensor context : List.of(HyperFixtures.uniform(engine, 12, 2), HyperFixtures.uniform(engine, 13, 2, 2))) {
+            java.util.function.Function<Params, Tensor> loss = p -> {
+                Tensor y = target.apply(hyper.generate(p, context), Params.empty(), x);
+                return y.mul(y.add(0.3)).sum();
+            };
+            Params tracked = h.requiringGrad();
+            Params grads = Grad.of(loss.apply(tracked)).wrt(tracked);
+            double step = 1e-6;
+            for (String name : h.names()) {
+                double[] base = h.get(name).toDoubles();
+                double[] analytic = grads.get(name).toDoubles();
+                for (int i = 0; i < base.length; i++) {
+                    double up = loss.apply(with(h, name, base, i, step)).item();
+                    double down = loss.apply(with(h, name, base, i, -step)).item();
+                    double fd = (up - down) / (2 * step);
+                    assertEquals(fd, analytic[i], 1e-6 * Math.max(1, Math.abs(fd)),
+                            name + "[" + i + "] with context " + context.shape());
+                }
+            }
+        }
+    }
+
+    /** {@code params} with entry {@code i} of {@code name} moved by {@code delta}. */
+    private Params with(Params params, String name, double[] base, int i, double delta) {
+        double[] moved = base.clone();
+        moved[i] += delta;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String n : params.names()) {
+            out.put(n, n.equals(name) ? engine.tensor(moved, params.get(n).shape().dims()) : params.get(n));
+        }
+        return Params.of(out);
     }
 }

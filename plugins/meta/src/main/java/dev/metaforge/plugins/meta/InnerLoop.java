@@ -50,7 +50,8 @@ final class InnerLoop {
             int[] batched = new int[dims.length + 1];
             batched[0] = tasks;
             System.arraycopy(dims, 0, batched, 1, dims.length);
-            return p.expandDims(0).broadcastTo(Shape.of(batched));
+            // Straight to [T, ...] (broadcasting adds the leading axis): its VJP is then one sum, with no reshapes.
+            return p.broadcastTo(Shape.of(batched));
         });
     }
 

@@ -38,9 +38,10 @@ public record Maml(Module module, TaskLoss loss, int innerSteps, double innerLr,
     public Params adapt(Params metaParams, TaskBatch tasks, int steps) {
         requireNonNull(metaParams, "metaParams is null");
         requireNonNull(tasks, "tasks is null");
+        // p + g (-lr) is p - lr g bit for bit, and its VJP needs no negation (a kernel call per parameter and step)
         double lr = innerLr;
         return InnerLoop.run(module, loss, InnerLoop.moduleParams(module, metaParams), tasks, steps,
-                name -> true, (name, p, g) -> p.sub(g.mul(lr)), !firstOrder);
+                name -> true, (name, p, g) -> p.add(g.mul(-lr)), !firstOrder);
     }
 
     @Override
