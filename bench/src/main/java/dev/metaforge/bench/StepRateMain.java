@@ -17,8 +17,12 @@ import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.plugins.hyper.ChunkedHyperNetwork;
 import dev.metaforge.plugins.hyper.MipExperiment;
 import dev.metaforge.plugins.meta.MamlSinusoid;
+import dev.metaforge.spi.DType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.DoubleSupplier;
@@ -42,6 +46,10 @@ import java.util.function.DoubleSupplier;
  * java -cp metaforge-bench.jar dev.metaforge.bench.StepRateMain --workload hyper --backend djl [--warmup 3] [--seconds 5]
  * </pre>
  * Prints one line {@code RESULT workload=... backend=... steps_per_s=... steps_per_cpu_s=...}.
+ *
+ * <p>{@code --workload ghn --dump DIR [--dtype float64]} times nothing: it writes the GHN's initial
+ * parameters, the batch, the losses and gradients of the first steps to DIR ({@link GhnStep#dump}),
+ * for {@code step_rate.py --workload ghn --check-against DIR} to compare the PyTorch twin with.
  */
 @SuppressWarnings("try") // scopes are opened for their effect on the tensors inside, not used by name
 public final class StepRateMain {
@@ -49,6 +57,8 @@ public final class StepRateMain {
     static final int CHUNK_SIZE = 4096;
     static final int CHUNK_EMBEDDING = 64;
     static final List<Integer> GENERATOR_HIDDEN = List.of(256, 256);
+    /** Training steps whose losses {@code --dump} records (each architecture pair twice). */
+    static final int DUMP_STEPS = 4;
 
     private StepRateMain() {
     }
@@ -58,6 +68,8 @@ public final class StepRateMain {
         String backend = null;
         double warmup = 3;
         double seconds = 5;
+        Path dump = null;
+        DType dtype = DType.FLOAT32;
         for (int i = 0; i < args.length; i++) {
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(args[i] + " needs a value");
@@ -67,14 +79,38 @@ public final class StepRateMain {
                 case "--backend" -> backend = args[++i];
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--dump" -> dump = Path.of(args[++i]);
+                case "--dtype" -> dtype = switch (args[++i]) {
+                    case "float32" -> DType.FLOAT32;
+                    case "float64" -> DType.FLOAT64;
+                    default -> throw new IllegalArgumentException("--dtype is float32 or float64, got '" + args[i] + "'");
+                };
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|maml-captured|fomaml-captured|adam|cnn|transformer|ghn|mip, --backend NAME, --warmup SECONDS, --seconds SECONDS");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|maml-captured|fomaml-captured|adam|cnn|transformer|ghn|mip, --backend NAME,"
+                        + " --warmup SECONDS, --seconds SECONDS, --dump DIR and --dtype float32|float64 (ghn)");
             }
         }
         if (workload == null) {
             throw new IllegalArgumentException("--workload is required: mlp, hyper, maml, fomaml, adam, cnn, transformer or ghn");
         }
+        if (dump != null && !"ghn".equals(workload)) {
+            throw new IllegalArgumentException("--dump is for --workload ghn");
+        }
+        if (dtype != DType.FLOAT32 && dump == null) {
+            throw new IllegalArgumentException("--dtype is for --dump: the timed workloads run in float32");
+        }
         try (Engine engine = Engine.create(backend)) {
+            if (dump != null) {
+                // The check of the PyTorch twin (step_rate.py --workload ghn --check-against DIR): no timing.
+                try (GhnStep step = new GhnStep(engine.withDefaultDType(dtype))) {
+                    System.out.println(step.describe());
+                    step.dump(dump, DUMP_STEPS);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                System.out.println("wrote " + dump + " (" + engine.backend().name() + ", " + dtype + ")");
+                return;
+            }
             String threads = engine.backend().name().equals("djl") ? BenchEnvironment.pytorchThreads() : BenchEnvironment.nd4jThreads();
             System.out.println("backend " + engine.backend().name() + " (" + engine.backend().version() + "); " + threads);
             Rate rate = switch (workload) {
