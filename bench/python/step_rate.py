@@ -29,6 +29,10 @@ Workloads (the same shapes, hyper-parameters and data sizes as the Java side):
           channels, a linear bias head, weights and biases scaled by 1/sqrt(fan-in); it predicts all
           parameters of two CNNs per step (pairs alternate, the same four architectures as Java), runs
           them on a batch of 32 [1, 28, 28], and takes Adam 1e-3 on the mean cross-entropy.
+          --check-against DIR compares it with Metaforge's step instead of timing: DIR from
+          ``bench/run.sh StepRateMain --workload ghn --backend djl --dump DIR --dtype float64``
+          (same initial parameters, batch and labels; graphs, predicted CNN parameters, losses,
+          gradients and four Adam steps must agree, see check_ghn); exits 1 on a difference.
   adam    one torch.optim.Adam step on a [784, 256] weight with a fixed gradient (the optimizer
           part of mlp in isolation).
 
@@ -40,6 +44,7 @@ Threads: --threads N calls torch.set_num_threads(N); set OMP_WAIT_POLICY=PASSIVE
 environment before starting (compare.sh does) so idle OpenMP threads do not spin.
 """
 import argparse
+import json
 import sys
 import math
 import time
@@ -427,31 +432,156 @@ def ghn_forward(params, kernels, residual, x):
     return torch.addmm(b, h.mean(dim=(2, 3)), w)
 
 
+def ghn_graphs(dtype=torch.float32):
+    """(nodes, edges, shape features, kernels, residual) of each architecture of GHN_ARCHS."""
+    graphs = []
+    for channels, kernels, residual in GHN_ARCHS:
+        nodes, edges = ghn_graph(channels, kernels, residual)
+        feats = torch.tensor([ghn_features(w) for _, w, _ in nodes], dtype=dtype)
+        graphs.append((nodes, edges, feats, kernels, residual))
+    return graphs
+
+
+def ghn_loss(ghn, graphs, x, labels, step, per_arch=None):
+    """Step ``step``'s mean cross-entropy over its two architectures (pairs alternate, as GhnStep.step)."""
+    total = 0
+    for i in range(2):
+        nodes, edges, feats, kernels, residual = graphs[(step * 2 + i) % len(graphs)]
+        loss = F.cross_entropy(ghn_forward(ghn.predict(nodes, edges, feats), kernels, residual, x), labels)
+        if per_arch is not None:
+            per_arch.append(loss.item())
+        total = total + loss
+    return total / 2
+
+
 def ghn_workload(gen):
     x = torch.rand(GHN_BATCH, 1, 28, 28, generator=gen)
     labels = torch.randint(0, GHN_CLASSES, (GHN_BATCH,), generator=gen)
     ghn = Ghn()
-    graphs = []
-    for channels, kernels, residual in GHN_ARCHS:
-        nodes, edges = ghn_graph(channels, kernels, residual)
-        feats = torch.tensor([ghn_features(w) for _, w, _ in nodes])
-        graphs.append((nodes, edges, feats, kernels, residual))
+    graphs = ghn_graphs()
     print(f'ghn: {sum(p.numel() for p in ghn.parameters())} parameters')
+    return ghn_stepper(ghn, graphs, x, labels)
+
+
+def ghn_stepper(ghn, graphs, x, labels):
     opt = torch.optim.Adam(ghn.parameters(), lr=1e-3)
     count = [0]
 
     def step():
         opt.zero_grad(set_to_none=True)
-        total = 0
-        for i in range(2):
-            nodes, edges, feats, kernels, residual = graphs[(count[0] * 2 + i) % len(graphs)]
-            total = total + F.cross_entropy(ghn_forward(ghn.predict(nodes, edges, feats), kernels, residual, x), labels)
-        loss = total / 2
+        loss = ghn_loss(ghn, graphs, x, labels, count[0])
         loss.backward()
         opt.step()
         count[0] += 1
         return loss.item()
     return step
+
+
+# Metaforge's GHN parameter names (GraphHyperNetwork.init) -> this Ghn's, and whether the layout is
+# transposed: Metaforge's linear weights are [in, out], torch.nn.Linear's [out, in].
+GHN_NAMES = {'type': ('type_table', False), 'shape': ('shape_proj', False), 'fwd': ('fwd', False), 'bwd': ('bwd', False),
+             'dec.0.weight': ('dec.0.weight', True), 'dec.0.bias': ('dec.0.bias', False),
+             'dec.1.weight': ('dec.2.weight', True), 'dec.1.bias': ('dec.2.bias', False), 'bias.weight': ('bias', False)}
+# Relative differences accepted by --check-against, by the dump's dtype: (loss and predicted
+# parameters, gradients, losses after Adam steps). See check_ghn.
+GHN_TOLERANCE = {'FLOAT32': (1e-5, 1e-4, 1e-4), 'FLOAT64': (1e-12, 1e-10, 1e-10)}
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file in file order (F32, F64, I64 only): an 8-byte little-endian
+    header length, a JSON header {name: {dtype, shape, data_offsets}}, then the little-endian data."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], 'little')
+    header = json.loads(data[8:8 + n])
+    header.pop('__metadata__', None)
+    types = {'F32': np.float32, 'F64': np.float64, 'I64': np.int64}
+    out = {}
+    for name, e in sorted(header.items(), key=lambda kv: kv[1]['data_offsets'][0]):
+        lo, hi = e['data_offsets']
+        t = np.dtype(types[e['dtype']]).newbyteorder('<')
+        out[name] = torch.from_numpy(np.frombuffer(data, t, (hi - lo) // t.itemsize, 8 + n + lo).astype(t.newbyteorder('=')))
+        out[name] = out[name].reshape(e['shape'])
+    return out
+
+
+def rel(a, b):
+    """max |a - b| / max |b|: the difference relative to the reference tensor's scale."""
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-300)).item()
+
+
+def check_ghn(directory):
+    """Compares this file's Ghn with Metaforge's GhnStep on the dump of
+    ``bench/run.sh StepRateMain --workload ghn --dump DIR [--dtype float64]``: the same initial
+    parameters (GHN_NAMES), batch and labels; the computation graphs; the predicted CNN parameters,
+    per-pair losses and gradients at the initial parameters; the losses of the first Adam steps.
+    Exits 1 when a relative difference exceeds GHN_TOLERANCE for the dump's dtype. Those bounds:
+    float32 rounds at 6e-8 relative, and a loss sums a few thousand rounded terms in an order that
+    differs between the two libraries (convolution and matmul kernels, softmax), so a few 1e-7 is
+    expected and 1e-5 leaves a margin of 10-100 while any modelling difference (a transposed factor,
+    a feature, a scale) moves the loss by 1e-3 or more. Gradients go through one more such sum and
+    are compared to their tensor's largest entry (1e-4). After an Adam step differences grow: an
+    entry whose gradient is near zero moves by up to lr * g / (|g| + eps), so rounding in g moves it
+    by up to lr in float32 (1e-4 on the loss). float64 rounds at 1e-16; the same argument gives the
+    float64 bounds 1e-12 and 1e-10."""
+    meta = json.load(open(f'{directory}/ghn.json'))
+    tol_loss, tol_grad, tol_steps = GHN_TOLERANCE[meta['dtype']]
+    java = read_safetensors(f'{directory}/params.safetensors')
+    data = read_safetensors(f'{directory}/data.safetensors')
+    dtype = java['type'].dtype
+    ghn = Ghn().to(dtype)
+    ours = dict(ghn.named_parameters())
+    if sorted(java) != sorted(GHN_NAMES) or len(ours) != len(GHN_NAMES):
+        sys.exit(f'parameter names differ: Metaforge {sorted(java)}, PyTorch {sorted(ours)}')
+    with torch.no_grad():
+        for name, (py, transposed) in GHN_NAMES.items():
+            ours[py].copy_(java[name].t() if transposed else java[name])
+    x, labels = data['x'], data['y'].argmax(dim=1)
+    graphs = ghn_graphs(dtype)
+    print(f'ghn check against {directory}: Metaforge {meta["backend"]}, {meta["dtype"]}, {meta["parameters"]} parameters; '
+          f'PyTorch {sum(p.numel() for p in ghn.parameters())}')
+    for arch, (nodes, edges, _, _, _) in zip(meta['architectures'], graphs):
+        theirs = [(n['type'], tuple(n['weight']) if n['weight'] else None, n['bias'][0] if n['bias'] else None)
+                  for n in arch['nodes']]
+        if theirs != nodes or [tuple(e) for e in arch['edges']] != edges:
+            sys.exit(f'computation graph of {arch["name"]} differs:\n Metaforge {theirs} {arch["edges"]}\n PyTorch   {nodes} {edges}')
+    print(f'  graphs: the same nodes (type, weight, bias shapes) and edges for all {len(graphs)} architectures')
+    worst = {'predicted': 0.0, 'loss': 0.0, 'gradient': 0.0, 'steps': 0.0}
+    with torch.no_grad():
+        for a, (nodes, edges, feats, _, _) in enumerate(graphs):
+            predicted = [t for wb in ghn.predict(nodes, edges, feats) for t in wb]
+            theirs = list(read_safetensors(f'{directory}/predicted-arch{a}.safetensors').values())
+            if [tuple(t.shape) for t in predicted] != [tuple(t.shape) for t in theirs]:
+                sys.exit(f'predicted parameter shapes of {meta["architectures"][a]["name"]} differ')
+            d = max(rel(p, t) for p, t in zip(predicted, theirs))
+            worst['predicted'] = max(worst['predicted'], d)
+            print(f'  predicted parameters of {meta["architectures"][a]["name"]:22}: max relative difference {d:.2e}')
+    for p, pair in enumerate(meta['pairs']):
+        ghn.zero_grad(set_to_none=True)
+        per_arch = []
+        loss = ghn_loss(ghn, graphs, x, labels, p, per_arch)
+        loss.backward()
+        d_loss = max(rel(loss.item(), pair['loss']), *(rel(o, t) for o, t in zip(per_arch, pair['architectures'])))
+        grads = read_safetensors(f'{directory}/grads-pair{p}.safetensors')
+        d_grad = {name: rel(ours[py].grad.t() if transposed else ours[py].grad, grads[name])
+                  for name, (py, transposed) in GHN_NAMES.items()}
+        worst['loss'] = max(worst['loss'], d_loss)
+        worst['gradient'] = max(worst['gradient'], max(d_grad.values()))
+        print(f'  pair {p}: loss Metaforge {pair["loss"]:.10f} PyTorch {loss.item():.10f} (per architecture '
+              f'{", ".join(f"{o:.8f}" for o in per_arch)}), max relative difference {d_loss:.2e}; '
+              f'gradients {", ".join(f"{n} {v:.1e}" for n, v in d_grad.items())}')
+    step = ghn_stepper(ghn, graphs, x, labels)
+    for i, theirs in enumerate(meta['steps']):
+        loss = step()
+        worst['steps'] = max(worst['steps'], rel(loss, theirs))
+        print(f'  Adam step {i}: loss Metaforge {theirs:.10f} PyTorch {loss:.10f}, relative difference {rel(loss, theirs):.2e}')
+    tolerance = {'predicted': tol_loss, 'loss': tol_loss, 'gradient': tol_grad, 'steps': tol_steps}
+    bad = [k for k in worst if not worst[k] <= tolerance[k]]
+    print(f'CHECK ghn {meta["dtype"].lower()}: max relative difference '
+          + ', '.join(f'{k} {v:.2e} (tolerance {tolerance[k]:.0e})' for k, v in worst.items())
+          + (': FAILED (' + ', '.join(bad) + ')' if bad else ': ok'))
+    return not bad
 
 
 def rate(step, warmup, seconds):
@@ -522,7 +652,14 @@ def main():
                     help='torch.set_flush_denormal(True): subnormal floats read and written as zero (the default is IEEE)')
     ap.add_argument('--count-ops', action='store_true',
                     help='instead of timing, print the operators one step dispatches (autograd profiler)')
+    ap.add_argument('--check-against', metavar='DIR',
+                    help='ghn only: instead of timing, compare with the Metaforge dump in DIR (see check_ghn) and exit 1 on a difference')
     a = ap.parse_args()
+    if a.check_against:
+        if a.workload != 'ghn':
+            sys.exit('--check-against is for --workload ghn')
+        torch.set_num_threads(a.threads)
+        sys.exit(0 if check_ghn(a.check_against) else 1)
     torch.set_num_threads(a.threads)
     if a.flush_denormal and not torch.set_flush_denormal(True):
         sys.exit('--flush-denormal: this CPU does not support flushing denormals (torch.set_flush_denormal returned False)')
