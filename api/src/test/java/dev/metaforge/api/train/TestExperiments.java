@@ -32,14 +32,31 @@ final class TestExperiments {
         @Override
         public List<SpecType> specTypes() {
             return List.of(new SpecType(ExperimentSpec.class, "test-linear", LinearExperiment.class),
-                    new SpecType(ExperimentSpec.class, "test-capturable", CapturableExperiment.class),
                     new SpecType(dev.metaforge.api.optim.OptimizerSpec.class, "test-adam", AdamSpec.class),
                     new SpecType(dev.metaforge.api.optim.OptimizerSpec.class, "test-sgd", SgdSpec.class));
         }
     };
 
+    /** A second plugin with a capturable experiment, for the step-capture tests only (the others list the types above). */
+    static final MetaforgePlugin CAPTURE_PLUGIN = new MetaforgePlugin() {
+        @Override
+        public String name() {
+            return "train-test-capture";
+        }
+
+        @Override
+        public List<SpecType> specTypes() {
+            return List.of(new SpecType(ExperimentSpec.class, "test-capturable", CapturableExperiment.class));
+        }
+    };
+
     static SpecRegistry registry() {
         return SpecRegistry.of(List.of(PLUGIN));
+    }
+
+    /** {@link #registry()} and {@code test-capturable}. */
+    static SpecRegistry registryWithCapturable() {
+        return SpecRegistry.of(List.of(PLUGIN, CAPTURE_PLUGIN));
     }
 
     record AdamSpec(double learningRate) implements OptimizerSpec {

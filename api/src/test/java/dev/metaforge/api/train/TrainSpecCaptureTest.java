@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * note; required capture of an objective that cannot be captured is a spec error at {@code $.capture}.
  */
 class TrainSpecCaptureTest {
-    private final SpecRegistry specs = TestExperiments.registry();
+    private final SpecRegistry specs = TestExperiments.registryWithCapturable();
     private static final String BASE = "{\"experiment\": {\"type\": \"test-linear\", \"features\": 2, \"batch\": 4, \"anchorEvery\": 3,"
             + " \"anchorWeight\": 0.1}, \"optimizer\": {\"type\": \"test-adam\", \"learningRate\": 0.01}, \"steps\": 5";
     private static final String CAPTURABLE = "{\"experiment\": {\"type\": \"test-capturable\", \"features\": 3, \"batch\": 8},"
