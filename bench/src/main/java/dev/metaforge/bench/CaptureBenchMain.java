@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Eager vs captured ({@code "capture": true}) MAML sinusoid meta-iterations on one backend, in one
- * process, rounds interleaved (eager, captured, eager, ...): the measure of step capture. Each round
+ * Eager ({@code "capture": false}) vs captured (a training spec's default) MAML sinusoid meta-iterations
+ * on one backend, in one process, rounds interleaved (eager, captured, eager, ...): the measure of step capture. Each round
  * trains a fresh loop for a warm-up and then {@code --seconds} timed seconds; every step reads its loss
  * back, as {@link StepRateMain} does. Prints each round with the 1-minute load average, then medians:
  * <pre>

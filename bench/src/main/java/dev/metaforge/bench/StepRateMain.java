@@ -160,7 +160,7 @@ public final class StepRateMain {
                     }
                 }
                 case "maml-captured", "fomaml-captured" -> {
-                    // what a spec with "capture": true runs: the step traced once, then replayed
+                    // what a training spec runs by default ("capture" absent or true): the step traced once, then replayed
                     Engine captured = StepCapture.engine(engine);
                     try (TrainingLoop loop = TrainingLoop.start(MamlSinusoid.objective(captured, workload.startsWith("fomaml"), 0, List.of()),
                             Adam.adam(MamlSinusoid.OUTER_LR), 0)) {

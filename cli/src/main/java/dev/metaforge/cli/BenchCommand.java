@@ -1,10 +1,12 @@
 package dev.metaforge.cli;
 
+import dev.metaforge.api.capture.StepCapture;
 import dev.metaforge.api.optim.Optimizer;
 import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.train.BuildContext;
+import dev.metaforge.api.train.CapturableObjective;
 import dev.metaforge.api.train.Objective;
 import dev.metaforge.api.train.TrainSpec;
 import dev.metaforge.api.train.TrainingException;
@@ -96,8 +98,16 @@ public final class BenchCommand implements Callable<Integer> {
             List<String> jvm = ManagementFactory.getRuntimeMXBean().getInputArguments();
             boolean fixedHeap = jvm.contains("-XX:+AlwaysPreTouch");
             try (Backend chosen = TrainCommand.openBackend(root.context(), backend, device)) {
-                Engine engine = Engine.of(chosen, spec.engineDType());
+                // Steps are captured as `train` captures them: unless the spec says "capture": false.
+                Engine plain = Engine.of(chosen, spec.engineDType());
+                Engine engine = spec.captureAllowed() ? StepCapture.engine(plain) : plain;
                 Objective objective = spec.experiment().build(new BuildContext(engine, specs, baseDir, spec.seed()));
+                String refusal = spec.captureAllowed() ? CapturableObjective.refusal(objective) : null;
+                if (refusal != null && spec.captureRequired()) {
+                    return fail(err, "at $.capture: this experiment cannot be captured: " + refusal
+                            + "; remove \"capture\" (or set it to false) to train it eagerly");
+                }
+                boolean capture = spec.captureAllowed() && refusal == null;
                 Optimizer optimizer = spec.optimizer().build();
                 out.printf(Locale.ROOT, "# bench: %d steps on %s (%s), warm-up %d, heap %s%n", steps, chosen.name(), chosen.version(), warm,
                         fixedHeap ? "fixed and pre-touched: resident growth is native growth"
@@ -108,6 +118,10 @@ public final class BenchCommand implements Callable<Integer> {
                 long baseHeap = 0;
                 double lastLoss = Double.NaN;
                 try (TrainingLoop loop = TrainingLoop.start(objective, optimizer, spec.seed())) {
+                    if (capture) {
+                        loop.withCapture(spec.captureRequired() ? StepCapture.on(engine, err::println)
+                                : StepCapture.automatic(engine, err::println));
+                    }
                     for (long step = 1; step <= steps; step++) {
                         lastLoss = loop.step();
                         if (step == warm) {
@@ -118,6 +132,8 @@ public final class BenchCommand implements Callable<Integer> {
                             report(out, step, start, settledResident(), heapAfterGc(), lastLoss);
                         }
                     }
+                    out.printf(Locale.ROOT, "# step capture: %d of %d steps replayed%n", loop.capture() == null ? 0
+                            : loop.capture().replayedSteps(), steps);
                 }
                 long endResident = settledResident();
                 long endHeap = heapAfterGc();

@@ -260,6 +260,8 @@ public final class TrainCommand implements Callable<Integer> {
             result.metricDescriptions().forEach(metrics::put);
         }
         node.put("checkpoint", result.checkpoint().toString());
+        // 0: every step ran eagerly (step capture off, or the experiment cannot be captured)
+        node.put("replayedSteps", result.replayedSteps());
         try {
             return json.writeValueAsString(node);
         } catch (JsonProcessingException e) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.metaforge.api.checkpoint.Checkpoint;
 import dev.metaforge.api.checkpoint.TensorData;
 import java.nio.file.Files;
@@ -21,11 +22,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 15 item 3, end to end through {@code metaforge train}: {@code "capture": true} gives the files of
- * the eager run bit for bit (every logged loss, the final parameters and Adam's moments), a captured run
- * resumed from its checkpoint equals the uninterrupted captured run, an experiment that cannot be captured
- * is a spec error before any file exists, and one whose step turns out to change from step to step
- * (dropout) goes on eagerly with a note.
+ * Issue 15 item 3, end to end through {@code metaforge train}: a spec without {@code "capture"} (automatic)
+ * and one with {@code "capture": true} (required) give the files of the eager run ({@code "capture": false})
+ * bit for bit (every logged loss, the final parameters and Adam's moments), and the summary's
+ * {@code replayedSteps} shows which steps were replayed; a captured run resumed from its checkpoint equals
+ * the uninterrupted one; an experiment that cannot be captured is a spec error before any file exists when
+ * capture is required, and trains eagerly without a word when it is automatic; one whose step turns out to
+ * change from step to step (dropout) goes on eagerly with a note.
  */
 class StepCaptureTrainTest {
     static final String MAML = """
@@ -42,14 +45,41 @@ class StepCaptureTrainTest {
     @ParameterizedTest
     @ValueSource(strings = {"djl", "dl4j"})
     void capturedTrainingWritesTheEagerRunsNumbers(String backend) throws Exception {
-        Path eagerSpec = write("eager.json", MAML.formatted(""));
+        Path eagerSpec = write("eager.json", MAML.formatted(EAGER));
         Path capturedSpec = write("captured.json", MAML.formatted(", \"capture\": true"));
-        Path eager = train(eagerSpec, backend, "eager");
-        Path captured = train(capturedSpec, backend, "captured");
+        Path autoSpec = write("auto.json", MAML.formatted(""));
+        Path eager = dir.resolve("eager");
+        assertEquals(0, replayedSteps(trainRun(eagerSpec, backend, eager)), "\"capture\": false never captures");
+        Path captured = dir.resolve("captured");
+        // 12 steps: the first two are recorded (and must match), the other ten replayed.
+        assertEquals(10, replayedSteps(trainRun(capturedSpec, backend, captured)));
+        Path auto = dir.resolve("auto");
+        TrainCommandTest.Run autoRun = trainRun(autoSpec, backend, auto);
+        assertEquals(10, replayedSteps(autoRun), "a spec without \"capture\" captures MAML");
+        assertFalse(autoRun.err().contains("capture"), autoRun.err());
         assertEquals(losses(eager), losses(captured));
         assertSameCheckpoint(eager, captured);
+        assertEquals(losses(eager), losses(auto));
+        assertSameCheckpoint(eager, auto);
         assertTrue(Files.readString(captured.resolve("spec.json")).contains("\"capture\" : true"), "spec.json keeps \"capture\"");
-        assertFalse(Files.readString(eager.resolve("spec.json")).contains("capture"), "an eager spec.json is written as before");
+        assertTrue(Files.readString(eager.resolve("spec.json")).contains("\"capture\" : false"), "spec.json keeps \"capture\"");
+        assertFalse(Files.readString(auto.resolve("spec.json")).contains("capture"), "an automatic spec.json is written as before");
+    }
+
+    @Test
+    void aRegressionSpecWithoutCaptureIsReplayedToTheEagerRunsNumbers() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = (ObjectNode) mapper.readTree(Files.readString(Path.of("../examples/regression-sin.json")));
+        assertFalse(root.has("capture"), "the shipped example leaves capture automatic");
+        root.put("steps", 12).put("logEvery", 3).put("evalEvery", 6).put("checkpointEvery", 6);
+        Path auto = dir.resolve("auto");
+        TrainCommandTest.Run run = trainRun(write("auto.json", mapper.writeValueAsString(root)), "djl", auto);
+        assertEquals(10, replayedSteps(run), run.out());
+        root.put("capture", false);
+        Path eager = dir.resolve("eager");
+        assertEquals(0, replayedSteps(trainRun(write("eager.json", mapper.writeValueAsString(root)), "djl", eager)));
+        assertEquals(losses(eager), losses(auto));
+        assertSameCheckpoint(eager, auto);
     }
 
     @ParameterizedTest
@@ -70,7 +100,7 @@ class StepCaptureTrainTest {
 
     @Test
     void anEagerCheckpointResumesCapturedToTheEagerRunsNumbers() throws Exception {
-        Path eagerSpec = write("eager.json", MAML.formatted(""));
+        Path eagerSpec = write("eager.json", MAML.formatted(EAGER));
         Path capturedSpec = write("captured.json", MAML.formatted(", \"capture\": true"));
         Path straight = train(eagerSpec, "djl", "straight");
         Path split = dir.resolve("split");
@@ -97,9 +127,20 @@ class StepCaptureTrainTest {
     }
 
     @Test
+    void withoutCaptureAnExperimentThatCannotBeCapturedTrainsEagerlyWithoutANote() throws Exception {
+        String json = Files.readString(Path.of("../examples/moe-clusters-switch.json")).replace("\"steps\": 600", "\"steps\": 2");
+        assertFalse(json.contains("\"capture\""), json);
+        Path out = dir.resolve("moe-run");
+        TrainCommandTest.Run run = trainRun(write("moe.json", json), "djl", out);
+        assertEquals(0, replayedSteps(run));
+        assertFalse(run.err().contains("capture"), run.err());
+        assertTrue(Files.exists(out.resolve("metrics.jsonl")));
+    }
+
+    @Test
     void aCapturedClassifierEqualsTheEagerOneWithoutANote() throws Exception {
         String json = CLASSIFIER.replace("{\"type\": \"dropout\", \"p\": 0.2}, ", "");
-        Path eager = train(write("eager.json", json.formatted("")), "dl4j", "eager");
+        Path eager = train(write("eager.json", json.formatted(EAGER)), "dl4j", "eager");
         Path capturedSpec = write("captured.json", json.formatted(", \"capture\": true"));
         Path captured = dir.resolve("captured");
         TrainCommandTest.Run run = TrainCommandTest.run("train", capturedSpec.toString(), "--backend", "dl4j", "--out", captured.toString());
@@ -121,7 +162,7 @@ class StepCaptureTrainTest {
     @Test
     void aStepThatDrawsRandomNumbersGoesOnEagerlyWithANote() throws Exception {
         String json = CLASSIFIER;
-        Path eager = train(write("eager.json", json.formatted("")), "djl", "eager");
+        Path eager = train(write("eager.json", json.formatted(EAGER)), "djl", "eager");
         Path capturedSpec = write("captured.json", json.formatted(", \"capture\": true"));
         Path captured = dir.resolve("captured");
         TrainCommandTest.Run run = TrainCommandTest.run("train", capturedSpec.toString(), "--backend", "djl", "--out", captured.toString());
@@ -129,6 +170,53 @@ class StepCaptureTrainTest {
         assertTrue(run.err().contains("step capture is off for this run, training goes on eagerly")
                 && run.err().contains("with other host data"), run.err());
         assertEquals(losses(eager), losses(captured));
+    }
+
+    @Test
+    void inAutomaticModeTheNoteSaysNothingIsWrong() throws Exception {
+        Path eager = train(write("eager.json", CLASSIFIER.formatted(EAGER)), "djl", "eager");
+        Path auto = dir.resolve("auto");
+        TrainCommandTest.Run run = trainRun(write("auto.json", CLASSIFIER.formatted("")), "djl", auto);
+        assertTrue(run.err().contains("automatic step capture does not fit this run, so it trains eagerly; nothing is wrong")
+                && run.err().contains("with other host data") && run.err().contains("\"capture\": false"), run.err());
+        assertFalse(run.err().contains("step capture is off"), run.err());
+        assertEquals(0, replayedSteps(run));
+        assertEquals(losses(eager), losses(auto));
+        assertSameCheckpoint(eager, auto);
+    }
+
+    @Test
+    void benchCapturesAsTrainDoes() throws Exception {
+        String json = Files.readString(Path.of("../examples/regression-sin.json"));
+        TrainCommandTest.Run auto = TrainCommandTest.run("bench", "--spec", write("auto.json", json).toString(), "--backend", "djl",
+                "--steps", "20", "--warmup", "5", "--report-every", "10", "--max-growth", "1000");
+        assertEquals(0, auto.exitCode(), auto.err());
+        assertTrue(auto.out().contains("# step capture: 18 of 20 steps replayed"), auto.out());
+        TrainCommandTest.Run eager = TrainCommandTest.run("bench", "--spec",
+                write("eager.json", json.replace("\"steps\": 600", "\"steps\": 600, \"capture\": false")).toString(),
+                "--backend", "djl", "--steps", "20", "--warmup", "5", "--report-every", "10", "--max-growth", "1000");
+        assertEquals(0, eager.exitCode(), eager.err());
+        assertTrue(eager.out().contains("# step capture: 0 of 20 steps replayed"), eager.out());
+        String moe = Files.readString(Path.of("../examples/moe-clusters-switch.json")).replace("\"steps\": 600", "\"steps\": 2, \"capture\": true");
+        TrainCommandTest.Run refused = TrainCommandTest.run("bench", "--spec", write("moe.json", moe).toString(), "--backend", "djl",
+                "--steps", "20", "--warmup", "5");
+        assertNotEquals(0, refused.exitCode());
+        assertTrue(refused.err().contains("$.capture") && refused.err().contains("cannot be captured"), refused.err());
+    }
+
+    /** What the eager specs add: capture off. */
+    static final String EAGER = ", \"capture\": false";
+
+    private static long replayedSteps(TrainCommandTest.Run run) throws Exception {
+        JsonNode summary = new ObjectMapper().readTree(run.out());
+        assertTrue(summary.has("replayedSteps"), run.out());
+        return summary.get("replayedSteps").asLong();
+    }
+
+    private TrainCommandTest.Run trainRun(Path spec, String backend, Path out) {
+        TrainCommandTest.Run run = TrainCommandTest.run("train", spec.toString(), "--backend", backend, "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        return run;
     }
 
     private Path write(String name, String json) throws Exception {

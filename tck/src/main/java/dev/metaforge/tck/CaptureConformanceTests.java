@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * CAPTURE-*: a captured training step ({@code "capture": true}) replays to exactly what eager training
+ * CAPTURE-*: a captured training step (a training spec's default, see {@code TrainSpec#capture}) replays to exactly what eager training
  * computes, on the backend under test, and a shape change traces a new program ({@link CaptureCheck}).
  */
 @ExtendWith(TckExtension.class)

@@ -77,6 +77,7 @@ public final class StepCapture implements AutoCloseable {
     private final CaptureKernels kernels;
     private final Consumer<String> notices;
     private final UnaryOperator<CapturedProgram> transform;
+    private final boolean automatic;
     private final Map<Signature, CapturedProgram> ready = new LinkedHashMap<>();
     private final Map<Signature, CapturedProgram> candidates = new HashMap<>();
     private final Map<Signature, Integer> mismatches = new HashMap<>();
@@ -84,7 +85,7 @@ public final class StepCapture implements AutoCloseable {
     private long traced;
     private long replayed;
 
-    private StepCapture(Engine engine, Consumer<String> notices, UnaryOperator<CapturedProgram> transform) {
+    private StepCapture(Engine engine, Consumer<String> notices, UnaryOperator<CapturedProgram> transform, boolean automatic) {
         this.engine = engine;
         if (!(engine.kernels() instanceof CaptureKernels ck)) {
             throw new IllegalArgumentException("step capture needs an engine made by StepCapture.engine(...), and the"
@@ -93,6 +94,7 @@ public final class StepCapture implements AutoCloseable {
         this.kernels = ck;
         this.notices = requireNonNull(notices, "notices is null");
         this.transform = requireNonNull(transform, "transform is null");
+        this.automatic = automatic;
     }
 
     /**
@@ -110,7 +112,15 @@ public final class StepCapture implements AutoCloseable {
 
     /** A capture for objectives built on {@code engine} ({@link #engine}); refusals go to {@code notices}. */
     public static StepCapture on(Engine engine, Consumer<String> notices) {
-        return new StepCapture(requireNonNull(engine, "engine is null"), notices, UnaryOperator.identity());
+        return new StepCapture(requireNonNull(engine, "engine is null"), notices, UnaryOperator.identity(), false);
+    }
+
+    /**
+     * The same, for a capture nobody asked for (a training spec without {@code "capture"}): it captures
+     * alike, and its refusal note says that the run is fine, only not sped up.
+     */
+    public static StepCapture automatic(Engine engine, Consumer<String> notices) {
+        return new StepCapture(requireNonNull(engine, "engine is null"), notices, UnaryOperator.identity(), true);
     }
 
     /**
@@ -118,7 +128,7 @@ public final class StepCapture implements AutoCloseable {
      * check a checker: a transform that breaks the program must make replay differ from eager.
      */
     public static StepCapture on(Engine engine, Consumer<String> notices, UnaryOperator<CapturedProgram> transform) {
-        return new StepCapture(requireNonNull(engine, "engine is null"), notices, transform);
+        return new StepCapture(requireNonNull(engine, "engine is null"), notices, transform, false);
     }
 
     /**
@@ -194,7 +204,13 @@ public final class StepCapture implements AutoCloseable {
         candidates.clear();
         ready.values().forEach(CapturedProgram::close);
         ready.clear();
-        notices.accept("note: step capture is off for this run, training goes on eagerly: " + reason);
+        if (automatic) {
+            notices.accept("note: automatic step capture does not fit this run, so it trains eagerly; nothing is wrong and the"
+                    + " numbers are the same, the steps are only not sped up by replay (" + reason + "); \"capture\": false"
+                    + " in the spec skips the attempt");
+        } else {
+            notices.accept("note: step capture is off for this run, training goes on eagerly: " + reason);
+        }
     }
 
     private static List<NativeArray> arrays(Params p) {

@@ -4,7 +4,7 @@ import dev.metaforge.api.random.RandomStream;
 import dev.metaforge.api.tensor.Params;
 
 /**
- * An objective whose training step can be captured ({@code "capture": true}, see
+ * An objective whose training step can be captured (by default in a training spec, see {@link TrainSpec#capture} and
  * {@link dev.metaforge.api.capture.StepCapture}): it splits {@link #lossTerms(Params, long, RandomStream)}
  * into the step's data, made by {@link #inputs} (host-side sampling, drawn from the step's random
  * stream), and a loss computed from the parameters and that data alone.

@@ -15,15 +15,26 @@ import java.util.Map;
  * @param eval      the final evaluation metrics
  * @param outDir    where metrics.jsonl, checkpoint.safetensors and spec.json are
  * @param metricDescriptions what each metric measures ({@link Objective#metricDescriptions()}; may be empty)
+ * @param replayedSteps steps of this run (this process, a resumed run's part only) that replayed a captured
+ *                  program ({@link dev.metaforge.api.capture.StepCapture}); 0 when every step ran eagerly
  */
-public record TrainResult(long steps, double finalLoss, Map<String, Double> eval, Path outDir, Map<String, String> metricDescriptions) {
+public record TrainResult(long steps, double finalLoss, Map<String, Double> eval, Path outDir, Map<String, String> metricDescriptions,
+                          long replayedSteps) {
     public TrainResult {
         eval = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(eval, "eval is null")));
         requireNonNull(outDir, "outDir is null");
         metricDescriptions = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(metricDescriptions, "metricDescriptions is null")));
+        if (replayedSteps < 0) {
+            throw new IllegalArgumentException("replayedSteps must be >= 0, got " + replayedSteps);
+        }
     }
 
-    /** A result without metric descriptions. */
+    /** A result of eager steps. */
+    public TrainResult(long steps, double finalLoss, Map<String, Double> eval, Path outDir, Map<String, String> metricDescriptions) {
+        this(steps, finalLoss, eval, outDir, metricDescriptions, 0);
+    }
+
+    /** A result of eager steps without metric descriptions. */
     public TrainResult(long steps, double finalLoss, Map<String, Double> eval, Path outDir) {
         this(steps, finalLoss, eval, outDir, Map.of());
     }

@@ -29,7 +29,7 @@ import java.util.Locale;
  *   "logEvery": 100,                                  // default 100: metrics line and progress every N steps
  *   "evalEvery": 0,                                   // default 0: evaluate only at the end; N: also every N steps
  *   "checkpointEvery": 0,                             // default 0: checkpoint only at the end; N: also every N steps
- *   "capture": false                                  // default false: true traces one step and replays it (StepCapture)
+ *   "capture": true                                   // default absent (automatic): see below
  * }
  * }</pre>
  *
@@ -41,9 +41,14 @@ import java.util.Locale;
  * @param logEvery        steps between metrics lines
  * @param evalEvery       steps between evaluations (0: only at the end)
  * @param checkpointEvery steps between checkpoints (0: only at the end)
- * @param capture         trace one training step and replay it for later steps with the same shapes
- *                        ({@link dev.metaforge.api.capture.StepCapture}); the values are those of eager
- *                        training bit for bit, so it is not part of {@link #trajectoryHash}
+ * @param capture         step capture: trace one training step and replay it for later steps with the
+ *                        same shapes ({@link dev.metaforge.api.capture.StepCapture}). {@code null} (absent
+ *                        in JSON, the default): automatic, {@link Trainer} captures when the experiment's
+ *                        objective can be captured ({@link CapturableObjective}, no training cluster) and
+ *                        trains eagerly otherwise; {@code true}: required, an objective that cannot be
+ *                        captured is a spec error at {@code $.capture}; {@code false}: always eager. The
+ *                        values are those of eager training bit for bit, so it is not part of
+ *                        {@link #trajectoryHash} (a checkpoint resumes in any mode)
  */
 public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
                         @Range(min = 1, max = Limits.MAX_STEPS, what = "number of training steps") int steps,
@@ -52,7 +57,7 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
                         @Range(min = 1, max = Limits.MAX_STEPS, what = "steps between metrics lines") int logEvery,
                         @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between evaluations (0: only at the end)") int evalEvery,
                         @Range(min = 0, max = Limits.MAX_STEPS, what = "steps between checkpoints (0: only at the end)") int checkpointEvery,
-                        @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean capture) {
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean capture) {
     /** Default of {@code logEvery}. */
     public static final int DEFAULT_LOG_EVERY = 100;
 
@@ -83,10 +88,10 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
         }
     }
 
-    /** A spec without step capture (the form before {@code capture} existed). */
+    /** A spec without {@code capture}: step capture is automatic ({@code capture} is null). */
     public TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer, int steps, long seed, String dtype, int logEvery,
                      int evalEvery, int checkpointEvery) {
-        this(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, false);
+        this(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, null);
     }
 
     /** The JSON creator: absent optional fields take their defaults; absent required ones are errors naming them. */
@@ -105,7 +110,7 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
         }
         return new TrainSpec(experiment, optimizer, steps, seed == null ? 0L : seed, dtype == null ? "float32" : dtype,
                 logEvery == null ? DEFAULT_LOG_EVERY : logEvery, evalEvery == null ? 0 : evalEvery,
-                checkpointEvery == null ? 0 : checkpointEvery, capture != null && capture);
+                checkpointEvery == null ? 0 : checkpointEvery, capture);
     }
 
     /** A spec with defaults for everything but the experiment, optimizer and steps. */
@@ -135,9 +140,19 @@ public record TrainSpec(ExperimentSpec experiment, OptimizerSpec optimizer,
         return new TrainSpec(experiment, optimizer, steps, seed, dtype, newLogEvery, newEvalEvery, newCheckpointEvery, capture);
     }
 
-    /** The same run with step capture on or off. */
-    public TrainSpec withCapture(boolean on) {
-        return new TrainSpec(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, on);
+    /** The same run with step capture required ({@code true}), off ({@code false}) or automatic ({@code null}). */
+    public TrainSpec withCapture(Boolean mode) {
+        return new TrainSpec(experiment, optimizer, steps, seed, dtype, logEvery, evalEvery, checkpointEvery, mode);
+    }
+
+    /** Whether the spec requires step capture ({@code "capture": true}): an objective that cannot be captured is a spec error. */
+    public boolean captureRequired() {
+        return Boolean.TRUE.equals(capture);
+    }
+
+    /** Whether step capture may run: {@code "capture"} is absent (automatic) or true; false for {@code "capture": false}. */
+    public boolean captureAllowed() {
+        return !Boolean.FALSE.equals(capture);
     }
 
     /**

@@ -38,7 +38,9 @@ import java.util.Map;
  * ({@value #PLOT_FILE}, {@value #EXPERTS_PLOT_FILE}). With {@code resume}, the run continues from the checkpoint:
  * parameters, optimizer state and step count and objective state are restored, and
  * {@value #METRICS_FILE} is cut back to the checkpoint's step, so the files of an interrupted and
- * resumed run equal those of an uninterrupted one (apart from timings).
+ * resumed run equal those of an uninterrupted one (apart from timings). Steps are captured and replayed
+ * ({@link StepCapture}) when the objective can be, unless the spec says {@code "capture": false}
+ * ({@link TrainSpec#capture}); replay computes the eager values bit for bit.
  *
  * <pre>{@code
  * Trainer trainer = new Trainer(engine, specs).withListener(TrainingListener.log(new PrintWriter(System.err, true)));
@@ -215,8 +217,11 @@ public final class Trainer {
     private TrainResult prepareAndRun(TrainSpec spec, String source, Path baseDir, Path outDir, Start start, Path checkpointFile,
                                       PreflightReport report, RunDirectory runDir, TrainingLoop[] loopOut) throws IOException {
         boolean resume = start == Start.RESUME;
-        // With capture the objective is built on kernels that can record its step (the same backend and values).
-        Engine runEngine = spec.capture() ? StepCapture.engine(engine.withDefaultDType(spec.engineDType()))
+        // Capture is tried unless the spec turns it off ("capture": false) or, in automatic mode (no "capture"),
+        // the run is on a training cluster. Then the objective is built on kernels that can record its step
+        // (the same backend and values; unarmed, they only forward).
+        boolean tryCapture = spec.captureRequired() || (spec.captureAllowed() && decorator == null);
+        Engine runEngine = tryCapture ? StepCapture.engine(engine.withDefaultDType(spec.engineDType()))
                 : engine.withDefaultDType(spec.engineDType());
         String hash = spec.trajectoryHash(specs);
         Checkpoint checkpoint = resume ? Checkpoint.load(checkpointFile, warning -> notice("warning: " + warning)) : null;
@@ -235,9 +240,11 @@ public final class Trainer {
         // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
         Objective built = RunSupport.buildObjective(spec, context);
         Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
-        if (spec.capture()) {
+        if (spec.captureRequired()) {
             checkCapturable(spec, source, objective);
         }
+        // Automatic mode captures what can be captured and trains the rest eagerly, without a word.
+        boolean capture = tryCapture && CapturableObjective.refusal(objective) == null;
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         for (String name : new String[] {METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
             if (!Files.exists(outDir.resolve(name))) {
@@ -255,8 +262,9 @@ public final class Trainer {
             metrics.loadForResume(checkpoint.step(), spec.steps(), spec.logEvery(), spec.evalEvery());
             elapsedBefore = elapsedSeconds(checkpoint);
         }
-        if (spec.capture()) {
-            loop.withCapture(StepCapture.on(runEngine, this::notice));
+        if (capture) {
+            loop.withCapture(spec.captureRequired() ? StepCapture.on(runEngine, this::notice)
+                    : StepCapture.automatic(runEngine, this::notice));
         }
         loopOut[0] = loop;
         try (loop) {
@@ -321,7 +329,8 @@ public final class Trainer {
             evaluated(loop.completedSteps(), lastEval);
         }
         writeTables(loop.objective(), outDir);
-        return new TrainResult(loop.completedSteps(), lastLoss, lastEval, outDir, info.metricDescriptions());
+        return new TrainResult(loop.completedSteps(), lastLoss, lastEval, outDir, info.metricDescriptions(),
+                loop.capture() == null ? 0 : loop.capture().replayedSteps());
     }
 
     /** The objective's tables of its final evaluation ({@link Objective#tables()}), each written atomically. */

@@ -36,6 +36,8 @@ import java.util.Map;
  * freed and {@code next} becomes current. Randomness depends only on (seed, step), so a resumed
  * run repeats an uninterrupted one exactly. With {@link #withCapture} the step of a
  * {@link CapturableObjective} is traced once and then replayed as kernel calls (same values bit for bit).
+ * A loop made here captures only when asked ({@link #withCapture}); {@link Trainer}, which runs training
+ * specs, captures by default ({@link TrainSpec#capture}).
  */
 @SuppressWarnings("try") // scopes and NoGrad are opened for their effect on the tensors inside, not used by name
 public final class TrainingLoop implements AutoCloseable {

@@ -37,8 +37,26 @@ final class TestExperiments {
         }
     };
 
+    /** A second plugin with a capturable experiment, for the step-capture tests only (the others list the types above). */
+    static final MetaforgePlugin CAPTURE_PLUGIN = new MetaforgePlugin() {
+        @Override
+        public String name() {
+            return "train-test-capture";
+        }
+
+        @Override
+        public List<SpecType> specTypes() {
+            return List.of(new SpecType(ExperimentSpec.class, "test-capturable", CapturableExperiment.class));
+        }
+    };
+
     static SpecRegistry registry() {
         return SpecRegistry.of(List.of(PLUGIN));
+    }
+
+    /** {@link #registry()} and {@code test-capturable}. */
+    static SpecRegistry registryWithCapturable() {
+        return SpecRegistry.of(List.of(PLUGIN, CAPTURE_PLUGIN));
     }
 
     record AdamSpec(double learningRate) implements OptimizerSpec {
@@ -179,6 +197,53 @@ final class TestExperiments {
 
         boolean hasAnchor() {
             return anchor != null;
+        }
+    }
+
+    /**
+     * Linear regression y = x·w* + b* + noise without state: its step's data (x, y) is drawn on the host
+     * from the step's random stream and its loss is the MSE on that data alone, so its step can be captured.
+     */
+    record CapturableExperiment(int features, int batch) implements ExperimentSpec {
+        @Override
+        public Objective build(BuildContext context) {
+            return new CapturableLinearObjective(context.engine(), new LinearExperiment(features, batch, 1, 0.0));
+        }
+    }
+
+    /** The same data and model as {@link LinearObjective}, without its anchor. */
+    static final class CapturableLinearObjective implements CapturableObjective {
+        private final LinearObjective plain;
+        private final int batch;
+
+        CapturableLinearObjective(Engine engine, LinearExperiment spec) {
+            this.plain = new LinearObjective(engine, spec);
+            this.batch = spec.batch();
+        }
+
+        @Override
+        public Params init(RandomStream rng) {
+            return plain.init(rng);
+        }
+
+        @Override
+        public Params inputs(long step, RandomStream rng) {
+            Tensor[] xy = plain.batch(rng, batch);
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            in.put("x", xy[0]);
+            in.put("y", xy[1]);
+            return Params.of(in);
+        }
+
+        @Override
+        public LossTerms lossTerms(Params params, Params inputs, RandomStream rng) {
+            Tensor prediction = inputs.get("x").matmul(params.get("w")).add(params.get("b"));
+            return LossTerms.of(Losses.mse(prediction, inputs.get("y")));
+        }
+
+        @Override
+        public Map<String, Double> evaluate(Params params) {
+            return plain.evaluate(params);
         }
     }
 }
