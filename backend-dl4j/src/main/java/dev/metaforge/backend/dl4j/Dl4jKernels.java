@@ -466,8 +466,9 @@ final class Dl4jKernels implements Kernels {
     }
 
     /**
-     * Transpose flags go to libnd4j's matmul (its integer arguments transX, transY), so no transposed copy is
-     * made (ND4J's transpose is a dense copy). Operands with equal batch dimensions only; broadcasting batch
+     * Transpose flags go to BLAS for FLOAT32 and FLOAT64 ({@link #blasMatmul}, any broadcasting batch dimensions),
+     * otherwise to libnd4j's matmul (its integer arguments transX, transY), so no transposed copy is made (ND4J's
+     * transpose is a dense copy). INT64 operands with equal batch dimensions only; broadcasting INT64 batch
      * dimensions take the SPI's composition.
      */
     @Override
@@ -478,6 +479,9 @@ final class Dl4jKernels implements Kernels {
         sameDType(name, x, "a", y, "b");
         Shape sa = x.shape();
         Shape sb = y.shape();
+        if ((transposeA || transposeB) && Blas.supports(x.dtype()) && sa.rank() >= 2 && sb.rank() >= 2) {
+            return blasMatmul(x, y, transposeA, transposeB, name);
+        }
         if (!(transposeA || transposeB) || sa.rank() < 2 || sb.rank() < 2 || sa.rank() != sb.rank()
                 || !Arrays.equals(Arrays.copyOf(sa.dims(), sa.rank() - 2), Arrays.copyOf(sb.dims(), sb.rank() - 2))) {
             return Kernels.super.matmul(a, b, transposeA, transposeB);
@@ -505,6 +509,60 @@ final class Dl4jKernels implements Kernels {
             outerInto(x.nd(name), batch, y.nd(name), batch, out, m, n);
         } else {
             nd.custom("matmul").in(x.nd(name), y.nd(name)).out(out).ints(transposeA ? 1 : 0, transposeB ? 1 : 0).run();
+        }
+        return wrap(out, dtype, outShape);
+    }
+
+    /**
+     * {@code op(a) @ op(b)} for FLOAT32/FLOAT64 operands of rank >= 2 with NumPy-broadcast batch dimensions, straight
+     * from the operands' memory: one GEMM over folded rows when b is a matrix and a is not transposed (the
+     * hypernetwork's G @ W^T), else one GEMM per batch entry, a broadcast operand's matrix read in place. Inner
+     * dimension 1 with equal batches keeps {@link #outerInto}'s exact products.
+     */
+    private Dl4jArray blasMatmul(Dl4jArray x, Dl4jArray y, boolean transposeA, boolean transposeB, String name) {
+        Shape sa = x.shape();
+        Shape sb = y.shape();
+        int m = transposeA ? sa.dim(-1) : sa.dim(-2);
+        int k = transposeA ? sa.dim(-2) : sa.dim(-1);
+        int kb = transposeB ? sb.dim(-1) : sb.dim(-2);
+        int n = transposeB ? sb.dim(-2) : sb.dim(-1);
+        if (k != kb) {
+            throw new IllegalArgumentException("dl4j matmul: inner dimensions differ, " + sa + (transposeA ? "^T" : "") + " @ "
+                    + sb + (transposeB ? "^T" : ""));
+        }
+        Shape batchA = Shape.of(Arrays.copyOf(sa.dims(), sa.rank() - 2));
+        Shape batchB = Shape.of(Arrays.copyOf(sb.dims(), sb.rank() - 2));
+        Shape batch;
+        try {
+            batch = Shape.broadcast(batchA, batchB);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dl4j " + name + ": batch dimensions of " + sa + " and " + sb
+                    + " do not broadcast", e);
+        }
+        int[] outDims = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        outDims[batch.rank()] = m;
+        outDims[batch.rank() + 1] = n;
+        Shape outShape = Shape.of(outDims);
+        DType dtype = x.dtype();
+        if (outShape.size() == 0 || k == 0) {
+            return wrap(outShape.size() == 0 ? nd.allocate(dtype, outShape) : filled(dtype, outShape, 0.0), dtype, outShape);
+        }
+        INDArray xa = x.nd(name);
+        INDArray ya = y.nd(name);
+        INDArray out = nd.allocate(dtype, outShape);
+        int batchSize = (int) batch.size();
+        try {
+            if (k == 1 && batchA.equals(batch) && batchB.equals(batch)) {
+                outerInto(xa, batchSize, ya, batchSize, out, m, n);
+            } else if (!transposeA && sb.rank() == 2 && batchA.equals(batch)) {
+                Blas.gemm(dtype, false, transposeB, batchSize * m, n, k, xa, ya, out);
+            } else {
+                Blas.gemm(dtype, transposeA, transposeB, m, n, k, xa, broadcastOffsets(batchA, batch, (long) m * k),
+                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize);
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
         }
         return wrap(out, dtype, outShape);
     }
@@ -563,6 +621,15 @@ final class Dl4jKernels implements Kernels {
         int batchSize = (int) batch.size();
         if (k == 1 && batchA.equals(batch) && (batchB.equals(batch) || sb.rank() == 2)) {
             outerInto(xa, batchSize, ya, sb.rank() == 2 ? 1 : batchSize, out, m, n);
+        } else if (Blas.supports(dtype)) {
+            if (sb.rank() == 2 && batchA.equals(batch)) {
+                // [..., m, k] @ [k, n] (or plain matrices): one GEMM over the folded rows
+                Blas.gemm(dtype, false, false, batchSize * m, n, k, xa, ya, out);
+            } else {
+                // one GEMM per batch entry, a broadcast operand's matrix reused in place (no copy)
+                Blas.gemm(dtype, false, false, m, n, k, xa, broadcastOffsets(batchA, batch, (long) m * k),
+                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize);
+            }
         } else if (batch.rank() == 0) {
             nd.custom("matmul").in(xa, ya).out(out).run();
         } else if (sb.rank() == 2 && batchA.equals(batch)) {
@@ -582,6 +649,39 @@ final class Dl4jKernels implements Kernels {
             }
         }
         return out;
+    }
+
+    /**
+     * For each entry of the batch shape {@code batch} (row-major order), where the matrix it reads
+     * starts in a dense operand of batch shape {@code from} (broadcastable to {@code batch}: a
+     * size-1 or missing axis repeats the same matrices), in elements.
+     */
+    static long[] broadcastOffsets(Shape from, Shape batch, long matrixSize) {
+        int rank = batch.rank();
+        int pad = rank - from.rank();
+        long[] stride = new long[rank]; // of `from`, in matrices; 0 on broadcast axes
+        long s = 1;
+        for (int i = rank - 1; i >= pad; i--) {
+            int d = from.dim(i - pad);
+            stride[i] = d == 1 ? 0 : s;
+            s *= d;
+        }
+        int count = (int) batch.size();
+        long[] offsets = new long[count];
+        int[] index = new int[rank];
+        long at = 0;
+        for (int i = 0; i < count; i++) {
+            offsets[i] = at * matrixSize;
+            for (int ax = rank - 1; ax >= 0; ax--) { // next index, odometer style
+                if (++index[ax] < batch.dim(ax)) {
+                    at += stride[ax];
+                    break;
+                }
+                at -= stride[ax] * (index[ax] - 1);
+                index[ax] = 0;
+            }
+        }
+        return offsets;
     }
 
     /** {@code a} (batch dims {@code from}) as a [batch.size, r, c] view, broadcasting into a temp if needed. */
@@ -1521,8 +1621,10 @@ final class Dl4jKernels implements Kernels {
         Shape sx = xa.shape();
         Shape sw = wa.shape();
         Shape sb = ba.shape();
+        // BLAS dtypes take the GEMM and the in-place bias add below: the same two steps xw_plus_b takes, without
+        // its column-major GEMM's transposed output copy
         if (sx.rank() == 2 && sw.rank() == 2 && sb.rank() == 1 && sx.dim(1) == sw.dim(0) && sb.dim(0) == sw.dim(1)
-                && sx.dim(0) > 0 && sx.dim(1) > 0 && sw.dim(1) > 0 && xa.dtype().isFloating()) {
+                && sx.dim(0) > 0 && sx.dim(1) > 0 && sw.dim(1) > 0 && xa.dtype().isFloating() && !Blas.supports(xa.dtype())) {
             Shape outShape = Shape.of(sx.dim(0), sw.dim(1));
             INDArray out = nd.allocate(xa.dtype(), outShape);
             nd.custom("xw_plus_b").in(xa.nd(name), wa.nd(name), ba.nd(name)).out(out).run();

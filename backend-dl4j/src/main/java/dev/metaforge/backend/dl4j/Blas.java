@@ -1,0 +1,85 @@
+package dev.metaforge.backend.dl4j;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+import dev.metaforge.spi.DType;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Row-major GEMM and GEMV straight on our dense buffers, through the OpenBLAS that ND4J itself
+ * links (its {@code CpuLevel3} calls the same {@code openblas_nolapack} functions).
+ *
+ * <p>Why not libnd4j's {@code matmul} op: it runs BLAS column-major, so a row-major output is
+ * computed into a column-major temporary and transposed back, and a transposed operand that is
+ * not column-contiguous is copied first; on the hypernetwork's [66, 256] @ [256, 4096] and its
+ * transposed backward products that doubled the time of the GEMM itself. Here every operand is
+ * passed as it lies in memory (row-major, with BLAS's transpose flag), so nothing is copied.
+ *
+ * <p>Only FLOAT32 and FLOAT64; arrays must be dense row-major from offset 0 (the
+ * {@link Dl4jArray} invariant, or a view of one made by {@link Nd4jCalls#view}).
+ */
+final class Blas {
+    private Blas() {
+    }
+
+    /** True for the dtypes BLAS computes. */
+    static boolean supports(DType dtype) {
+        return dtype == DType.FLOAT32 || dtype == DType.FLOAT64;
+    }
+
+    /**
+     * {@code count} products {@code c_i = op(a_i) @ op(b_i)} of [m, k] by [k, n] into [m, n]
+     * (op transposes when the flag is set, so a_i lies as [k, m] then). Matrix i of a starts
+     * {@code aOffsets[i]} elements into a's buffer, likewise for b; c's matrices are consecutive.
+     * Requires m, n, k > 0.
+     */
+    static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
+                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count) {
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        int ta = transA ? CblasTrans : CblasNoTrans;
+        int tb = transB ? CblasTrans : CblasNoTrans;
+        long cSize = (long) m * n;
+        Pointer ap = a.data().addressPointer();
+        Pointer bp = b.data().addressPointer();
+        Pointer cp = c.data().addressPointer();
+        // positions (in elements) the buffers' pointers may already carry
+        long a0 = ap.position();
+        long b0 = bp.position();
+        long c0 = cp.position();
+        if (dtype == DType.FLOAT32) {
+            FloatPointer pa = new FloatPointer(ap);
+            FloatPointer pb = new FloatPointer(bp);
+            FloatPointer pc = new FloatPointer(cp);
+            for (int i = 0; i < count; i++) {
+                pa.position(a0 + aOffsets[i]);
+                pb.position(b0 + bOffsets[i]);
+                pc.position(c0 + i * cSize);
+                openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, n);
+            }
+        } else if (dtype == DType.FLOAT64) {
+            DoublePointer pa = new DoublePointer(ap);
+            DoublePointer pb = new DoublePointer(bp);
+            DoublePointer pc = new DoublePointer(cp);
+            for (int i = 0; i < count; i++) {
+                pa.position(a0 + aOffsets[i]);
+                pb.position(b0 + bOffsets[i]);
+                pc.position(c0 + i * cSize);
+                openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, n);
+            }
+        } else {
+            throw new IllegalArgumentException("dl4j BLAS: no GEMM for " + dtype);
+        }
+    }
+
+    /** One product {@code c = op(a) @ op(b)}, every array from offset 0. */
+    static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k, INDArray a, INDArray b, INDArray c) {
+        gemm(dtype, transA, transB, m, n, k, a, new long[1], b, new long[1], c, 1);
+    }
+}

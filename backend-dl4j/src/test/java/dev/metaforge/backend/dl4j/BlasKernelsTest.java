@@ -1,0 +1,142 @@
+package dev.metaforge.backend.dl4j;
+
+import static dev.metaforge.backend.dl4j.Dl4jTesting.arr;
+import static dev.metaforge.backend.dl4j.Dl4jTesting.assertValues;
+import static dev.metaforge.backend.dl4j.Dl4jTesting.k;
+import static dev.metaforge.backend.dl4j.Dl4jTesting.noise;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.metaforge.spi.DType;
+import dev.metaforge.spi.NativeArray;
+import dev.metaforge.spi.Shape;
+import java.util.Arrays;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernels that call OpenBLAS directly ({@link Blas}: matmul with and without transpose flags,
+ * batched and broadcast matmul, linear), against float64 loops written here.
+ * Inputs are rounded to the dtype first, so the reference sees the same operands; odd sizes keep BLAS off its aligned fast paths.
+ */
+class BlasKernelsTest {
+
+    /** The values as the dtype stores them (FLOAT32 rounds). */
+    private static double[] rounded(DType dtype, double[] v) {
+        double[] r = v.clone();
+        if (dtype == DType.FLOAT32) {
+            for (int i = 0; i < r.length; i++) {
+                r[i] = (float) r[i];
+            }
+        }
+        return r;
+    }
+
+    private static double tol(DType dtype, int k) {
+        return (dtype == DType.FLOAT32 ? 2e-7 : 1e-15) * (k + 4);
+    }
+
+    /** Element (i, j) of a row-major [rows, cols] matrix starting at {@code off}, or of its transpose. */
+    private static double at(double[] x, int off, int rows, int cols, boolean trans, int i, int j) {
+        return trans ? x[off + j * cols + i] : x[off + i * cols + j];
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void transposedProductsMatchALoop(DType dtype) {
+        // (batch, m, k, n): plain, odd, a row, a column, batched; the hypernetwork's shapes scaled down
+        int[][] cases = {{1, 7, 13, 5}, {1, 66, 33, 129}, {1, 1, 9, 6}, {1, 6, 9, 1}, {3, 4, 11, 7}, {2, 17, 2, 3}};
+        for (int[] c : cases) {
+            int batch = c[0];
+            int m = c[1];
+            int kk = c[2];
+            int n = c[3];
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    double[] a = rounded(dtype, noise(batch * m * kk, 21 + m));
+                    double[] b = rounded(dtype, noise(batch * kk * n, 22 + n));
+                    int[] sa = batch == 1 ? (ta ? new int[] {kk, m} : new int[] {m, kk})
+                            : (ta ? new int[] {batch, kk, m} : new int[] {batch, m, kk});
+                    int[] sb = batch == 1 ? (tb ? new int[] {n, kk} : new int[] {kk, n})
+                            : (tb ? new int[] {batch, n, kk} : new int[] {batch, kk, n});
+                    double[] expected = new double[batch * m * n];
+                    for (int t = 0; t < batch; t++) {
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                double acc = 0;
+                                for (int p = 0; p < kk; p++) {
+                                    acc += at(a, t * m * kk, ta ? kk : m, ta ? m : kk, ta, i, p)
+                                            * at(b, t * kk * n, tb ? n : kk, tb ? kk : n, tb, p, j);
+                                }
+                                expected[(t * m + i) * n + j] = acc;
+                            }
+                        }
+                    }
+                    int[] out = batch == 1 ? new int[] {m, n} : new int[] {batch, m, n};
+                    try (NativeArray x = arr(dtype, a, sa); NativeArray y = arr(dtype, b, sb)) {
+                        assertValues(expected, out, dtype, k().matmul(x, y, ta, tb), tol(dtype, kk));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void broadcastBatchedProductsMatchALoop(DType dtype) {
+        // batch shapes that broadcast on either side, a rank-2 operand on either side, and a folded [.., m, k] @ [k, n]
+        int[][][] cases = {
+                {{2, 1, 5, 7}, {3, 7, 4}},
+                {{1, 5, 7}, {4, 7, 3}},
+                {{5, 7}, {4, 7, 3}},
+                {{3, 5, 7}, {7, 3}},
+                {{2, 3, 5, 7}, {7, 9}},
+                {{4, 1, 3, 2}, {1, 5, 2, 6}},
+                {{25, 10, 40}, {25, 40, 1}},
+                {{25, 10, 40}, {25, 40, 40}},
+        };
+        for (int[][] c : cases) {
+            double[] a = rounded(dtype, noise(Ref.size(c[0]), 31));
+            double[] b = rounded(dtype, noise(Ref.size(c[1]), 32));
+            double[] expected = Ref.matmul(a, c[0], b, c[1]);
+            int[] batch = Ref.broadcastShape(Arrays.copyOf(c[0], c[0].length - 2), Arrays.copyOf(c[1], c[1].length - 2));
+            int[] out = Arrays.copyOf(batch, batch.length + 2);
+            out[batch.length] = c[0][c[0].length - 2];
+            out[batch.length + 1] = c[1][c[1].length - 1];
+            try (NativeArray x = arr(dtype, a, c[0]); NativeArray y = arr(dtype, b, c[1])) {
+                assertValues(expected, out, dtype, k().matmul(x, y), tol(dtype, c[0][c[0].length - 1]));
+            }
+        }
+    }
+
+    @Test
+    void broadcastOffsetsWalkTheBatchInRowMajorOrder() {
+        // from [2, 1] in batch [2, 3]: matrices 0,0,0,1,1,1; from [3] (missing leading axis): 0,1,2,0,1,2
+        assertArrayEquals(new long[] {0, 0, 0, 10, 10, 10}, Dl4jKernels.broadcastOffsets(Shape.of(2, 1), Shape.of(2, 3), 10));
+        assertArrayEquals(new long[] {0, 4, 8, 0, 4, 8}, Dl4jKernels.broadcastOffsets(Shape.of(3), Shape.of(2, 3), 4));
+        assertArrayEquals(new long[] {0, 0, 0, 0}, Dl4jKernels.broadcastOffsets(Shape.of(), Shape.of(2, 2), 6));
+        assertArrayEquals(new long[] {0}, Dl4jKernels.broadcastOffsets(Shape.of(), Shape.of(), 6));
+        // [1, 3, 1] in [2, 3, 2]: the middle axis only
+        assertArrayEquals(new long[] {0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2},
+                Dl4jKernels.broadcastOffsets(Shape.of(1, 3, 1), Shape.of(2, 3, 2), 1));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void linearOfMatricesAddsTheBiasAfterTheProduct(DType dtype) {
+        int m = 9;
+        int kk = 17;
+        int n = 11;
+        double[] x = rounded(dtype, noise(m * kk, 41));
+        double[] w = rounded(dtype, noise(kk * n, 42));
+        double[] b = rounded(dtype, noise(n, 43));
+        double[] expected = Ref.matmul(x, new int[] {m, kk}, w, new int[] {kk, n});
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] += b[i % n];
+        }
+        try (NativeArray xa = arr(dtype, x, m, kk); NativeArray wa = arr(dtype, w, kk, n); NativeArray ba = arr(dtype, b, n)) {
+            assertValues(expected, new int[] {m, n}, dtype, k().linear(xa, wa, ba), tol(dtype, kk));
+        }
+    }
+}
