@@ -82,4 +82,45 @@ final class Blas {
     static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k, INDArray a, INDArray b, INDArray c) {
         gemm(dtype, transA, transB, m, n, k, a, new long[1], b, new long[1], c, 1);
     }
+
+    /**
+     * Sums over the middle axis of a row-major [outer, rows, cols] array into {@code out} [outer, cols]. Each
+     * [rows, cols] matrix takes one GEMV with a ones vector, its column sums aᵀ · ones: one streaming pass (BLAS
+     * adds row after row into the output, each column in row order) where a reduction along that axis walks the
+     * array with a stride. With cols 1 the sums are of contiguous runs: one GEMV a · ones over [outer, rows].
+     * {@code ones} holds at least {@code rows} ones of the same dtype. Requires outer, rows, cols > 0.
+     */
+    static void middleSums(DType dtype, INDArray a, int outer, int rows, int cols, INDArray ones, INDArray out) {
+        Pointer ap = a.data().addressPointer();
+        Pointer xp = ones.data().addressPointer();
+        Pointer yp = out.data().addressPointer();
+        long a0 = ap.position();
+        long y0 = yp.position();
+        int matrices = cols == 1 ? 1 : outer;
+        int m = cols == 1 ? outer : rows;
+        int n = cols == 1 ? rows : cols;
+        int trans = cols == 1 ? CblasNoTrans : CblasTrans;
+        long matrixSize = (long) rows * cols;
+        if (dtype == DType.FLOAT32) {
+            FloatPointer pa = new FloatPointer(ap);
+            FloatPointer px = new FloatPointer(xp);
+            FloatPointer py = new FloatPointer(yp);
+            for (int o = 0; o < matrices; o++) {
+                pa.position(a0 + o * matrixSize);
+                py.position(y0 + (long) o * cols);
+                openblas_nolapack.cblas_sgemv(CblasRowMajor, trans, m, n, 1f, pa, n, px, 1, 0f, py, 1);
+            }
+        } else if (dtype == DType.FLOAT64) {
+            DoublePointer pa = new DoublePointer(ap);
+            DoublePointer px = new DoublePointer(xp);
+            DoublePointer py = new DoublePointer(yp);
+            for (int o = 0; o < matrices; o++) {
+                pa.position(a0 + o * matrixSize);
+                py.position(y0 + (long) o * cols);
+                openblas_nolapack.cblas_dgemv(CblasRowMajor, trans, m, n, 1.0, pa, n, px, 1, 0.0, py, 1);
+            }
+        } else {
+            throw new IllegalArgumentException("dl4j BLAS: no GEMV for " + dtype);
+        }
+    }
 }

@@ -6,6 +6,7 @@ import static dev.metaforge.backend.dl4j.Dl4jTesting.k;
 import static dev.metaforge.backend.dl4j.Dl4jTesting.noise;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.NativeArray;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kernels that call OpenBLAS directly ({@link Blas}: matmul with and without transpose flags,
- * batched and broadcast matmul, linear), against float64 loops written here.
+ * batched and broadcast matmul, linear, biasGradient), against float64 loops written here.
  * Inputs are rounded to the dtype first, so the reference sees the same operands; odd sizes keep BLAS off its aligned fast paths.
  */
 class BlasKernelsTest {
@@ -138,5 +139,40 @@ class BlasKernelsTest {
         try (NativeArray xa = arr(dtype, x, m, kk); NativeArray wa = arr(dtype, w, kk, n); NativeArray ba = arr(dtype, b, n)) {
             assertValues(expected, new int[] {m, n}, dtype, k().linear(xa, wa, ba), tol(dtype, kk));
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void biasGradientSumsTheBroadcastAxes(DType dtype) {
+        // (grad shape, bias shape): a linear layer's bias (odd sizes, one row, the hypernetwork's 66 rows), leading
+        // axes, MAML's per-task biases (a middle axis, with and without trailing columns), a run of two axes, size-1
+        // axes around the run, and summed axes that are not one run (the composed fallback); growing row counts
+        // reuse and then replace the per-thread ones vector
+        int[][][] cases = {{{1, 7}, {7}}, {{5, 3}, {3}}, {{66, 129}, {129}}, {{3, 4, 5}, {5}}, {{2, 3, 4}, {3, 4}},
+                {{300, 2}, {2}}, {{7, 1}, {1}}, {{25, 10, 40}, {25, 1, 40}}, {{25, 50, 1}, {25, 1, 1}},
+                {{3, 4, 5}, {1, 5}}, {{2, 3, 4, 5}, {2, 1, 1, 5}}, {{1, 5, 1, 3}, {1, 1, 3}}, {{2, 3, 4}, {1, 3, 1}},
+                {{2, 1, 3}, {2, 1, 1}}};
+        for (int[][] c : cases) {
+            double[] g = rounded(dtype, noise(Ref.size(c[0]), 51));
+            double[] expected = new double[Ref.size(c[1])];
+            for (int i = 0; i < g.length; i++) {
+                expected[Ref.offsetBroadcast(Ref.unravel(i, c[0]), c[1])] += g[i];
+            }
+            try (NativeArray ga = arr(dtype, g, c[0])) {
+                assertValues(expected, c[1], dtype, k().biasGradient(ga, Shape.of(c[1])), tol(dtype, g.length / expected.length));
+            }
+        }
+    }
+
+    @Test
+    void summedRunSplitsTheGradientAroundTheSummedAxes() {
+        assertArrayEquals(new int[] {1, 66, 4096}, Dl4jKernels.summedRun(Shape.of(1, 66, 4096), Shape.of(4096)));
+        assertArrayEquals(new int[] {25, 10, 40}, Dl4jKernels.summedRun(Shape.of(25, 10, 40), Shape.of(25, 1, 40)));
+        assertArrayEquals(new int[] {25, 50, 1}, Dl4jKernels.summedRun(Shape.of(25, 50, 1), Shape.of(25, 1, 1)));
+        assertArrayEquals(new int[] {2, 12, 5}, Dl4jKernels.summedRun(Shape.of(2, 3, 4, 5), Shape.of(2, 1, 1, 5)));
+        assertArrayEquals(new int[] {1, 5, 3}, Dl4jKernels.summedRun(Shape.of(1, 5, 1, 3), Shape.of(1, 1, 3)));
+        assertNull(Dl4jKernels.summedRun(Shape.of(2, 3, 4), Shape.of(1, 3, 1)));
+        assertNull(Dl4jKernels.summedRun(Shape.of(1, 1, 3), Shape.of(3)));
+        assertNull(Dl4jKernels.summedRun(Shape.of(0, 3), Shape.of(3)));
     }
 }
