@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The kernels that call OpenBLAS directly ({@link Blas}: matmul with and without transpose flags,
- * batched and broadcast matmul, linear, biasGradient), against float64 loops written here.
- * Inputs are rounded to the dtype first, so the reference sees the same operands; odd sizes keep BLAS off its aligned fast paths.
+ * batched and broadcast matmul, linear, biasGradient) and reluBackward's host loop, against float64 loops
+ * written here. Inputs are rounded to the dtype first, so the reference sees the same operands; odd sizes
+ * keep BLAS off its aligned fast paths.
  */
 class BlasKernelsTest {
 
@@ -174,5 +175,60 @@ class BlasKernelsTest {
         assertNull(Dl4jKernels.summedRun(Shape.of(2, 3, 4), Shape.of(1, 3, 1)));
         assertNull(Dl4jKernels.summedRun(Shape.of(1, 1, 3), Shape.of(3)));
         assertNull(Dl4jKernels.summedRun(Shape.of(0, 3), Shape.of(3)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void reluBackwardPassesTheGradientWhereTheInputIsPositive(DType dtype) {
+        double[] x = {1, 0, -0.0, -2, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1e-300, -1e-30, 3};
+        double[] g = {-0.0, 5, Double.NaN, 7, 8, Double.NEGATIVE_INFINITY, 2, -3, Double.POSITIVE_INFINITY, -4};
+        double[] expected = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double xi = dtype == DType.FLOAT32 ? (float) x[i] : x[i];
+            expected[i] = xi > 0 ? g[i] : 0.0;
+        }
+        try (NativeArray xa = arr(dtype, x, 2, 5); NativeArray ga = arr(dtype, g, 2, 5); NativeArray r = k().reluBackward(ga, xa)) {
+            assertEquals(Shape.of(2, 5), r.shape());
+            double[] got = k().toDoubles(r);
+            for (int i = 0; i < x.length; i++) {
+                // 1e-300 is a positive float64 but 0 as a float32
+                assertEquals(Double.doubleToLongBits(expected[i]), Double.doubleToLongBits(got[i]), "element " + i);
+            }
+        }
+        // more than two of the host loop's chunks, the last one partial
+        int rows = 3;
+        int cols = 1377;
+        double[] big = rounded(dtype, noise(rows * cols, 61));
+        double[] grads = rounded(dtype, noise(rows * cols, 62));
+        double[] want = new double[big.length];
+        for (int i = 0; i < big.length; i++) {
+            want[i] = big[i] > 0 ? grads[i] : 0.0;
+        }
+        try (NativeArray xa = arr(dtype, big, rows, cols); NativeArray ga = arr(dtype, grads, rows, cols);
+             NativeArray r = k().reluBackward(ga, xa)) {
+            double[] got = k().toDoubles(r);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(Double.doubleToLongBits(want[i]), Double.doubleToLongBits(got[i]), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void positiveMaskIsTheComparison() {
+        int[] edges = {0, 1, -1, 0x7f800000, 0x7f800001, 0x7fffffff, 0x80000000, 0xff800000, 0x7f7fffff, 0x00800000};
+        for (int b : edges) {
+            assertEquals(Float.intBitsToFloat(b) > 0 ? -1 : 0, Dl4jKernels.positiveMask(b), "bits " + Integer.toHexString(b));
+        }
+        long[] edges64 = {0, 1, -1, 0x7ff0000000000000L, 0x7ff0000000000001L, Long.MAX_VALUE, Long.MIN_VALUE, 0x7fefffffffffffffL};
+        for (long b : edges64) {
+            assertEquals(Double.longBitsToDouble(b) > 0 ? -1L : 0L, Dl4jKernels.positiveMask(b), "bits " + Long.toHexString(b));
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        for (int i = 0; i < 1_000_000; i++) {
+            int b = r.nextInt();
+            long l = r.nextLong();
+            assertEquals(Float.intBitsToFloat(b) > 0 ? -1 : 0, Dl4jKernels.positiveMask(b));
+            assertEquals(Double.longBitsToDouble(l) > 0 ? -1L : 0L, Dl4jKernels.positiveMask(l));
+        }
     }
 }
