@@ -1224,11 +1224,42 @@ final class Dl4jKernels implements Kernels {
         }
         INDArray out = nd.allocate(a.dtype(), outShape);
         if (outShape.size() > 0) {
-            int[] args = Arrays.copyOf(begin, 2 * rank);
-            System.arraycopy(outDims, 0, args, rank, rank);
-            nd.custom("slice").in(in).out(out).ints(args).run();
+            long start = contiguousStart(shape, begin, outDims);
+            if (start >= 0) {
+                // one run of memory (rows of a matrix, a range of a vector): one copy instead of libnd4j's slice op
+                Nd4jCalls.copyElements(in, start, out, 0, outShape.size(), a.dtype().byteSize());
+            } else {
+                int[] args = Arrays.copyOf(begin, 2 * rank);
+                System.arraycopy(outDims, 0, args, rank, rank);
+                nd.custom("slice").in(in).out(out).ints(args).run();
+            }
         }
         return wrap(out, a.dtype(), outShape);
+    }
+
+    /**
+     * Where the slice {@code begin} of extent {@code outDims} of a dense row-major array of {@code shape} starts, in
+     * elements, when it is one run of memory (every axis after some axis whole, every axis before it of extent
+     * 1); -1 otherwise.
+     */
+    static long contiguousStart(Shape shape, int[] begin, int[] outDims) {
+        int rank = shape.rank();
+        int last = -1; // the last axis not taken whole
+        for (int i = 0; i < rank; i++) {
+            if (outDims[i] != shape.dim(i)) {
+                last = i;
+            }
+        }
+        long start = 0;
+        long stride = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            if (i < last && outDims[i] != 1) {
+                return -1;
+            }
+            start += begin[i] * stride;
+            stride *= shape.dim(i);
+        }
+        return start;
     }
 
     @Override
@@ -1275,7 +1306,17 @@ final class Dl4jKernels implements Kernels {
         }
         INDArray out = nd.allocate(dtype, outShape);
         if (!nonEmpty.isEmpty()) {
-            nd.custom("concat").in(nonEmpty.toArray(new INDArray[0])).out(out).ints(ax).run();
+            if (product(s0, 0, ax) == 1) {
+                // nothing before the axis: the parts lie end to end, one copy each
+                long at = 0;
+                for (INDArray p : nonEmpty) {
+                    long n = p.length();
+                    Nd4jCalls.copyElements(p, 0, out, at, n, dtype.byteSize());
+                    at += n;
+                }
+            } else {
+                nd.custom("concat").in(nonEmpty.toArray(new INDArray[0])).out(out).ints(ax).run();
+            }
         }
         return wrap(out, dtype, outShape);
     }

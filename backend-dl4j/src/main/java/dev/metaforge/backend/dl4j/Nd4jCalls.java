@@ -181,6 +181,15 @@ final class Nd4jCalls {
         return out;
     }
 
+    /**
+     * Copies {@code n} elements of {@code byteSize} bytes from {@code src}, starting at element {@code srcIndex},
+     * into {@code dst} at element {@code dstIndex}: one memory copy between dense row-major buffers.
+     */
+    static void copyElements(INDArray src, long srcIndex, INDArray dst, long dstIndex, long n, int byteSize) {
+        bytes(dst).put(Math.toIntExact(dstIndex * byteSize), bytes(src), Math.toIntExact(srcIndex * byteSize),
+                Math.toIntExact(n * byteSize));
+    }
+
     // ---- bulk copies between Java arrays and our dense row-major buffers ----------------------
 
     /** The memory of {@code a} itself (dense row-major from offset 0, the Dl4jArray invariant), native order. */
