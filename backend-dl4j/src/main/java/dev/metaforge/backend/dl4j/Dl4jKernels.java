@@ -76,6 +76,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * first. A scalar operand of an INT64 op is truncated toward zero.
  */
 final class Dl4jKernels implements Kernels {
+    /** Contiguous sums (nothing kept after the summed axes) up to this length take BLAS in {@link #reduce}. */
+    private static final int HOST_SUM_MAX = 1 << 12;
     /** Elements per chunk of a host loop over native memory ({@link #reluBackward}). */
     private static final int HOST_CHUNK = 2048;
     /** Arrays up to this size are filled from Java by {@link #full}; bigger ones by ND4J. */
@@ -739,6 +741,18 @@ final class Dl4jKernels implements Kernels {
             return wrap(nd.copy(in, dtype, shape), dtype, shape);
         }
         INDArray out = nd.allocate(dtype, outShape);
+        int[] split = op == ReduceOp.SUM && Blas.supports(dtype) ? runSplit(shape, reduced) : null;
+        if (split != null && (split[2] > 1 || split[1] <= HOST_SUM_MAX)) {
+            // one run of summed axes: BLAS GEMVs with a ones vector, as biasGradient (MAML's sums over its tasks,
+            // [25, 40, 40] over axis 0, walk the array with a stride in libnd4j)
+            try {
+                Blas.middleSums(dtype, in, split[0], split[1], split[2], nd.ones(dtype, split[1]), out);
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
+            return wrap(out, dtype, outShape);
+        }
         nd.custom(reduceName(op)).in(in).out(out).ints(dims).bools(keepDims).run();
         return wrap(out, dtype, outShape);
     }
@@ -2074,18 +2088,30 @@ final class Dl4jKernels implements Kernels {
      * the summed axes are not one run or grad is empty.
      */
     static int[] summedRun(Shape grad, Shape bias) {
-        if (grad.size() == 0) {
+        int pad = grad.rank() - bias.rank();
+        boolean[] summed = new boolean[grad.rank()];
+        for (int i = 0; i < summed.length; i++) {
+            summed[i] = i < pad || bias.dim(i - pad) == 1;
+        }
+        return runSplit(grad, summed);
+    }
+
+    /**
+     * {outer, rows, cols} when the {@code summed} axes of a non-empty {@code shape} are one run, size-1 axes
+     * aside ({@code shape} is then [outer, rows, cols] with the middle summed and rows > 1); else null.
+     */
+    static int[] runSplit(Shape shape, boolean[] summedAxes) {
+        if (shape.size() == 0) {
             return null;
         }
-        int pad = grad.rank() - bias.rank();
         long[] part = {1, 1, 1};
         int phase = 0; // 0: kept axes before the run, 1: in the run, 2: kept axes after it
-        for (int i = 0; i < grad.rank(); i++) {
-            int d = grad.dim(i);
+        for (int i = 0; i < shape.rank(); i++) {
+            int d = shape.dim(i);
             if (d == 1) {
                 continue;
             }
-            boolean summed = i < pad || bias.dim(i - pad) == 1;
+            boolean summed = summedAxes[i];
             if (summed) {
                 if (phase == 2) {
                     return null;

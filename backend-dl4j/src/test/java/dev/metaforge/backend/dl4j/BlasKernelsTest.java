@@ -231,4 +231,49 @@ class BlasKernelsTest {
             assertEquals(Double.longBitsToDouble(l) > 0 ? -1L : 0L, Dl4jKernels.positiveMask(l));
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void sumsOverARunOfAxesMatchALoop(DType dtype) {
+        // (shape, axes): MAML's sums over its tasks, a middle run, a trailing run (contiguous sums), everything,
+        // size-1 axes inside the run, and axes that are not one run (libnd4j's reduction)
+        Object[][] cases = {
+                {new int[] {25, 40, 40}, new int[] {0}}, {new int[] {25, 40}, new int[] {0}}, {new int[] {25, 1}, new int[] {0}},
+                {new int[] {3, 4, 5}, new int[] {1}}, {new int[] {3, 4, 5}, new int[] {0, 1}}, {new int[] {3, 4, 5}, new int[] {-2, -1}},
+                {new int[] {3, 4, 5}, new int[] {}}, {new int[] {3, 1, 4, 5}, new int[] {1, 2}}, {new int[] {3, 4, 5}, new int[] {0, 2}},
+                {new int[] {2, 5000}, new int[] {1}},
+        };
+        for (Object[] c : cases) {
+            int[] shape = (int[]) c[0];
+            int[] axes = (int[]) c[1];
+            boolean[] reduced = new boolean[shape.length];
+            for (int ax : axes) {
+                reduced[ax < 0 ? ax + shape.length : ax] = true;
+            }
+            if (axes.length == 0) {
+                Arrays.fill(reduced, true);
+            }
+            double[] x = rounded(dtype, noise(Ref.size(shape), 81));
+            double[] expected = Ref.reduce(x, shape, reduced, Double::sum, 0);
+            int rows = 1;
+            for (int d = 0; d < shape.length; d++) {
+                rows *= reduced[d] ? shape[d] : 1;
+            }
+            for (boolean keep : new boolean[] {false, true}) {
+                int[] out = new int[shape.length];
+                int n = 0;
+                for (int d = 0; d < shape.length; d++) {
+                    if (!reduced[d]) {
+                        out[n++] = shape[d];
+                    } else if (keep) {
+                        out[n++] = 1;
+                    }
+                }
+                try (NativeArray a = arr(dtype, x, shape)) {
+                    assertValues(expected, Arrays.copyOf(out, n), dtype,
+                            k().reduce(dev.metaforge.spi.ReduceOp.SUM, a, axes, keep), tol(dtype, rows));
+                }
+            }
+        }
+    }
 }
