@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * slice and concat where the result is one run of memory (a memory copy) and where it is not (libnd4j's op),
- * against index loops written here, for every dtype.
+ * and broadcastTo's Java copy, against index loops written here, for every dtype.
  */
 class ContiguousCopyTest {
 
@@ -116,6 +116,23 @@ class ContiguousCopyTest {
                 assertValues(expected, outShape, dtype, k().concat(parts, axis), 0);
             } finally {
                 parts.forEach(NativeArray::close);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void broadcastsMatchTheIndexDefinition(DType dtype) {
+        // MAML's shapes (a middle axis, a leading one, a trailing one), alternating runs, rank growth, a scalar
+        int[][][] cases = {
+                {{25, 1, 40}, {25, 10, 40}}, {{25, 1, 1}, {25, 10, 1}}, {{1, 40}, {25, 1, 40}}, {{40}, {25, 40}},
+                {{40, 40}, {25, 40, 40}}, {{40, 1}, {25, 40, 1}}, {{1}, {25, 1}}, {{3, 1, 4, 1}, {2, 3, 5, 4, 2}},
+                {{}, {2, 3}}, {{1, 1}, {1, 1}},
+        };
+        for (int[][] c : cases) {
+            double[] x = ramp(Ref.size(c[0]), 1, -3);
+            try (NativeArray a = arr(dtype, x, c[0])) {
+                assertValues(Ref.broadcastTo(x, c[0], c[1]), c[1], dtype, k().broadcastTo(a, Shape.of(c[1])), 0);
             }
         }
     }
