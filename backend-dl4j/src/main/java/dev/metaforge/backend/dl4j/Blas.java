@@ -41,6 +41,14 @@ final class Blas {
      */
     static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
                      INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count) {
+        gemm(dtype, transA, transB, m, n, k, a, aOffsets, b, bOffsets, c, count, false);
+    }
+
+    /** As {@link #gemm(DType, boolean, boolean, int, int, int, INDArray, long[], INDArray, long[], INDArray, int)}, adding to c's values when {@code accumulate}. */
+    static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
+                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count, boolean accumulate) {
+        float beta32 = accumulate ? 1f : 0f;
+        double beta64 = accumulate ? 1.0 : 0.0;
         int lda = transA ? m : k;
         int ldb = transB ? k : n;
         int ta = transA ? CblasTrans : CblasNoTrans;
@@ -61,7 +69,7 @@ final class Blas {
                 pa.position(a0 + aOffsets[i]);
                 pb.position(b0 + bOffsets[i]);
                 pc.position(c0 + i * cSize);
-                openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, n);
+                openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, beta32, pc, n);
             }
         } else if (dtype == DType.FLOAT64) {
             DoublePointer pa = new DoublePointer(ap);
@@ -71,7 +79,7 @@ final class Blas {
                 pa.position(a0 + aOffsets[i]);
                 pb.position(b0 + bOffsets[i]);
                 pc.position(c0 + i * cSize);
-                openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, n);
+                openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, beta64, pc, n);
             }
         } else {
             throw new IllegalArgumentException("dl4j BLAS: no GEMM for " + dtype);

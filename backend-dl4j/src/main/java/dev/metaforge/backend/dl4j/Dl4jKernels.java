@@ -1753,6 +1753,10 @@ final class Dl4jKernels implements Kernels {
             nd.custom("xw_plus_b").in(xa.nd(name), wa.nd(name), ba.nd(name)).out(out).run();
             return wrap(out, xa.dtype(), outShape);
         }
+        Dl4jArray fused = blasLinear(xa, wa, ba, name);
+        if (fused != null) {
+            return fused;
+        }
         INDArray y = matmulInto(xa, wa, name);
         Shape sy = shapeOf(y);
         Shape sum = broadcast(name, sy, sb);
@@ -1772,6 +1776,69 @@ final class Dl4jKernels implements Kernels {
             throw e;
         }
         return wrap(y, xa.dtype(), sy);
+    }
+
+    /**
+     * {@code x @ w + b} for FLOAT32/FLOAT64 when the product takes BLAS (inner dimension > 1, non-empty) and b does
+     * not widen it: the output is filled with b broadcast (as {@link #broadcastTo}), then the GEMM adds the product
+     * to it (BLAS beta 1), so no separate bias add. Each element is the GEMM's sum plus b, rounded once, as before
+     * (for inner dimensions above OpenBLAS's K block, b joins after the first block's partial sum instead). Null
+     * when the case is not covered.
+     */
+    private Dl4jArray blasLinear(Dl4jArray xa, Dl4jArray wa, Dl4jArray ba, String name) {
+        Shape sa = xa.shape();
+        Shape sb = wa.shape();
+        DType dtype = xa.dtype();
+        if (!Blas.supports(dtype) || sa.rank() < 2 || sb.rank() < 2 || sb.dim(-2) != sa.dim(-1) || sa.dim(-1) < 2) {
+            return null;
+        }
+        int m = sa.dim(-2);
+        int k = sa.dim(-1);
+        int n = sb.dim(-1);
+        Shape batchA = Shape.of(Arrays.copyOf(sa.dims(), sa.rank() - 2));
+        Shape batchB = Shape.of(Arrays.copyOf(sb.dims(), sb.rank() - 2));
+        Shape batch;
+        try {
+            batch = Shape.broadcast(batchA, batchB);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        int[] outDims = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        outDims[batch.rank()] = m;
+        outDims[batch.rank() + 1] = n;
+        Shape outShape = Shape.of(outDims);
+        Shape bias = ba.shape();
+        if (outShape.size() == 0 || bias.rank() > outShape.rank()) {
+            return null;
+        }
+        for (int i = 1; i <= bias.rank(); i++) {
+            if (bias.dim(-i) != 1 && bias.dim(-i) != outShape.dim(-i)) {
+                return null;
+            }
+        }
+        INDArray out = nd.allocate(dtype, outShape);
+        try {
+            Shape[] fewest = collapsedBroadcast(bias, outShape);
+            if (outShape.size() <= HOST_BROADCAST_MAX) {
+                hostBroadcast(ba.nd(name), fewest[0], out, fewest[1], dtype.byteSize());
+            } else {
+                INDArray to = nd.view(out, fewest[1]);
+                nd.custom("assign").in(to, nd.view(ba.nd(name), fewest[0])).out(to).run();
+            }
+            INDArray x = xa.nd(name);
+            INDArray w = wa.nd(name);
+            int batchSize = (int) batch.size();
+            if (sb.rank() == 2 && batchA.equals(batch)) {
+                Blas.gemm(dtype, false, false, batchSize * m, n, k, x, new long[1], w, new long[1], out, 1, true);
+            } else {
+                Blas.gemm(dtype, false, false, m, n, k, x, broadcastOffsets(batchA, batch, (long) m * k),
+                        w, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize, true);
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return wrap(out, dtype, outShape);
     }
 
     /**

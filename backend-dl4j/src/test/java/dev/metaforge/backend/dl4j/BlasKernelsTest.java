@@ -276,4 +276,31 @@ class BlasKernelsTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void linearWithBroadcastBiasesMatchesALoop(DType dtype) {
+        // (x, w, b): folded rows with a vector bias, MAML's per-task weights and biases, a broadcast x, a column
+        // bias, a widening bias (the unfused path), inner dimension 1 (the exact outer product, then the add), and an
+        // output above the Java broadcast's size (libnd4j fills the bias)
+        int[][][] cases = {
+                {{1, 6, 9}, {9, 13}, {13}}, {{5, 7, 4}, {5, 4, 3}, {5, 1, 3}}, {{7, 4}, {5, 4, 3}, {5, 1, 3}},
+                {{6, 9}, {9, 13}, {6, 1}}, {{6, 9}, {9, 13}, {2, 1, 13}}, {{5, 7, 1}, {5, 1, 3}, {5, 1, 3}},
+                {{70, 300}, {300, 41}, {41}}, {{1, 70, 8}, {8, 4000}, {4000}},
+        };
+        for (int[][] c : cases) {
+            double[] x = rounded(dtype, noise(Ref.size(c[0]), 91));
+            double[] w = rounded(dtype, noise(Ref.size(c[1]), 92));
+            double[] b = rounded(dtype, noise(Ref.size(c[2]), 93));
+            double[] y = Ref.matmul(x, c[0], w, c[1]);
+            int[] batch = Ref.broadcastShape(Arrays.copyOf(c[0], c[0].length - 2), Arrays.copyOf(c[1], c[1].length - 2));
+            int[] ys = Arrays.copyOf(batch, batch.length + 2);
+            ys[batch.length] = c[0][c[0].length - 2];
+            ys[batch.length + 1] = c[1][c[1].length - 1];
+            double[] expected = Ref.binary(y, ys, b, c[2], Double::sum);
+            try (NativeArray xa = arr(dtype, x, c[0]); NativeArray wa = arr(dtype, w, c[1]); NativeArray ba = arr(dtype, b, c[2])) {
+                assertValues(expected, Ref.broadcastShape(ys, c[2]), dtype, k().linear(xa, wa, ba), tol(dtype, c[0][c[0].length - 1]));
+            }
+        }
+    }
 }
