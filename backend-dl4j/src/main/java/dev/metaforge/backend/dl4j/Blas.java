@@ -44,7 +44,7 @@ final class Blas {
         gemm(dtype, transA, transB, m, n, k, a, aOffsets, b, bOffsets, c, count, false);
     }
 
-    /** As {@link #gemm(DType, boolean, boolean, int, int, int, INDArray, long[], INDArray, long[], INDArray, int)}, adding to c's values when {@code accumulate}. */
+    /** As the {@code gemm} above, adding the products to c's values when {@code accumulate} (BLAS beta 1). */
     static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
                      INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count, boolean accumulate) {
         float beta32 = accumulate ? 1f : 0f;
