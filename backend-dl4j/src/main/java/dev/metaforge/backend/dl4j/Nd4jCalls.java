@@ -143,6 +143,26 @@ final class Nd4jCalls {
     }
 
     /**
+     * At least {@code n} (> 0) ones of {@code dtype} (FLOAT32 or FLOAT64) in a dense array kept by this thread for
+     * reuse (it grows to the longest asked for): read it, never write or close it.
+     */
+    INDArray ones(DType dtype, int n) {
+        EnumMap<DType, INDArray> mine = contexts.get().ones;
+        INDArray ones = mine.get(dtype);
+        if (ones == null || ones.length() < n) {
+            if (ones != null) {
+                ones.close();
+            }
+            ones = allocate(dtype, Shape.of(n));
+            double[] values = new double[n];
+            Arrays.fill(values, 1.0);
+            write(ones, dtype, values);
+            mine.put(dtype, ones);
+        }
+        return ones;
+    }
+
+    /**
      * Re-labels a temporary we own, and will not use again, with another shape of the same size:
      * the result takes over its buffer (no copy), so only the result may be closed.
      */
@@ -159,6 +179,15 @@ final class Nd4jCalls {
                     shape.size() * dtype.byteSize());
         }
         return out;
+    }
+
+    /**
+     * Copies {@code n} elements of {@code byteSize} bytes from {@code src}, starting at element {@code srcIndex},
+     * into {@code dst} at element {@code dstIndex}: one memory copy between dense row-major buffers.
+     */
+    static void copyElements(INDArray src, long srcIndex, INDArray dst, long dstIndex, long n, int byteSize) {
+        bytes(dst).put(Math.toIntExact(dstIndex * byteSize), bytes(src), Math.toIntExact(srcIndex * byteSize),
+                Math.toIntExact(n * byteSize));
     }
 
     // ---- bulk copies between Java arrays and our dense row-major buffers ----------------------
@@ -411,6 +440,7 @@ final class Nd4jCalls {
         final Map<String, CachedContext> contexts = new HashMap<>();
         final Map<ScalarKind, ScalarOp> scalarOps = new EnumMap<>(ScalarKind.class);
         final Map<DataType, INDArray> scalars = new EnumMap<>(DataType.class);
+        final EnumMap<DType, INDArray> ones = new EnumMap<>(DType.class);
 
         INDArray scalar(DataType type) {
             return scalars.computeIfAbsent(type, t -> allocate(t, Shape.scalar()));
