@@ -1188,59 +1188,36 @@ final class Dl4jKernels implements Kernels {
      * The broadcast copy of {@code in} (collapsed shape {@code from}) into {@code out} (collapsed shape {@code to},
      * same rank) in Java: array copies for the copied innermost runs, fills for the broadcast ones. MAML's
      * [25, 1, 40] -> [25, 10, 40] and friends cost libnd4j's broadcasting assign 6-18 us a call. Works on the
-     * elements' bits, so any dtype of 4 or 8 bytes.
+     * elements' bytes ({@code width} per element), so on every dtype.
      */
-    private static void hostBroadcast(INDArray in, Shape from, INDArray out, Shape to, int byteSize) {
-        int size = (int) to.size();
-        int srcSize = (int) from.size();
-        if (byteSize == 4) {
-            int[] src = new int[srcSize];
-            int[] dst = new int[size];
-            Nd4jCalls.bytes(in).asIntBuffer().get(0, src);
-            broadcastInts(src, 0, from, dst, 0, to, 0);
-            Nd4jCalls.bytes(out).asIntBuffer().put(0, dst);
-        } else {
-            long[] src = new long[srcSize];
-            long[] dst = new long[size];
-            Nd4jCalls.bytes(in).asLongBuffer().get(0, src);
-            broadcastLongs(src, 0, from, dst, 0, to, 0);
-            Nd4jCalls.bytes(out).asLongBuffer().put(0, dst);
-        }
+    private static void hostBroadcast(INDArray in, Shape from, INDArray out, Shape to, int width) {
+        byte[] src = new byte[Math.toIntExact(from.size() * width)];
+        byte[] dst = new byte[Math.toIntExact(to.size() * width)];
+        Nd4jCalls.bytes(in).get(0, src);
+        broadcastBytes(src, 0, from, dst, 0, to, 0, width);
+        Nd4jCalls.bytes(out).put(0, dst);
     }
 
-    private static void broadcastInts(int[] src, int s, Shape from, int[] dst, int d, Shape to, int axis) {
+    private static void broadcastBytes(byte[] src, int s, Shape from, byte[] dst, int d, Shape to, int axis, int width) {
         int n = to.dim(axis);
         boolean repeat = from.dim(axis) == 1 && n != 1;
         if (axis == to.rank() - 1) {
             if (repeat) {
-                Arrays.fill(dst, d, d + n, src[s]);
+                // one element, then the filled part copied onto the rest, doubling each time
+                System.arraycopy(src, s, dst, d, width);
+                int total = n * width;
+                for (int filled = width; filled < total; filled *= 2) {
+                    System.arraycopy(dst, d, dst, d + filled, Math.min(filled, total - filled));
+                }
             } else {
-                System.arraycopy(src, s, dst, d, n);
+                System.arraycopy(src, s, dst, d, n * width);
             }
             return;
         }
-        int dstStride = product(to, axis + 1, to.rank());
-        int srcStride = repeat ? 0 : product(from, axis + 1, from.rank());
+        int dstStride = product(to, axis + 1, to.rank()) * width;
+        int srcStride = repeat ? 0 : product(from, axis + 1, from.rank()) * width;
         for (int i = 0; i < n; i++) {
-            broadcastInts(src, s + i * srcStride, from, dst, d + i * dstStride, to, axis + 1);
-        }
-    }
-
-    private static void broadcastLongs(long[] src, int s, Shape from, long[] dst, int d, Shape to, int axis) {
-        int n = to.dim(axis);
-        boolean repeat = from.dim(axis) == 1 && n != 1;
-        if (axis == to.rank() - 1) {
-            if (repeat) {
-                Arrays.fill(dst, d, d + n, src[s]);
-            } else {
-                System.arraycopy(src, s, dst, d, n);
-            }
-            return;
-        }
-        int dstStride = product(to, axis + 1, to.rank());
-        int srcStride = repeat ? 0 : product(from, axis + 1, from.rank());
-        for (int i = 0; i < n; i++) {
-            broadcastLongs(src, s + i * srcStride, from, dst, d + i * dstStride, to, axis + 1);
+            broadcastBytes(src, s + i * srcStride, from, dst, d + i * dstStride, to, axis + 1, width);
         }
     }
 
