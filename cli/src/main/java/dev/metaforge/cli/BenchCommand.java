@@ -6,9 +6,9 @@ import dev.metaforge.api.spec.SpecException;
 import dev.metaforge.api.spec.SpecRegistry;
 import dev.metaforge.api.tensor.Engine;
 import dev.metaforge.api.train.BuildContext;
-import dev.metaforge.api.train.CapturableObjective;
 import dev.metaforge.api.train.Objective;
 import dev.metaforge.api.train.TrainSpec;
+import dev.metaforge.api.train.Trainer;
 import dev.metaforge.api.train.TrainingException;
 import dev.metaforge.api.train.TrainingLoop;
 import dev.metaforge.spi.Backend;
@@ -102,12 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
                 Engine plain = Engine.of(chosen, spec.engineDType());
                 Engine engine = spec.captureAllowed() ? StepCapture.engine(plain) : plain;
                 Objective objective = spec.experiment().build(new BuildContext(engine, specs, baseDir, spec.seed()));
-                String refusal = spec.captureAllowed() ? CapturableObjective.refusal(objective) : null;
-                if (refusal != null && spec.captureRequired()) {
-                    return fail(err, "at $.capture: this experiment cannot be captured: " + refusal
-                            + "; remove \"capture\" (or set it to false) to train it eagerly");
-                }
-                boolean capture = spec.captureAllowed() && refusal == null;
+                StepCapture capture = spec.captureAllowed() ? Trainer.captureFor(specs, spec,
+                        specFile == null ? "built-in bench spec" : specFile.toString(), objective, engine, false, err::println) : null;
                 Optimizer optimizer = spec.optimizer().build();
                 out.printf(Locale.ROOT, "# bench: %d steps on %s (%s), warm-up %d, heap %s%n", steps, chosen.name(), chosen.version(), warm,
                         fixedHeap ? "fixed and pre-touched: resident growth is native growth"
@@ -118,9 +114,8 @@ public final class BenchCommand implements Callable<Integer> {
                 long baseHeap = 0;
                 double lastLoss = Double.NaN;
                 try (TrainingLoop loop = TrainingLoop.start(objective, optimizer, spec.seed())) {
-                    if (capture) {
-                        loop.withCapture(spec.captureRequired() ? StepCapture.on(engine, err::println)
-                                : StepCapture.automatic(engine, err::println));
+                    if (capture != null) {
+                        loop.withCapture(capture);
                     }
                     for (long step = 1; step <= steps; step++) {
                         lastLoss = loop.step();

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Runs a {@link TrainSpec} to completion with files in an output directory:
@@ -240,11 +241,7 @@ public final class Trainer {
         // Built before the output directory exists: a spec that cannot be built (e.g. missing data) leaves nothing behind.
         Objective built = RunSupport.buildObjective(spec, context);
         Objective objective = decorator == null ? built : requireNonNull(decorator.decorate(built, spec, context), "decorator returned null");
-        if (spec.captureRequired()) {
-            checkCapturable(spec, source, objective);
-        }
-        // Automatic mode captures what can be captured and trains the rest eagerly, without a word.
-        boolean capture = tryCapture && CapturableObjective.refusal(objective) == null;
+        StepCapture capture = tryCapture ? captureFor(specs, spec, source, objective, runEngine, decorator != null, this::notice) : null;
         Optimizer optimizer = RunSupport.buildOptimizer(spec);
         for (String name : new String[] {METRICS_FILE, PLOT_FILE, EXPERTS_PLOT_FILE, SPEC_FILE}) {
             if (!Files.exists(outDir.resolve(name))) {
@@ -262,9 +259,8 @@ public final class Trainer {
             metrics.loadForResume(checkpoint.step(), spec.steps(), spec.logEvery(), spec.evalEvery());
             elapsedBefore = elapsedSeconds(checkpoint);
         }
-        if (capture) {
-            loop.withCapture(spec.captureRequired() ? StepCapture.on(runEngine, this::notice)
-                    : StepCapture.automatic(runEngine, this::notice));
+        if (capture != null) {
+            loop.withCapture(capture);
         }
         loopOut[0] = loop;
         try (loop) {
@@ -380,18 +376,34 @@ public final class Trainer {
      * "capture": true for an objective that cannot be captured is a spec error, raised before any file
      * exists: the user asked for it, and finding out from a notice in the middle of a run is later than needed.
      */
-    private void checkCapturable(TrainSpec spec, String source, Objective objective) {
-        String type = specs.mapper().valueToTree(spec.experiment()).path("type").asText("?");
-        if (decorator != null) {
-            throw new SpecException(source + " at $.capture: step capture cannot be combined with a training cluster (the gradient of"
-                    + " experiment type '" + type + "' is computed across processes); remove \"capture\" or run in one process",
-                    "$.capture", null);
+    /**
+     * The step capture a run of {@code spec} uses for {@code objective} (built on {@code engine}, an engine of
+     * {@link StepCapture#engine}), or null to train eagerly: {@code "capture": false}, or automatic mode (no
+     * {@code "capture"}) on a training cluster or with an objective that cannot be captured, which trains
+     * eagerly without a word. With {@code "capture": true} such a run is a {@link SpecException} at
+     * {@code $.capture} naming {@code source} and the experiment type. {@code metaforge train} and
+     * {@code metaforge bench} both decide here.
+     */
+    public static StepCapture captureFor(SpecRegistry specs, TrainSpec spec, String source, Objective objective, Engine engine,
+                                         boolean cluster, Consumer<String> notices) {
+        if (spec.captureRequired()) {
+            String type = specs.mapper().valueToTree(spec.experiment()).path("type").asText("?");
+            if (cluster) {
+                throw new SpecException(source + " at $.capture: step capture cannot be combined with a training cluster (the gradient of"
+                        + " experiment type '" + type + "' is computed across processes); remove \"capture\" or run in one process",
+                        "$.capture", null);
+            }
+            String refusal = CapturableObjective.refusal(objective);
+            if (refusal != null) {
+                throw new SpecException(source + " at $.capture: experiment type '" + type + "' cannot be captured: " + refusal
+                        + "; remove \"capture\" (or set it to false) to train it eagerly", "$.capture", null);
+            }
+            return StepCapture.on(engine, notices);
         }
-        String refusal = CapturableObjective.refusal(objective);
-        if (refusal != null) {
-            throw new SpecException(source + " at $.capture: experiment type '" + type + "' cannot be captured: " + refusal
-                    + "; remove \"capture\" (or set it to false) to train it eagerly", "$.capture", null);
+        if (!spec.captureAllowed() || cluster || CapturableObjective.refusal(objective) != null) {
+            return null;
         }
+        return StepCapture.automatic(engine, notices);
     }
 
     private static TrainingLoop restore(Checkpoint checkpoint, Path file, Objective objective, Optimizer optimizer,
