@@ -9,6 +9,7 @@ import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.BackendDiscovery;
 import dev.metaforge.spi.DType;
+import dev.metaforge.spi.NativeArray;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.tck.ForwardingBackend;
 import java.lang.management.ManagementFactory;
@@ -45,6 +46,7 @@ public final class KernelProfileMain {
         String workload = null;
         String backendName = "djl";
         int steps = 200;
+        boolean byShape = false;
         for (int i = 0; i < args.length; i++) {
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(args[i] + " needs a value");
@@ -53,8 +55,9 @@ public final class KernelProfileMain {
                 case "--workload" -> workload = args[++i];
                 case "--backend" -> backendName = args[++i];
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
+                case "--by-shape" -> byShape = Boolean.parseBoolean(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn|moe|moe-dropless, --backend NAME, --steps N");
+                        + "'; known: --workload mlp|hyper|maml|fomaml|adam|cnn|transformer|ghn|moe|moe-dropless, --backend NAME, --steps N, --by-shape true|false");
             }
         }
         if (workload == null) {
@@ -66,7 +69,7 @@ public final class KernelProfileMain {
             try (Engine engine = Engine.of(backend, DType.FLOAT32)) {
                 plain = stepsPerSecond(engine, workload, steps, null);
             }
-            CountingBackend counting = new CountingBackend(backend);
+            CountingBackend counting = new CountingBackend(backend, byShape);
             double counted;
             try (Engine engine = Engine.of(counting, DType.FLOAT32)) {
                 counted = stepsPerSecond(engine, workload, steps, counting);
@@ -165,8 +168,11 @@ public final class KernelProfileMain {
         long elapsedNanos;
         long elapsedCpuNanos;
 
-        CountingBackend(Backend delegate) {
+        private final boolean byShape;
+
+        CountingBackend(Backend delegate, boolean byShape) {
             super(delegate);
+            this.byShape = byShape;
             this.real = delegate.kernels();
             this.kernels = (Kernels) Proxy.newProxyInstance(Kernels.class.getClassLoader(), new Class<?>[] {Kernels.class}, this);
         }
@@ -184,11 +190,24 @@ public final class KernelProfileMain {
                 throw e.getCause();
             } finally {
                 long wall = System.nanoTime() - start;
-                long[] s = stats.computeIfAbsent(method.getName(), k -> new long[3]);
+                long[] s = stats.computeIfAbsent(byShape ? withShapes(method.getName(), args) : method.getName(), k -> new long[3]);
                 s[0]++;
                 s[1] += wall;
                 s[2] += threads.getCurrentThreadCpuTime() - cpuStart;
             }
+        }
+
+        /** {@code name} with its arguments' shapes and flags, e.g. "matmul [25,10,40] [25,40,40] false true". */
+        private static String withShapes(String name, Object[] args) {
+            StringBuilder key = new StringBuilder(name);
+            for (Object a : args == null ? new Object[0] : args) {
+                if (a instanceof NativeArray n) {
+                    key.append(' ').append(n.shape());
+                } else if (a instanceof Boolean || a instanceof Enum<?>) {
+                    key.append(' ').append(a);
+                }
+            }
+            return key.toString();
         }
 
         void reset() {

@@ -51,6 +51,11 @@ class FusedConformanceTests {
                     Operand.random(Shape.of(2, 4, 3), 6), Operand.random(Shape.of(3, 5), 7), Operand.random(Shape.of(5), 8)));
             tests.add(fused(tck, "weight batch x [2,4,3] w [2,3,5] b [2,1,5]", dtype, t, (k, dt, in) -> k.linear(in[0], in[1], in[2]),
                     Operand.random(Shape.of(2, 4, 3), 9), Operand.random(Shape.of(2, 3, 5), 10), Operand.random(Shape.of(2, 1, 5), 11)));
+            // size-1 inner and output dims (an outer product and a matrix-vector product): shapes a backend may route around GEMM
+            tests.add(fused(tck, "weight batch k=1 x [2,4,1] w [2,1,5] b [2,1,5]", dtype, t, (k, dt, in) -> k.linear(in[0], in[1], in[2]),
+                    Operand.random(Shape.of(2, 4, 1), 21), Operand.random(Shape.of(2, 1, 5), 22), Operand.random(Shape.of(2, 1, 5), 23)));
+            tests.add(fused(tck, "weight batch n=1 x [2,4,3] w [2,3,1] b [2,1,1]", dtype, t, (k, dt, in) -> k.linear(in[0], in[1], in[2]),
+                    Operand.random(Shape.of(2, 4, 3), 24), Operand.random(Shape.of(2, 3, 1), 25), Operand.random(Shape.of(2, 1, 1), 26)));
             tests.add(fused(tck, "x [1,1] w [1,1] b [1]", dtype, t, (k, dt, in) -> k.linear(in[0], in[1], in[2]),
                     Operand.random(Shape.of(1, 1), 12), Operand.random(Shape.of(1, 1), 13), Operand.random(Shape.of(1), 14)));
             tests.add(fused(tck, "zero rows x [0,3] w [3,2] b [2]", dtype, t, (k, dt, in) -> k.linear(in[0], in[1], in[2]),

@@ -32,7 +32,14 @@ class LinalgConformanceTests {
             new Shape[] {Shape.of(0, 3), Shape.of(3, 2)},
             new Shape[] {Shape.of(2, 3), Shape.of(3, 0)},
             new Shape[] {Shape.of(0, 2, 3), Shape.of(3, 4)},
-            new Shape[] {Shape.of(33, 65), Shape.of(65, 17)});
+            new Shape[] {Shape.of(33, 65), Shape.of(65, 17)},
+            // size-1 m, n or k with batches and broadcasting (products a backend may route around GEMM)
+            new Shape[] {Shape.of(2, 5, 1), Shape.of(2, 1, 4)},
+            new Shape[] {Shape.of(4, 1), Shape.of(3, 1, 6)},
+            new Shape[] {Shape.of(3, 1, 5, 4), Shape.of(2, 4, 1)},
+            new Shape[] {Shape.of(2, 1, 7), Shape.of(1, 7, 3)},
+            new Shape[] {Shape.of(25, 10, 40), Shape.of(25, 40, 1)},
+            new Shape[] {Shape.of(1, 300), Shape.of(300, 500)});
 
     @TckRule(id = "KERNEL-MATMUL-1")
     @DisplayName("KERNEL-MATMUL-1 batched matmul in FLOAT32 with broadcast batch dims, size-1 and zero-size dims matches the float64 reference")

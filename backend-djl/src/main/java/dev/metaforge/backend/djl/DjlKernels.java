@@ -553,22 +553,139 @@ public final class DjlKernels implements Kernels {
         DjlArray y = arg(b, "matmul");
         Shape out = matmulShape(x, y);
         try {
-            return wrap(JniUtils.matmul(x.nd("matmul"), y.nd("matmul")), x.dtype(), out);
+            return wrap(product(x.nd("matmul"), x.shape(), false, y.nd("matmul"), y.shape(), false, out), x.dtype(), out);
         } catch (EngineException e) {
             throw failure(e, "matmul", x, y);
         }
     }
 
+    /**
+     * The SPI's composition (transposed views, then matmul), except for the products with a size-1
+     * dimension, which take {@link #product}'s elementwise route with the flags folded in.
+     */
+    @Override
+    public NativeArray matmul(NativeArray a, NativeArray b, boolean transposeA, boolean transposeB) {
+        DjlArray x = arg(a, "matmul");
+        DjlArray y = arg(b, "matmul");
+        if (x.shape().rank() < 2 || y.shape().rank() < 2 || (!transposeA && !transposeB)) {
+            return Kernels.super.matmul(a, b, transposeA, transposeB);
+        }
+        Shape out = matmulShape(logical(x.shape(), transposeA), logical(y.shape(), transposeB), x.dtype(), y.dtype());
+        PtNDArray small;
+        try {
+            small = degenerateProduct(x.nd("matmul"), x.shape(), transposeA, y.nd("matmul"), y.shape(), transposeB, out);
+        } catch (EngineException e) {
+            throw failure(e, "matmul", x, y);
+        }
+        return small != null ? wrap(small, x.dtype(), out) : Kernels.super.matmul(a, b, transposeA, transposeB);
+    }
+
+    /** {@code s} with its last two axes swapped when {@code transpose}. */
+    private static Shape logical(Shape s, boolean transpose) {
+        if (!transpose) {
+            return s;
+        }
+        int[] d = s.dims();
+        int r = d.length;
+        int t = d[r - 1];
+        d[r - 1] = d[r - 2];
+        d[r - 2] = t;
+        return Shape.of(d);
+    }
+
+    /** {@code a @ b} (no flags) into a fresh tensor: {@link #degenerateProduct} where it applies, else libtorch's matmul. */
+    private static PtNDArray product(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out) {
+        PtNDArray small = degenerateProduct(a, sa, ta, b, sb, tb, out);
+        return small != null ? small : JniUtils.matmul(a, b);
+    }
+
+    /** Elements of the multiply's temporary above which {@link #degenerateProduct} leaves a matrix-vector product to GEMM. */
+    private static final long DEGENERATE_PRODUCT_LIMIT = 1 << 17;
+
+    /**
+     * {@code op(a) @ op(b)} (op transposes the last two axes where the flag is set) when k or n is 1:
+     * k = 1 (an outer product) as one broadcast multiply, n = 1 (a matrix-vector product) as a
+     * broadcast multiply and a sum over k, a transposed operand read through a reshape (a size-1 axis
+     * moves without moving data) or through the axis summed over. m = 1 stays with GEMM, which was as
+     * fast as the two elementwise calls there. Null when none applies, an operand
+     * or the result is empty, or a matrix-vector product's temporary would exceed
+     * {@link #DEGENERATE_PRODUCT_LIMIT} elements. Why: libtorch sends these through batched GEMM, whose
+     * fixed cost (packing, scaling C) made MAML's outer products ([25, 10, 1] x [25, 1, 40]: 15-37 us) and
+     * its [25, 50, 40]^T x [25, 50, 1] product (73 us) several times the elementwise kernels' cost
+     * (13-20 and 31 us)
+     * ({@code bench/run.sh KernelProfileMain --workload maml --backend djl --by-shape true}). The sums
+     * run in libtorch's order rather than BLAS's, so the values differ from GEMM's in the last bits
+     * (TCK KERNEL-MATMUL-1/3 hold them to the float64 reference).
+     */
+    private static PtNDArray degenerateProduct(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out) {
+        int m = ta ? sa.dim(-1) : sa.dim(-2);
+        int k = ta ? sa.dim(-2) : sa.dim(-1);
+        int n = tb ? sb.dim(-2) : sb.dim(-1);
+        if (out.size() == 0 || k == 0 || (k != 1 && n != 1) || sa.size() == 0 || sb.size() == 0) {
+            return null;
+        }
+        if (k != 1 && out.size() * k > DEGENERATE_PRODUCT_LIMIT) {
+            return null;
+        }
+        java.util.ArrayList<PtNDArray> temps = new java.util.ArrayList<>(4);
+        try {
+            PtNDArray r;
+            if (k == 1) {
+                // [.., m, 1] * [.., 1, n]
+                PtNDArray col = ta ? temp(temps, JniUtils.reshape(a, lastTwo(sa, m, 1))) : a;
+                PtNDArray row = tb ? temp(temps, JniUtils.reshape(b, lastTwo(sb, 1, n))) : b;
+                r = JniUtils.mul(col, row);
+            } else if (n == 1 && !ta) {
+                // out[.., i, 0] = sum_p a[.., i, p] * b[.., p, 0]: b as a row [.., 1, k], summed over the last axis
+                PtNDArray row = tb ? b : temp(temps, JniUtils.reshape(b, lastTwo(sb, 1, k)));
+                PtNDArray t = temp(temps, JniUtils.mul(a, row));
+                r = JniUtils.sum(t, new long[] {rankOf(t) - 1}, true);
+            } else {
+                // n = 1, a lies as [.., k, m]: b as a column [.., k, 1], summed over axis -2 into [.., 1, m]
+                PtNDArray col = tb ? temp(temps, JniUtils.reshape(b, lastTwo(sb, k, 1))) : b;
+                PtNDArray t = temp(temps, JniUtils.mul(a, col));
+                r = JniUtils.sum(t, new long[] {rankOf(t) - 2}, true);
+            }
+            if (!Arrays.equals(r.getShape().getShape(), longs(out))) {
+                // [.., 1, m] for [.., m, 1] and the like: same elements, same order
+                temps.add(r);
+                r = JniUtils.reshape(r, longs(out));
+            }
+            return r;
+        } finally {
+            temps.forEach(PtNDArray::close);
+        }
+    }
+
+    private static PtNDArray temp(List<PtNDArray> temps, PtNDArray t) {
+        temps.add(t);
+        return t;
+    }
+
+    private static int rankOf(PtNDArray t) {
+        return t.getShape().dimension();
+    }
+
+    /** {@code s}'s dims with the last two replaced by {@code rows, cols}. */
+    private static long[] lastTwo(Shape s, int rows, int cols) {
+        long[] d = longs(s);
+        d[d.length - 2] = rows;
+        d[d.length - 1] = cols;
+        return d;
+    }
+
     /** Checks a matmul and gives its output shape: NumPy semantics for rank >= 2, no vectors. */
     private static Shape matmulShape(DjlArray x, DjlArray y) {
-        Shape sa = x.shape();
-        Shape sb = y.shape();
+        return matmulShape(x.shape(), y.shape(), x.dtype(), y.dtype());
+    }
+
+    private static Shape matmulShape(Shape sa, Shape sb, DType ta, DType tb) {
         if (sa.rank() < 2 || sb.rank() < 2) {
             throw new IllegalArgumentException("djl matmul: operands must have rank >= 2 (rank-1 vectors are not accepted;"
                     + " reshape a vector to [1, n] or [n, 1]), got " + sa + " @ " + sb);
         }
-        KernelChecks.sameDType("djl " + "matmul", x.dtype(), y.dtype());
-        requireFloating("matmul", x.dtype());
+        KernelChecks.sameDType("djl " + "matmul", ta, tb);
+        requireFloating("matmul", ta);
         if (sb.dim(-2) != sa.dim(-1)) {
             throw new IllegalArgumentException("djl matmul: inner dimensions differ: " + sa + " @ " + sb);
         }
@@ -607,7 +724,7 @@ public final class DjlKernels implements Kernels {
         }
         PtNDArray y = null;
         try {
-            y = JniUtils.matmul(xa.nd("linear"), wa.nd("linear"));
+            y = product(xa.nd("linear"), xa.shape(), false, wa.nd("linear"), wa.shape(), false, out);
             if (ba != null) {
                 JniUtils.addi(y, ba.nd("linear"));
             }
