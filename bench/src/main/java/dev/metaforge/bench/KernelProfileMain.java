@@ -170,6 +170,12 @@ public final class KernelProfileMain {
 
         private final boolean byShape;
 
+        /** Counts per kernel name. */
+        CountingBackend(Backend delegate) {
+            this(delegate, false);
+        }
+
+        /** Counts per kernel name, or per name with argument shapes and flags when {@code byShape}. */
         CountingBackend(Backend delegate, boolean byShape) {
             super(delegate);
             this.byShape = byShape;
