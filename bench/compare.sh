@@ -12,7 +12,8 @@
 # every step reading its loss. Each run reports steps per second of wall time and, for one
 # thread, steps per second of the stepping thread's CPU time, which leaves out the time a loaded
 # machine gives to other processes. Prints medians over the rounds and speed ratios
-# (Metaforge steps/s / PyTorch steps/s at the same thread count). Installs nothing.
+# (Metaforge steps/s / PyTorch steps/s at the same thread count), with a distribution-free 90%
+# interval for the median of the per-round ratios (bench/python/summarize.py; 5 rounds or more). Installs nothing.
 #
 # Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn", "mip": the MIP
 # loss-weighting toy of examples/mip-loss-weighting.json, "maml-captured"/"fomaml-captured": MAML with step capture

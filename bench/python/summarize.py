@@ -4,7 +4,9 @@
 Input lines: ``workload threads round variant wall_steps_per_s cpu_steps_per_s load1`` (space
 separated; variant is ``metaforge-<backend>`` or ``torch-<impl>``; a failed run has ``nan``).
 Speed ratio = Metaforge rate / PyTorch rate at the same thread count, as a ratio of the medians
-and as the median of the per-round ratios (> 1: Metaforge is faster). Rates per CPU-second are
+and as the median of the per-round ratios (> 1: Metaforge is faster), with a distribution-free 90%
+confidence interval for that median from the per-round ratios' order statistics (each round's pair runs
+back to back, so the pairing cancels the host's slow drift in speed; 5 rounds give [min, max] at 93.75%). Rates per CPU-second are
 shown for one thread only: there the stepping thread does all the work, while with more threads
 its CPU time leaves out the other workers.
 
@@ -25,6 +27,24 @@ def median(values):
     return statistics.median(values) if values else float('nan')
 
 
+def median_interval(values, confidence=0.9):
+    """Distribution-free confidence interval for the median of ``values``: the order statistics
+    x_(k) and x_(n+1-k) (1-based) with the largest k for which P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2,
+    so the interval covers the true median with probability >= confidence whatever the distribution
+    (rounds independent). Returns (low, high, coverage), or None when n is too small to reach the confidence
+    (n < 5 for 90%)."""
+    xs = sorted(v for v in values if not math.isnan(v))
+    n = len(xs)
+    below = 0.0  # P(Binomial(n, 1/2) < k) for the k being tried
+    best = None
+    for k in range(1, n // 2 + 1):
+        below += math.comb(n, k - 1) / 2 ** n
+        if below > (1 - confidence) / 2:
+            break
+        best = (xs[k - 1], xs[n - k], 1 - 2 * below)
+    return best
+
+
 def table(title, rates, keys, quiet=None):
     """Medians and ratios; with ``quiet`` ((workload, threads, variant) -> {round: bool}) only quiet runs count.
     Returns the ratios that had no quiet pair."""
@@ -37,7 +57,8 @@ def table(title, rates, keys, quiet=None):
         per_round = [rates[k][r] for r in sorted(rates[k])]
         print(f'{k[0]:8} {k[1]:>3} {k[2]:18} {median(per_round):>10.2f}  ' + ' '.join(f'{v:.2f}' for v in per_round))
     print()
-    print(f'{"workload":8} {"thr":>3} {"metaforge":16} {"pytorch":16} {"ratio of medians":>16} {"median of ratios":>17}')
+    print(f'{"workload":8} {"thr":>3} {"metaforge":16} {"pytorch":16} {"ratio of medians":>16} {"median of ratios":>17}'
+          f'  {"90% interval of the median ratio":>32}')
     for (workload, threads, variant) in keys:
         if not variant.startswith('metaforge'):
             continue
@@ -51,8 +72,12 @@ def table(title, rates, keys, quiet=None):
                 print(f'{workload:8} {threads:>3} {variant:16} {baseline:16} {"n/a":>16} {"(no quiet pair)":>17}')
                 continue
             ratio = median(a.values()) / median(b.values())
+            ci = median_interval(per_round)
+            interval = f'{ci[0]:.3f} .. {ci[1]:.3f} ({ci[2]:.1%})' if ci else '(needs >= 5 pairs)'
             print(f'{workload:8} {threads:>3} {variant:16} {baseline:16} {ratio:>16.3f} {median(per_round):>17.3f}'
-                  f'   pairs {len(per_round)}')
+                  f'  {interval:>32}   pairs {len(per_round)}')
+    print('(interval: the per-round ratios\' order statistics that cover their median with at least the stated'
+          ' probability; a goal inside it is neither met nor missed by this run)')
     print()
     return missing
 
