@@ -582,9 +582,87 @@ final class Dl4jKernels implements Kernels {
      * batched GEMM, whose per-call cost (40-70 us) dominated MAML's [25, 10, 1] @ [25, 1, 40].
      */
     private void outerInto(INDArray a, int batchA, INDArray b, int batchB, INDArray out, int m, int n) {
+        if (hostOuter(a, batchA, b, batchB, null, 0, out, m, n)) {
+            return;
+        }
         INDArray out3 = nd.view(out, Shape.of(batchA, m, n));
         nd.custom("multiply").in(nd.view(a, Shape.of(batchA, m, 1)), nd.view(b, Shape.of(batchB, 1, n))).out(out3).run();
         nd.scalar(ScalarKind.ADD, out3, out3, 0.0);
+    }
+
+    /**
+     * {@link #outerInto}'s products, and optionally a bias added after them, as one Java pass over the dense
+     * arrays' memory for FLOAT32/FLOAT64 outputs up to {@link #HOST_BROADCAST_MAX} elements: each element is
+     * {@code (a * b + 0.0) + bias}, the same IEEE operations in the same order as the multiply, the + 0.0 and the
+     * bias add that the native route makes, so the bits are the same; three libnd4j calls of 20-60 us each on
+     * MAML's [25, 50, 1] x [25, 1, 40] become one pass over 50,000 elements. {@code a} is [batchA, m] (its
+     * inner dimension 1 dropped), {@code b} [batchB, n] with batchB 1 (shared) or batchA, {@code bias} null or
+     * [biasBatch, n] with biasBatch 1 (shared) or batchA. False, having written nothing, for other dtypes or
+     * larger outputs.
+     */
+    private static boolean hostOuter(INDArray a, int batchA, INDArray b, int batchB, INDArray bias, int biasBatch,
+                                     INDArray out, int m, int n) {
+        long size = (long) batchA * m * n;
+        DataType type = out.dataType();
+        if (size > HOST_BROADCAST_MAX || (type != DataType.FLOAT && type != DataType.DOUBLE)) {
+            return false;
+        }
+        if (type == DataType.FLOAT) {
+            java.nio.FloatBuffer av = Nd4jCalls.bytes(a).asFloatBuffer();
+            java.nio.FloatBuffer bv = Nd4jCalls.bytes(b).asFloatBuffer();
+            java.nio.FloatBuffer cv = bias == null ? null : Nd4jCalls.bytes(bias).asFloatBuffer();
+            java.nio.FloatBuffer ov = Nd4jCalls.bytes(out).asFloatBuffer();
+            float[] bRow = new float[n];
+            float[] cRow = new float[n];
+            float[] row = new float[n];
+            for (int e = 0; e < batchA; e++) {
+                bv.get(batchB == 1 ? 0 : e * n, bRow, 0, n);
+                if (cv != null) {
+                    cv.get(biasBatch == 1 ? 0 : e * n, cRow, 0, n);
+                }
+                for (int i = 0; i < m; i++) {
+                    float ai = av.get(e * m + i);
+                    if (cv == null) {
+                        for (int j = 0; j < n; j++) {
+                            row[j] = ai * bRow[j] + 0.0f;
+                        }
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            row[j] = (ai * bRow[j] + 0.0f) + cRow[j];
+                        }
+                    }
+                    ov.put((e * m + i) * n, row, 0, n);
+                }
+            }
+        } else {
+            java.nio.DoubleBuffer av = Nd4jCalls.bytes(a).asDoubleBuffer();
+            java.nio.DoubleBuffer bv = Nd4jCalls.bytes(b).asDoubleBuffer();
+            java.nio.DoubleBuffer cv = bias == null ? null : Nd4jCalls.bytes(bias).asDoubleBuffer();
+            java.nio.DoubleBuffer ov = Nd4jCalls.bytes(out).asDoubleBuffer();
+            double[] bRow = new double[n];
+            double[] cRow = new double[n];
+            double[] row = new double[n];
+            for (int e = 0; e < batchA; e++) {
+                bv.get(batchB == 1 ? 0 : e * n, bRow, 0, n);
+                if (cv != null) {
+                    cv.get(biasBatch == 1 ? 0 : e * n, cRow, 0, n);
+                }
+                for (int i = 0; i < m; i++) {
+                    double ai = av.get(e * m + i);
+                    if (cv == null) {
+                        for (int j = 0; j < n; j++) {
+                            row[j] = ai * bRow[j] + 0.0;
+                        }
+                    } else {
+                        for (int j = 0; j < n; j++) {
+                            row[j] = (ai * bRow[j] + 0.0) + cRow[j];
+                        }
+                    }
+                    ov.put((e * m + i) * n, row, 0, n);
+                }
+            }
+        }
+        return true;
     }
 
     /** NumPy matmul of two rank >= 2 arrays into a fresh array (see {@link Kernels#matmul}). */
@@ -1731,6 +1809,9 @@ final class Dl4jKernels implements Kernels {
             return wrap(out, xa.dtype(), outShape);
         }
         Dl4jArray fused = blasLinear(xa, wa, ba, name);
+        if (fused == null) {
+            fused = hostOuterLinear(xa, wa, ba, name);
+        }
         if (fused != null) {
             return fused;
         }
@@ -1753,6 +1834,56 @@ final class Dl4jKernels implements Kernels {
             throw e;
         }
         return wrap(y, xa.dtype(), sy);
+    }
+
+    /**
+     * {@code x @ w + b} with inner dimension 1 (MAML's first layer, [25, 50, 1] @ [25, 1, 40] + [25, 1, 40]) as one
+     * {@link #hostOuter} pass, bias included, for FLOAT32/FLOAT64: x's batch dimensions are the output's, w's are
+     * x's or absent, and b is [n], [1, n] or x's batch dimensions then [1, n]. The same bits as the product
+     * followed by the in-place bias add. Null when the case is not covered or too large.
+     */
+    private Dl4jArray hostOuterLinear(Dl4jArray xa, Dl4jArray wa, Dl4jArray ba, String name) {
+        Shape sx = xa.shape();
+        Shape sw = wa.shape();
+        Shape sb = ba.shape();
+        DType dtype = xa.dtype();
+        if (!Blas.supports(dtype) || sx.rank() < 2 || sw.rank() < 2 || sx.dim(-1) != 1 || sw.dim(-2) != 1) {
+            return null;
+        }
+        int m = sx.dim(-2);
+        int n = sw.dim(-1);
+        Shape batchX = Shape.of(Arrays.copyOf(sx.dims(), sx.rank() - 2));
+        Shape batchW = Shape.of(Arrays.copyOf(sw.dims(), sw.rank() - 2));
+        if (sw.rank() != 2 && !batchW.equals(batchX)) {
+            return null;
+        }
+        int batch = (int) batchX.size();
+        int biasBatch;
+        if (sb.rank() == 1 && sb.dim(0) == n || sb.rank() == 2 && sb.dim(0) == 1 && sb.dim(1) == n) {
+            biasBatch = 1;
+        } else if (sb.rank() == sx.rank() && sb.dim(-2) == 1 && sb.dim(-1) == n
+                && Shape.of(Arrays.copyOf(sb.dims(), sb.rank() - 2)).equals(batchX)) {
+            biasBatch = batch;
+        } else {
+            return null;
+        }
+        int[] outDims = sx.dims().clone();
+        outDims[outDims.length - 1] = n;
+        Shape outShape = Shape.of(outDims);
+        if (outShape.size() == 0 || outShape.size() > HOST_BROADCAST_MAX) {
+            return null;
+        }
+        INDArray out = nd.allocate(dtype, outShape);
+        try {
+            if (!hostOuter(xa.nd(name), batch, wa.nd(name), sw.rank() == 2 ? 1 : batch, ba.nd(name), biasBatch, out, m, n)) {
+                out.close();
+                return null;
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return wrap(out, dtype, outShape);
     }
 
     /**

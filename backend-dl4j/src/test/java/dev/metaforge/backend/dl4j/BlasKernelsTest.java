@@ -47,8 +47,9 @@ class BlasKernelsTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
     void transposedProductsMatchALoop(DType dtype) {
-        // (batch, m, k, n): plain, odd, a row, a column, batched; the hypernetwork's shapes scaled down
-        int[][] cases = {{1, 7, 13, 5}, {1, 66, 33, 129}, {1, 1, 9, 6}, {1, 6, 9, 1}, {3, 4, 11, 7}, {2, 17, 2, 3}};
+        // (batch, m, k, n): plain, odd, a row, a column, batched, a batched outer product (the host loop); the hypernetwork's
+        // shapes scaled down
+        int[][] cases = {{1, 7, 13, 5}, {1, 66, 33, 129}, {1, 1, 9, 6}, {1, 6, 9, 1}, {3, 4, 11, 7}, {2, 17, 2, 3}, {4, 5, 1, 6}};
         for (int[] c : cases) {
             int batch = c[0];
             int m = c[1];
@@ -287,6 +288,8 @@ class BlasKernelsTest {
                 {{1, 6, 9}, {9, 13}, {13}}, {{5, 7, 4}, {5, 4, 3}, {5, 1, 3}}, {{7, 4}, {5, 4, 3}, {5, 1, 3}},
                 {{6, 9}, {9, 13}, {6, 1}}, {{6, 9}, {9, 13}, {2, 1, 13}}, {{5, 7, 1}, {5, 1, 3}, {5, 1, 3}},
                 {{70, 300}, {300, 41}, {41}}, {{1, 70, 8}, {8, 4000}, {4000}},
+                // inner dimension 1 on the host loop: a shared weight and vector bias, a row bias, rank 4
+                {{4, 6, 1}, {1, 5}, {5}}, {{6, 1}, {1, 5}, {1, 5}}, {{3, 2, 5, 1}, {3, 2, 1, 4}, {3, 2, 1, 4}},
         };
         for (int[][] c : cases) {
             double[] x = rounded(dtype, noise(Ref.size(c[0]), 91));
@@ -301,6 +304,45 @@ class BlasKernelsTest {
             try (NativeArray xa = arr(dtype, x, c[0]); NativeArray wa = arr(dtype, w, c[1]); NativeArray ba = arr(dtype, b, c[2])) {
                 assertValues(expected, Ref.broadcastShape(ys, c[2]), dtype, k().linear(xa, wa, ba), tol(dtype, c[0][c[0].length - 1]));
             }
+        }
+    }
+
+    @Test
+    void outerProductsOnTheHostKeepTheNativeRoutesBits() {
+        // inner dimension 1 is one Java pass: each element (x * w + 0.0) + b in float32, the operations the native
+        // multiply, + 0.0 and bias add made, so the bits must equal this scalar loop's; -0.0 products become +0.0
+        // as in a GEMM (its accumulator starts at +0.0)
+        int batch = 3;
+        int m = 5;
+        int n = 4;
+        double[] x = rounded(DType.FLOAT32, noise(batch * m, 61));
+        double[] w = rounded(DType.FLOAT32, noise(batch * n, 62));
+        double[] b = rounded(DType.FLOAT32, noise(batch * n, 63));
+        x[0] = -1.0;
+        w[0] = 0.0; // x[0] * w[0] = -0.0
+        x[1] = 3.0e-30;
+        w[1] = 2.0e-20; // a product below float32's normal range
+        try (NativeArray xa = arr(DType.FLOAT32, x, new int[] {batch, m, 1});
+             NativeArray wa = arr(DType.FLOAT32, w, new int[] {batch, 1, n});
+             NativeArray ba = arr(DType.FLOAT32, b, new int[] {batch, 1, n});
+             NativeArray product = k().matmul(xa, wa);
+             NativeArray linear = k().linear(xa, wa, ba)) {
+            double[] gotProduct = k().toDoubles(product);
+            double[] gotLinear = k().toDoubles(linear);
+            for (int e = 0; e < batch; e++) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        int at = (e * m + i) * n + j;
+                        float p = (float) x[e * m + i] * (float) w[e * n + j] + 0.0f;
+                        float l = p + (float) b[e * n + j];
+                        assertEquals(Float.floatToRawIntBits(p), Float.floatToRawIntBits((float) gotProduct[at]),
+                                "product bits at " + at);
+                        assertEquals(Float.floatToRawIntBits(l), Float.floatToRawIntBits((float) gotLinear[at]),
+                                "linear bits at " + at);
+                    }
+                }
+            }
+            assertEquals(0, Float.floatToRawIntBits((float) gotProduct[0]), "-0.0 product is +0.0");
         }
     }
 }
