@@ -47,9 +47,9 @@ class BlasKernelsTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
     void transposedProductsMatchALoop(DType dtype) {
-        // (batch, m, k, n): plain, odd, a row, a column, batched, a batched outer product (the host loop); the hypernetwork's
-        // shapes scaled down
-        int[][] cases = {{1, 7, 13, 5}, {1, 66, 33, 129}, {1, 1, 9, 6}, {1, 6, 9, 1}, {3, 4, 11, 7}, {2, 17, 2, 3}, {4, 5, 1, 6}};
+        // (batch, m, k, n): plain, odd, a row, a column, batched, a batched outer product (the host loop), a batched
+        // matrix-vector product; the hypernetwork's shapes scaled down
+        int[][] cases = {{1, 7, 13, 5}, {1, 66, 33, 129}, {1, 1, 9, 6}, {1, 6, 9, 1}, {3, 4, 11, 7}, {2, 17, 2, 3}, {4, 5, 1, 6}, {4, 5, 7, 1}};
         for (int[] c : cases) {
             int batch = c[0];
             int m = c[1];
@@ -290,6 +290,8 @@ class BlasKernelsTest {
                 {{70, 300}, {300, 41}, {41}}, {{1, 70, 8}, {8, 4000}, {4000}},
                 // inner dimension 1 on the host loop: a shared weight and vector bias, a row bias, rank 4
                 {{4, 6, 1}, {1, 5}, {5}}, {{6, 1}, {1, 5}, {1, 5}}, {{3, 2, 5, 1}, {3, 2, 1, 4}, {3, 2, 1, 4}},
+                // output dimension 1 (BLAS): MAML's per-task output layer, a shared weight, a matrix
+                {{5, 7, 4}, {5, 4, 1}, {5, 1, 1}}, {{3, 6, 9}, {9, 1}, {1}}, {{6, 9}, {9, 1}, {1}},
         };
         for (int[][] c : cases) {
             double[] x = rounded(dtype, noise(Ref.size(c[0]), 91));
