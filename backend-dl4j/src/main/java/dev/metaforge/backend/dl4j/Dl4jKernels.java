@@ -597,8 +597,9 @@ final class Dl4jKernels implements Kernels {
      * bias add that the native route makes, so the bits are the same; three libnd4j calls of 20-60 us each on
      * MAML's [25, 50, 1] x [25, 1, 40] become one pass over 50,000 elements. {@code a} is [batchA, m] (its
      * inner dimension 1 dropped), {@code b} [batchB, n] with batchB 1 (shared) or batchA, {@code bias} null or
-     * [biasBatch, n] with biasBatch 1 (shared) or batchA. False, having written nothing, for other dtypes or
-     * larger outputs.
+     * [biasBatch, n] with biasBatch 1 (shared) or batchA. Without a bias the row stays +0.0, and adding +0.0 to
+     * {@code a * b + 0.0} (never -0.0) changes no bit, so one loop serves both. False, having written nothing,
+     * for other dtypes or larger outputs.
      */
     private static boolean hostOuter(INDArray a, int batchA, INDArray b, int batchB, INDArray bias, int biasBatch,
                                      INDArray out, int m, int n) {
@@ -622,14 +623,8 @@ final class Dl4jKernels implements Kernels {
                 }
                 for (int i = 0; i < m; i++) {
                     float ai = av.get(e * m + i);
-                    if (cv == null) {
-                        for (int j = 0; j < n; j++) {
-                            row[j] = ai * bRow[j] + 0.0f;
-                        }
-                    } else {
-                        for (int j = 0; j < n; j++) {
-                            row[j] = (ai * bRow[j] + 0.0f) + cRow[j];
-                        }
+                    for (int j = 0; j < n; j++) {
+                        row[j] = (ai * bRow[j] + 0.0f) + cRow[j];
                     }
                     ov.put((e * m + i) * n, row, 0, n);
                 }
@@ -649,14 +644,8 @@ final class Dl4jKernels implements Kernels {
                 }
                 for (int i = 0; i < m; i++) {
                     double ai = av.get(e * m + i);
-                    if (cv == null) {
-                        for (int j = 0; j < n; j++) {
-                            row[j] = ai * bRow[j] + 0.0;
-                        }
-                    } else {
-                        for (int j = 0; j < n; j++) {
-                            row[j] = (ai * bRow[j] + 0.0) + cRow[j];
-                        }
+                    for (int j = 0; j < n; j++) {
+                        row[j] = (ai * bRow[j] + 0.0) + cRow[j];
                     }
                     ov.put((e * m + i) * n, row, 0, n);
                 }

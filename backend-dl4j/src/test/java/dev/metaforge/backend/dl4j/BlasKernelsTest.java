@@ -323,7 +323,7 @@ class BlasKernelsTest {
         x[0] = -1.0;
         w[0] = 0.0; // x[0] * w[0] = -0.0
         x[1] = 3.0e-30;
-        w[1] = 2.0e-20; // a product below float32's normal range
+        w[1] = 2.0e-20; // a product that underflows float32 to +0.0
         try (NativeArray xa = arr(DType.FLOAT32, x, new int[] {batch, m, 1});
              NativeArray wa = arr(DType.FLOAT32, w, new int[] {batch, 1, n});
              NativeArray ba = arr(DType.FLOAT32, b, new int[] {batch, 1, n});
