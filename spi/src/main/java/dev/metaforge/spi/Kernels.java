@@ -15,7 +15,7 @@ import java.util.List;
  *       {@link UnsupportedCapabilityException}, never an opaque native error.</li>
  *   <li>Data crossing the Java boundary is row-major.</li>
  * </ul>
- * Fused kernels ({@link #linear}, {@link #adamUpdate}, {@link #softmaxCrossEntropy}) have
+ * Fused kernels ({@link #linear}, {@link #adamUpdate}, {@link #softmaxCrossEntropy} and its VJP) have
  * defaults composed from primitives; a backend may override them for speed and must then match
  * the composed result (TCK rules FUSED-*).
  *
@@ -440,6 +440,32 @@ public interface Kernels {
              NativeArray prod = binary(BinaryOp.MUL, target, logits);
              NativeArray dot = reduce(ReduceOp.SUM, prod, new int[] {axis}, false)) {
             return binary(BinaryOp.SUB, lse, dot);
+        }
+    }
+
+    /**
+     * The VJP of {@link #softmaxCrossEntropy} with respect to the logits: {@code g * (softmax(logits)
+     * - target)} along {@code axis}, where {@code grad} is the loss's cotangent (the shape of the
+     * loss, {@code axis} removed) and is broadcast back along {@code axis}; the result has the
+     * broadcast shape of the logits and the target. The default is a reshape, {@link #softmax}, a
+     * subtraction and a multiplication; a backend may compute it in one pass (TCK rule
+     * FUSED-XENT-2).
+     */
+    default NativeArray softmaxCrossEntropyBackward(NativeArray grad, NativeArray logits, NativeArray target, int axis) {
+        int ax = KernelChecks.axis("softmaxCrossEntropyBackward", logits.shape(), axis);
+        Shape g = grad.shape();
+        if (g.rank() != logits.shape().rank() - 1) {
+            throw new IllegalArgumentException("softmaxCrossEntropyBackward: the cotangent " + g + " must have the logits' shape "
+                    + logits.shape() + " without axis " + ax + " (the loss's shape)");
+        }
+        int[] kept = new int[g.rank() + 1];
+        for (int i = 0, j = 0; i < kept.length; i++) {
+            kept[i] = i == ax ? 1 : g.dim(j++);
+        }
+        try (NativeArray gk = reshape(grad, Shape.of(kept));
+             NativeArray s = softmax(logits, ax);
+             NativeArray d = binary(BinaryOp.SUB, s, target)) {
+            return binary(BinaryOp.MUL, gk, d);
         }
     }
 

@@ -16,7 +16,7 @@ import java.util.List;
  * A backend's primitive kernels with the SPI's <em>default</em> compositions for everything else:
  * every abstract {@link Kernels} method (and the original {@code conv2d(input, weight, stride,
  * padding)}) is forwarded to the delegate, while the fused kernels ({@link #linear},
- * {@link #adamUpdate}, {@link #softmaxCrossEntropy}) and the kernels added later as default methods
+ * {@link #adamUpdate}, {@link #softmaxCrossEntropy}, {@link #softmaxCrossEntropyBackward}) and the kernels added later as default methods
  * (conv2d with options and its backward kernels, arange, cumsum, argmax, argsort, sort, segmentSum,
  * segmentMax) are deliberately not overridden, so they run the compositions the interface defines
  * on top of the backend's own primitives. FUSED-* and COMPOSED-* rules compare a backend's own

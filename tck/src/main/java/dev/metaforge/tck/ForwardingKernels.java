@@ -74,6 +74,11 @@ public class ForwardingKernels extends ComposedKernels {
     }
 
     @Override
+    public NativeArray softmaxCrossEntropyBackward(NativeArray grad, NativeArray logits, NativeArray target, int axis) {
+        return delegate.softmaxCrossEntropyBackward(grad, logits, target, axis);
+    }
+
+    @Override
     public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
         return delegate.biasGradient(grad, biasShape);
     }

@@ -317,7 +317,7 @@ class FusedConformanceTests {
     }
 
     @TckRule(id = "FUSED-XENT-1")
-    @DisplayName("FUSED-XENT-1 softmaxCrossEntropy equals logSumExp - sum(target * logits) (composed default) and the reference, one-hot and soft targets, any axis, logits near 1000")
+    @DisplayName("FUSED-XENT-1 softmaxCrossEntropy equals logSumExp - sum(target * logits) (composed default) and the reference, one-hot and soft targets, any axis, logits near 1000, non-finite logits, a broadcast target, small and large inputs")
     @TestFactory
     Stream<DynamicTest> crossEntropy(TckContext tck) {
         List<DynamicTest> tests = new ArrayList<>();
@@ -335,8 +335,66 @@ class FusedConformanceTests {
             Tolerance large = new Tolerance(t.rtol(), dtype == DType.FLOAT32 ? 5e-4 : 1e-11);
             tests.add(fused(tck, "large logits [2,3]", dtype, large, (k, dt, in) -> k.softmaxCrossEntropy(in[0], in[1], -1),
                     Operand.of(Shape.of(2, 3), 1000, 1001, 1002, -1000, -999, -1001), oneHot(2, 3, new int[] {2, 0})));
+            // a classifier's batch (the benchmarks' shape) and a soft target in the middle of a rank-3 array
+            tests.add(fused(tck, "one-hot [128,10] axis -1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropy(in[0], in[1], -1),
+                    Operand.random(Shape.of(128, 10), 7, -4, 4), oneHot(128, 10, labels(128, 10))));
+            // non-finite logits: +inf where the target is 1 (an infinite max), -inf where it is 1 (+inf loss), -inf where it
+            // is 0 (0 * -inf is NaN in the composed product), a NaN, and a row of -inf (an infinite max of -inf)
+            double inf = Double.POSITIVE_INFINITY;
+            tests.add(fused(tck, "non-finite logits [5,3]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropy(in[0], in[1], -1),
+                    Operand.of(Shape.of(5, 3), 1, inf, 0, -inf, 0, 1, -inf, 0, 1, Double.NaN, 0, 1, -inf, -inf, -inf),
+                    oneHot(5, 3, new int[] {1, 0, 2, 1, 0})));
+            // a target broadcast along the batch and logits above the size a backend may handle on the host: both may
+            // take another route than the small same-shape case
+            tests.add(fused(tck, "broadcast target [4,5] with [1,5]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropy(in[0], in[1], -1),
+                    Operand.random(Shape.of(4, 5), 8, -3, 3), softTargets(1, 5, 9)));
+            tests.add(fused(tck, "large [40,1000] axis 1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropy(in[0], in[1], 1),
+                    Operand.random(Shape.of(40, 1000), 10, -3, 3), oneHot(40, 1000, labels(40, 1000))));
         }
         return tests.stream();
+    }
+
+    @TckRule(id = "FUSED-XENT-2")
+    @DisplayName("FUSED-XENT-2 softmaxCrossEntropyBackward equals g * (softmax(logits) - target) with g broadcast along the class axis (composed default) and the reference: one-hot and soft targets, any axis, logits near 1000, non-finite logits, a broadcast target, small and large inputs")
+    @TestFactory
+    Stream<DynamicTest> crossEntropyBackward(TckContext tck) {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            Tolerance t = Tolerance.of(dtype).times(4);
+            tests.add(fused(tck, "one-hot [128,10] axis -1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], -1),
+                    Operand.random(Shape.of(128), 11, 0.5, 1.5), Operand.random(Shape.of(128, 10), 12, -4, 4),
+                    oneHot(128, 10, labels(128, 10))));
+            tests.add(fused(tck, "soft targets [3,6] axis 1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], 1),
+                    Operand.random(Shape.of(3), 13, -2, 2), Operand.random(Shape.of(3, 6), 14, -3, 3), softTargets(3, 6, 15)));
+            tests.add(fused(tck, "class axis 0 [5,3]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], 0),
+                    Operand.random(Shape.of(3), 16, -2, 2), Operand.random(Shape.of(5, 3), 17, -3, 3),
+                    Operand.of(Shape.of(5, 3), transpose(oneHot(3, 5, new int[] {1, 0, 4}).values(), 3, 5))));
+            tests.add(fused(tck, "rank 3 [2,3,4] axis 1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], 1),
+                    Operand.random(Shape.of(2, 4), 18, -2, 2), Operand.random(Shape.of(2, 3, 4), 19, -3, 3),
+                    Operand.random(Shape.of(2, 3, 4), 20, 0, 0.5)));
+            tests.add(fused(tck, "large logits [2,3]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], -1),
+                    Operand.of(Shape.of(2), 1, -0.5), Operand.of(Shape.of(2, 3), 1000, 1001, 1002, -1000, -999, -1001),
+                    oneHot(2, 3, new int[] {2, 0})));
+            double inf = Double.POSITIVE_INFINITY;
+            tests.add(fused(tck, "non-finite logits [3,3]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], -1),
+                    Operand.of(Shape.of(3), 1, 1, 1), Operand.of(Shape.of(3, 3), -inf, 0, 1, Double.NaN, 0, 1, inf, 0, 1),
+                    oneHot(3, 3, new int[] {1, 0, 2})));
+            tests.add(fused(tck, "broadcast target [4,5] with [1,5]", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], -1),
+                    Operand.random(Shape.of(4), 21, -2, 2), Operand.random(Shape.of(4, 5), 22, -3, 3), softTargets(1, 5, 23)));
+            tests.add(fused(tck, "large [40,1000] axis 1", dtype, t, (k, dt, in) -> k.softmaxCrossEntropyBackward(in[0], in[1], in[2], 1),
+                    Operand.random(Shape.of(40), 24, -2, 2), Operand.random(Shape.of(40, 1000), 25, -3, 3),
+                    oneHot(40, 1000, labels(40, 1000))));
+        }
+        return tests.stream();
+    }
+
+    /** Labels spread over the classes: row r gets (7r + 3) mod classes. */
+    static int[] labels(int rows, int classes) {
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            labels[r] = (7 * r + 3) % classes;
+        }
+        return labels;
     }
 
     static Operand oneHot(int rows, int classes, int[] labels) {

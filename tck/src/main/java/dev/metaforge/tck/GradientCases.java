@@ -103,6 +103,14 @@ final class GradientCases {
             c("logSumExp", a -> a[0].logSumExp(1, false).square().sum(), s(3, 4)),
             c("logSoftmax", a -> a[0].logSoftmax(0).mul(a[1]).sum(), s(3, 2), s(3, 2)),
             c("softmaxCrossEntropy (fused)", a -> a[0].softmaxCrossEntropy(a[1].softmax(-1), -1).sum(), s(3, 4), s(3, 4)),
+            // the logits' VJP is one kernel with its own written-out VJP: these rows take second order through its
+            // cotangent input (a squared loss), its target input (a target made from the logits) and a middle axis
+            c("softmaxCrossEntropy squared (second order through the loss's cotangent)",
+                    a -> a[0].softmaxCrossEntropy(a[1].softmax(-1), -1).square().sum(), s(3, 4), s(3, 4)),
+            c("softmaxCrossEntropy, target from the logits (second order through the target)",
+                    a -> a[0].softmaxCrossEntropy(a[0].mul(a[1]).softmax(-1), -1).square().sum(), s(3, 4), s(3, 4)),
+            c("softmaxCrossEntropy axis 1 of rank 3, squared",
+                    a -> a[0].softmaxCrossEntropy(a[1].softmax(1), 1).square().sum(), s(2, 3, 4), s(2, 3, 4)),
             c("reshape, transpose", a -> a[0].reshape(3, 2).transpose(1, 0).matmul(a[1]).square().sum(), s(2, 3), s(3, 2)),
             c("broadcastTo", a -> a[0].broadcastTo(Shape.of(4, 3)).mul(a[1]).sum(), s(1, 3), s(4, 3)),
             c("slice", a -> a[0].slice(new int[] {1, 0}, new int[] {3, 2}).square().sum(), s(4, 3)),

@@ -55,6 +55,7 @@ final class BrokenBackends {
             Map.entry("stale-sgd-foreach", StaleSgdForeach.class),
             Map.entry("broken-relu-backward", BrokenReluBackward.class),
             Map.entry("broken-bias-gradient", BrokenBiasGradient.class),
+            Map.entry("broken-xent-backward", BrokenXentBackward.class),
             Map.entry("broken-conv-weight", BrokenConvWeight.class),
             Map.entry("unstable-argsort", UnstableArgsort.class),
             Map.entry("lying-float64", LyingFloat64.class),
@@ -324,6 +325,23 @@ final class BrokenBackends {
                 @Override
                 public NativeArray reluBackward(NativeArray grad, NativeArray input) {
                     return super.reluBackward(grad, grad);
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * softmaxCrossEntropyBackward leaves out the loss's cotangent, {@code softmax(x) - t}: right whenever
+     * that cotangent is 1 (a summed loss), so only a rule with a random cotangent sees it.
+     */
+    public static final class BrokenXentBackward extends TestProvider {
+        public BrokenXentBackward() {
+            super("broken-xent-backward", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public NativeArray softmaxCrossEntropyBackward(NativeArray grad, NativeArray logits, NativeArray target, int axis) {
+                    try (NativeArray s = softmax(logits, axis)) {
+                        return binary(dev.metaforge.spi.BinaryOp.SUB, s, target);
+                    }
                 }
             }, ALL));
         }

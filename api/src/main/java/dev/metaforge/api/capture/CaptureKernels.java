@@ -508,6 +508,16 @@ public final class CaptureKernels implements Kernels {
     }
 
     @Override
+    public NativeArray softmaxCrossEntropyBackward(NativeArray grad, NativeArray logits, NativeArray target, int axis) {
+        Tape t = armed();
+        if (t == null) {
+            return delegate.softmaxCrossEntropyBackward(grad, logits, target, axis);
+        }
+        return rec(t, "softmaxCrossEntropyBackward", new Object[] {axis}, new NativeArray[] {grad, logits, target},
+                (k, o) -> one(k.softmaxCrossEntropyBackward(o[0], o[1], o[2], axis)));
+    }
+
+    @Override
     public NativeArray biasGradient(NativeArray grad, Shape biasShape) {
         Tape t = armed();
         if (t == null) {

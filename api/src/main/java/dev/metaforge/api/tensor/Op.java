@@ -202,8 +202,27 @@ public enum Op {
             Tensor logits = n.in(0);
             Tensor target = n.in(1);
             Tensor gk = g.expandDims(a);
-            return of(logits.isTracked() ? gk.mul(logits.softmax(a).sub(target)) : null,
+            return of(logits.isTracked() ? Tensor.softmaxCrossEntropyBackward(g, logits, target, a) : null,
                     target.isTracked() ? gk.mul(logits).neg() : null);
+        }
+    },
+    /**
+     * The logits' VJP of {@link #SOFTMAX_CROSS_ENTROPY}, {@code expand(g) * (softmax(x) - t)}, as one kernel
+     * ({@code Kernels.softmaxCrossEntropyBackward}); inputs (g, logits, target), attribute: Integer axis. Its own
+     * VJP (second order, e.g. MAML on a classifier) is written out: with {@code u = h * expand(g)}, the logits get
+     * softmax's VJP {@code s * (u - sum(s * u))}, the target {@code -u}, and g {@code sum(h * (s - t))}.
+     */
+    SOFTMAX_CROSS_ENTROPY_BACKWARD {
+        @Override Tensor[] vjp(Node n, Tensor h) {
+            int a = n.<Integer>attrs();
+            Tensor g = n.in(0);
+            Tensor logits = n.in(1);
+            Tensor target = n.in(2);
+            Tensor s = logits.softmax(a);
+            Tensor u = h.mul(g.expandDims(a));
+            return of(g.isTracked() ? sumTo(h.mul(s.sub(target)).sum(a, false), g) : null,
+                    logits.isTracked() ? sumTo(s.mul(u.sub(s.mul(u).sum(a, true))), logits) : null,
+                    target.isTracked() ? sumTo(u.neg(), target) : null);
         }
     },
     /** Inclusive cumulative sum; attribute: Integer axis. The cotangent is the reversed cumulative sum. */
