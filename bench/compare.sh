@@ -15,7 +15,7 @@
 # (Metaforge steps/s / PyTorch steps/s at the same thread count), with a distribution-free 90%
 # interval for the median of the per-round ratios (bench/python/summarize.py; 5 rounds or more). Installs nothing.
 #
-# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "adam", "cnn", "transformer", "ghn", "mip": the MIP
+# Environment: ROUNDS (3), WORKLOADS ("hyper mlp maml fomaml"; also "gemm": the five matrix products of a hyper step alone, "adam", "cnn", "transformer", "ghn", "mip": the MIP
 # loss-weighting toy of examples/mip-loss-weighting.json, "maml-captured"/"fomaml-captured": MAML with step capture
 # ("capture": true) against the same PyTorch MAML, "moe": one MoE layer as bench/moe_compare.sh runs it, with
 # MOE_EXPERTS experts (8) against PyTorch's naive loop over experts), BACKENDS

@@ -33,6 +33,10 @@ Workloads (the same shapes, hyper-parameters and data sizes as the Java side):
           ``bench/run.sh StepRateMain --workload ghn --backend djl --dump DIR --dtype float64``
           (same initial parameters, batch and labels; graphs, predicted CNN parameters, losses,
           gradients and four Adam steps must agree, see check_ghn); exits 1 on a difference.
+  gemm    the five matrix products of one hyper step, outside autograd: the generator's output
+          layer (66 x 256 by 256 -> 4096, forward, weight and input gradients) and the target's
+          first layer (128 x 784 by 784 -> 256, forward and weight gradient), as autograd runs them
+          for torch.nn.Linear / addmm (StepRateMain's gemm runs Metaforge's own).
   adam    one torch.optim.Adam step on a [784, 256] weight with a fixed gradient (the optimizer
           part of mlp in isolation).
 
@@ -311,6 +315,23 @@ def transformer_workload(gen):
         loss.backward()
         opt.step()
         return loss.item()
+    return step
+
+
+def gemm_workload(gen):
+    """The products of hyper_workload's generator output layer and target first layer, as autograd runs them."""
+    def u(*shape):
+        return torch.rand(*shape, generator=gen) * 0.1 - 0.05
+    hidden, out_weight, out_bias, chunk_grad = u(66, 256), u(4096, 256), u(4096), u(66, 4096)  # nn.Linear: [out, in]
+    x, first_weight, first_bias, first_grad = u(128, 784), u(784, 256), u(256), u(128, 256)    # addmm(b, x, w)
+
+    def step():
+        torch.addmm(out_bias, hidden, out_weight.t())
+        chunk_grad.t().mm(hidden)      # AddmmBackward0: grad of W [out, in]
+        chunk_grad.mm(out_weight)      # grad of the input
+        torch.addmm(first_bias, x, first_weight)
+        x.t().mm(first_grad)           # grad of w [in, out]
+        return 0.0
     return step
 
 
@@ -643,7 +664,7 @@ def count_ops(step, steps=5):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn', 'mip'])
+    ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'gemm', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn', 'mip'])
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--impl', choices=['batched', 'loop'], default='batched')
     ap.add_argument('--warmup', type=float, default=3)
@@ -669,6 +690,8 @@ def main():
         step = mlp_workload(gen)
     elif a.workload == 'hyper':
         step = hyper_workload(gen)
+    elif a.workload == 'gemm':
+        step = gemm_workload(gen)
     elif a.workload == 'adam':
         step = adam_workload(gen)
     elif a.workload == 'cnn':

@@ -124,6 +124,11 @@ public final class StepRateMain {
                         yield rate(step::step, warmup, seconds);
                     }
                 }
+                case "gemm" -> {
+                    try (HyperGemmStep step = new HyperGemmStep(engine)) {
+                        yield rate(step::step, warmup, seconds);
+                    }
+                }
                 case "adam" -> {
                     try (AdamStepBenchmark.MetaforgeAdamStep step = new AdamStepBenchmark.MetaforgeAdamStep(engine)) {
                         yield rate(step::step, warmup, seconds);
@@ -172,7 +177,7 @@ public final class StepRateMain {
                         yield r;
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, maml, fomaml, maml-captured, fomaml-captured, adam, cnn, transformer, ghn, mip");
+                default -> throw new IllegalArgumentException("unknown workload '" + workload + "'; known: mlp, hyper, gemm, maml, fomaml, maml-captured, fomaml-captured, adam, cnn, transformer, ghn, mip");
             };
             System.out.printf(Locale.ROOT, "RESULT workload=%s backend=%s steps_per_s=%.3f steps_per_cpu_s=%.3f warmup_s=%.1f stable=%s%n",
                     workload, engine.backend().name(), rate.wall(), rate.cpu(), rate.warmupSeconds(), rate.stable());
