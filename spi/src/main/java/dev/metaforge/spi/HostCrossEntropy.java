@@ -25,8 +25,8 @@ import java.util.function.IntToDoubleFunction;
  * {@link Kernels#softmaxCrossEntropyBackward}, in the same way: the composed default is a
  * reshape, a softmax, a subtraction and a multiplication.
  *
- * <p>Layout: the arrays are dense row-major with shape {@code [outer, classes, inner]} (the class
- * axis and the axes before and after it, flattened); the output is {@code [outer, inner]}.
+ * <p>Layout: the arrays are dense row-major, seen as {@code [outer, classes, inner]} ({@link Layout}:
+ * the class axis and the axes before and after it, flattened); the output is {@code [outer, inner]}.
  */
 public final class HostCrossEntropy {
     /** Inputs up to this many elements take the host pass; larger ones are cheaper in native code. */
@@ -35,22 +35,38 @@ public final class HostCrossEntropy {
     private HostCrossEntropy() {
     }
 
+    /**
+     * A dense row-major shape seen as {@code [outer, classes, inner]} around its class axis.
+     *
+     * @param outer   the product of the dimensions before the class axis
+     * @param classes the class axis's length
+     * @param inner   the product of the dimensions after it (the class axis's stride)
+     */
+    public record Layout(int outer, int classes, int inner) {
+        /** The layout of {@code shape} (at least one element) around axis {@code axis} (already normalized). */
+        public static Layout of(Shape shape, int axis) {
+            int classes = shape.dim(axis);
+            int inner = (int) shape.strides()[axis];
+            return new Layout((int) (shape.size() / ((long) classes * inner)), classes, inner);
+        }
+    }
+
     /** Whether logits of {@code elements} elements of {@code dtype} should take the host pass. */
     public static boolean applies(DType dtype, long elements) {
         return (dtype == DType.FLOAT32 || dtype == DType.FLOAT64) && elements <= MAX_ELEMENTS;
     }
 
     /**
-     * Float32 logits and targets (absolute indices from 0) into {@code out}, which holds
-     * {@code outer * inner} elements.
+     * Float32 logits and targets of layout {@code rows} (absolute indices from 0) into {@code out},
+     * which holds {@code outer * inner} elements.
      */
-    public static void float32(FloatBuffer logits, FloatBuffer target, FloatBuffer out, int outer, int classes, int inner) {
-        pass(logits::get, target::get, (i, v) -> out.put(i, (float) v), outer, classes, inner);
+    public static void float32(FloatBuffer logits, FloatBuffer target, FloatBuffer out, Layout rows) {
+        pass(logits::get, target::get, (i, v) -> out.put(i, (float) v), rows);
     }
 
     /** {@link #float32} for float64 arrays. */
-    public static void float64(DoubleBuffer logits, DoubleBuffer target, DoubleBuffer out, int outer, int classes, int inner) {
-        pass(logits::get, target::get, out::put, outer, classes, inner);
+    public static void float64(DoubleBuffer logits, DoubleBuffer target, DoubleBuffer out, Layout rows) {
+        pass(logits::get, target::get, out::put, rows);
     }
 
     /**
@@ -58,19 +74,22 @@ public final class HostCrossEntropy {
      * shape) gets {@code grad * (softmax(logits) - target)} along the class axis, {@code grad}
      * holding {@code outer * inner} elements. Each element is computed in float64 and rounded once.
      */
-    public static void backwardFloat32(FloatBuffer grad, FloatBuffer logits, FloatBuffer target, FloatBuffer out, int outer,
-                                       int classes, int inner) {
-        backwardPass(grad::get, logits::get, target::get, (i, v) -> out.put(i, (float) v), outer, classes, inner);
+    public static void backwardFloat32(FloatBuffer grad, FloatBuffer logits, FloatBuffer target, FloatBuffer out,
+                                       Layout rows) {
+        backwardPass(grad::get, logits::get, target::get, (i, v) -> out.put(i, (float) v), rows);
     }
 
     /** {@link #backwardFloat32} for float64 arrays. */
-    public static void backwardFloat64(DoubleBuffer grad, DoubleBuffer logits, DoubleBuffer target, DoubleBuffer out, int outer,
-                                       int classes, int inner) {
-        backwardPass(grad::get, logits::get, target::get, out::put, outer, classes, inner);
+    public static void backwardFloat64(DoubleBuffer grad, DoubleBuffer logits, DoubleBuffer target, DoubleBuffer out,
+                                       Layout rows) {
+        backwardPass(grad::get, logits::get, target::get, out::put, rows);
     }
 
     private static void backwardPass(IntToDoubleFunction grad, IntToDoubleFunction logits, IntToDoubleFunction target, Sink out,
-                                     int outer, int classes, int inner) {
+                                     Layout rows) {
+        int outer = rows.outer();
+        int classes = rows.classes();
+        int inner = rows.inner();
         double[] e = new double[classes];
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
@@ -99,8 +118,10 @@ public final class HostCrossEntropy {
         void put(int index, double value);
     }
 
-    private static void pass(IntToDoubleFunction logits, IntToDoubleFunction target, Sink out, int outer, int classes,
-                             int inner) {
+    private static void pass(IntToDoubleFunction logits, IntToDoubleFunction target, Sink out, Layout rows) {
+        int outer = rows.outer();
+        int classes = rows.classes();
+        int inner = rows.inner();
         // every row is computed in float64 (see the class comment)
         double[] x = new double[classes];
         double[] t = new double[classes];

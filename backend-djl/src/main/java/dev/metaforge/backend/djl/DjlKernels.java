@@ -1319,17 +1319,15 @@ public final class DjlKernels implements Kernels {
         if (tb == null) {
             return Kernels.super.softmaxCrossEntropy(logits, target, axis);
         }
-        int classes = shape.dim(ax);
-        int inner = (int) shape.strides()[ax];
-        int outer = (int) (shape.size() / ((long) classes * inner));
+        HostCrossEntropy.Layout rows = HostCrossEntropy.Layout.of(shape, ax);
         PtNDArray r = null;
         try {
             r = JniUtils.createEmptyNdArray(manager, djlShape(out), dataType(dtype), device, SparseFormat.DENSE);
             ByteBuffer rb = JniUtils.getByteBuffer(r, true);
             if (dtype == DType.FLOAT32) {
-                HostCrossEntropy.float32(xb.asFloatBuffer(), tb.asFloatBuffer(), rb.asFloatBuffer(), outer, classes, inner);
+                HostCrossEntropy.float32(xb.asFloatBuffer(), tb.asFloatBuffer(), rb.asFloatBuffer(), rows);
             } else {
-                HostCrossEntropy.float64(xb.asDoubleBuffer(), tb.asDoubleBuffer(), rb.asDoubleBuffer(), outer, classes, inner);
+                HostCrossEntropy.float64(xb.asDoubleBuffer(), tb.asDoubleBuffer(), rb.asDoubleBuffer(), rows);
             }
             return wrap(r, dtype, out);
         } catch (RuntimeException e) {
@@ -1369,19 +1367,15 @@ public final class DjlKernels implements Kernels {
         if (tb == null) {
             return Kernels.super.softmaxCrossEntropyBackward(grad, logits, target, axis);
         }
-        int classes = shape.dim(ax);
-        int inner = (int) shape.strides()[ax];
-        int outer = (int) (shape.size() / ((long) classes * inner));
+        HostCrossEntropy.Layout rows = HostCrossEntropy.Layout.of(shape, ax);
         PtNDArray r = null;
         try {
             r = JniUtils.createEmptyNdArray(manager, djlShape(shape), dataType(dtype), device, SparseFormat.DENSE);
             ByteBuffer rb = JniUtils.getByteBuffer(r, true);
             if (dtype == DType.FLOAT32) {
-                HostCrossEntropy.backwardFloat32(gb.asFloatBuffer(), xb.asFloatBuffer(), tb.asFloatBuffer(), rb.asFloatBuffer(),
-                        outer, classes, inner);
+                HostCrossEntropy.backwardFloat32(gb.asFloatBuffer(), xb.asFloatBuffer(), tb.asFloatBuffer(), rb.asFloatBuffer(), rows);
             } else {
-                HostCrossEntropy.backwardFloat64(gb.asDoubleBuffer(), xb.asDoubleBuffer(), tb.asDoubleBuffer(), rb.asDoubleBuffer(),
-                        outer, classes, inner);
+                HostCrossEntropy.backwardFloat64(gb.asDoubleBuffer(), xb.asDoubleBuffer(), tb.asDoubleBuffer(), rb.asDoubleBuffer(), rows);
             }
             return wrap(r, dtype, shape);
         } catch (RuntimeException e) {

@@ -895,18 +895,16 @@ final class Dl4jKernels implements Kernels {
         if (!g.shape().equals(shape.without(ax))) {
             return Kernels.super.softmaxCrossEntropyBackward(grad, logits, target, axis);
         }
-        int classes = shape.dim(ax);
-        int inner = (int) shape.strides()[ax];
-        int outer = (int) (shape.size() / ((long) classes * inner));
+        HostCrossEntropy.Layout rows = HostCrossEntropy.Layout.of(shape, ax);
         INDArray out = nd.allocate(dtype, shape);
         try {
             if (dtype == DType.FLOAT32) {
                 HostCrossEntropy.backwardFloat32(Nd4jCalls.floats(g.nd(name)), Nd4jCalls.floats(x.nd(name)),
-                        Nd4jCalls.floats(t.nd(name)), Nd4jCalls.floats(out), outer, classes, inner);
+                        Nd4jCalls.floats(t.nd(name)), Nd4jCalls.floats(out), rows);
             } else {
                 HostCrossEntropy.backwardFloat64(Nd4jCalls.bytes(g.nd(name)).asDoubleBuffer(),
                         Nd4jCalls.bytes(x.nd(name)).asDoubleBuffer(), Nd4jCalls.bytes(t.nd(name)).asDoubleBuffer(),
-                        Nd4jCalls.bytes(out).asDoubleBuffer(), outer, classes, inner);
+                        Nd4jCalls.bytes(out).asDoubleBuffer(), rows);
             }
             return wrap(out, dtype, shape);
         } catch (RuntimeException e) {
@@ -933,17 +931,14 @@ final class Dl4jKernels implements Kernels {
         }
         int ax = axis(name, shape, axis);
         Shape outShape = shape.without(ax);
-        int classes = shape.dim(ax);
-        int inner = (int) shape.strides()[ax];
-        int outer = (int) (shape.size() / ((long) classes * inner));
+        HostCrossEntropy.Layout rows = HostCrossEntropy.Layout.of(shape, ax);
         INDArray out = nd.allocate(dtype, outShape);
         try {
             if (dtype == DType.FLOAT32) {
-                HostCrossEntropy.float32(Nd4jCalls.floats(x.nd(name)), Nd4jCalls.floats(t.nd(name)), Nd4jCalls.floats(out),
-                        outer, classes, inner);
+                HostCrossEntropy.float32(Nd4jCalls.floats(x.nd(name)), Nd4jCalls.floats(t.nd(name)), Nd4jCalls.floats(out), rows);
             } else {
                 HostCrossEntropy.float64(Nd4jCalls.bytes(x.nd(name)).asDoubleBuffer(), Nd4jCalls.bytes(t.nd(name)).asDoubleBuffer(),
-                        Nd4jCalls.bytes(out).asDoubleBuffer(), outer, classes, inner);
+                        Nd4jCalls.bytes(out).asDoubleBuffer(), rows);
             }
             return wrap(out, dtype, outShape);
         } catch (RuntimeException e) {
