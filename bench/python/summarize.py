@@ -13,7 +13,8 @@ its CPU time leaves out the other workers.
 A run whose load average (the higher of before and after it) exceeded ``--max-load`` is *loaded*.
 The tables are printed twice: over every run, and over quiet runs only (a per-round ratio needs both
 runs of the pair quiet). Only the quiet table is fit to quote. ``--require-quiet 1`` exits with 3 when
-some ratio has no quiet pair.
+some ratio has no quiet pair. Last, issue 15's performance goals that the results cover are judged
+(``goals``).
 """
 import argparse
 import math
@@ -103,6 +104,53 @@ def burner(wall, cpu, quiet):
         print(f'{plain[0]:10} {plain[1]:>3} {plain[2]:18} {w:>7.3f} {c:>7.3f}  {which}')
 
 
+# Issue 15's "done means" (one thread, load <= 2, median of >= 5 rounds): (workload, variant, baseline, at least).
+GOALS = [
+    ('mlp', 'metaforge-djl', 'torch-eager', 1.0),
+    ('mlp', 'metaforge-dl4j', 'torch-eager', 0.8),
+    ('maml', 'metaforge-djl', 'torch-batched', 1.3),
+    ('maml', 'metaforge-djl', 'torch-loop', 6.0),
+    ('maml', 'metaforge-dl4j', 'torch-batched', 1.0),
+    ('hyper', 'metaforge-djl', 'torch-eager', 1.2),
+    ('hyper', 'metaforge-dl4j', 'torch-eager', 1.0),
+]
+
+
+def goals(cpu, quiet):
+    """Issue 15's goals judged on quiet one-thread runs (steps per CPU-second), two ways: the issue's rule (ratio of
+    the medians over >= 5 rounds at least the goal) and the interval (met when the whole 90% interval of the median
+    per-round ratio is at or above the goal, missed when it is below, else not settled by this run)."""
+    rows = []
+    for workload, variant, baseline, goal in GOALS:
+        a, b = cpu.get((workload, 1, variant)), cpu.get((workload, 1, baseline))
+        if not a or not b:
+            continue
+        a = {r: v for r, v in a.items() if quiet[(workload, 1, variant)].get(r) and not math.isnan(v)}
+        b = {r: v for r, v in b.items() if quiet[(workload, 1, baseline)].get(r) and not math.isnan(v)}
+        pairs = [a[r] / b[r] for r in a if r in b]
+        if not pairs:
+            continue
+        ratio = median(a.values()) / median(b.values())
+        rule = ('met' if ratio >= goal else 'missed') if len(pairs) >= 5 else f'{len(pairs)} rounds (< 5)'
+        ci = median_interval(pairs)
+        if ci is None:
+            interval, verdict = '(needs >= 5 pairs)', 'not judged'
+        else:
+            interval = f'{ci[0]:.3f} .. {ci[1]:.3f}'
+            verdict = 'met' if ci[0] >= goal else 'missed' if ci[1] < goal else 'not settled'
+        rows.append(f'{workload:8} {variant:16} {baseline:14} {goal:>5.2f} {ratio:>8.3f} {rule:>16}  {interval:>16} {verdict:>12}')
+    if rows:
+        print()
+        print('== issue 15\'s goals: one thread, quiet runs, steps per CPU-second ==')
+        header = ('workload', 'metaforge', 'pytorch', 'goal', 'ratio', "issue's rule", '90% interval', 'by interval')
+        print(f'{header[0]:8} {header[1]:16} {header[2]:14} {header[3]:>5} {header[4]:>8} {header[5]:>16}  '
+              f'{header[6]:>16} {header[7]:>12}')
+        for row in rows:
+            print(row)
+        print('(issue\'s rule: the ratio of medians over >= 5 rounds at least the goal; by interval: met only when the'
+              ' whole interval is at or above the goal, missed when it is below, else this run cannot tell)')
+
+
 def main(path, max_load, require_quiet):
     wall = defaultdict(dict)  # (workload, threads, variant) -> {round: rate}
     cpu = defaultdict(dict)
@@ -138,6 +186,7 @@ def main(path, max_load, require_quiet):
     print('rounds: ' + ', '.join(f'{r} {"quiet" if all(quiet[k].get(r, True) for k in quiet) else "LOADED"}'
                                  f' (max load {max(float_loads[r]):.2f})' for r in rounds if float_loads.get(r)))
     burner(wall, cpu, quiet)
+    goals(cpu, quiet)
     if missing:
         print('WARNING: no quiet pair of runs for: ' + '; '.join(sorted(set(missing))))
         if require_quiet:
