@@ -662,6 +662,18 @@ def count_ops(step, steps=5):
         print(f'  {name:40} {n / steps:8.1f}')
 
 
+def profile_ops(step, steps=100):
+    """Where a PyTorch step spends its CPU time: torch.profiler's table of operators by self CPU time over
+    ``steps`` steps after a warm-up (the counterpart of KernelProfileMain; the profiler adds its own overhead)."""
+    for _ in range(20):
+        step()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    print(f'PROFILE over {steps} steps (divide the totals by {steps} for one step):')
+    print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=20))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--workload', required=True, choices=['mlp', 'hyper', 'gemm', 'maml', 'fomaml', 'adam', 'cnn', 'transformer', 'ghn', 'mip'])
@@ -671,6 +683,8 @@ def main():
     ap.add_argument('--seconds', type=float, default=5)
     ap.add_argument('--flush-denormal', action='store_true',
                     help='torch.set_flush_denormal(True): subnormal floats read and written as zero (the default is IEEE)')
+    ap.add_argument('--profile', action='store_true',
+                    help="print torch.profiler's operator table (self CPU time) over 100 steps instead of timing")
     ap.add_argument('--count-ops', action='store_true',
                     help='instead of timing, print the operators one step dispatches (autograd profiler)')
     ap.add_argument('--check-against', metavar='DIR',
@@ -708,6 +722,9 @@ def main():
     print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, '
           f'512x512 matmul {matmul_gflops():.0f} GFLOP/s (reference BLAS gives about 6: '
           f'install libopenblas0-openmp)')
+    if a.profile:
+        profile_ops(step)
+        return
     if a.count_ops:
         count_ops(step)
         return
