@@ -13,7 +13,7 @@ import java.util.List;
  * 4096] + bias), its weight gradient ([66, 256]ᵀ · [66, 4096]) and its input gradient ([66, 4096] ·
  * [256, 4096]ᵀ), and the target network's first layer forward ([128, 784] · [784, 256] + bias) and
  * weight gradient ([128, 784]ᵀ · [128, 256]), with the transpose flags the step itself uses. These
- * five are about 60% of the step's CPU time (KernelProfileMain). Side by side with
+ * five are 53-62% of the step's CPU time (KernelProfileMain, and the two workloads' rates). Side by side with
  * {@code step_rate.py --workload gemm}, which runs the products PyTorch's autograd runs for the same
  * layers, this says how much of the hypernetwork ratio is the BLAS each side links.
  */

@@ -201,9 +201,9 @@ public enum Op {
             int a = n.<Integer>attrs();
             Tensor logits = n.in(0);
             Tensor target = n.in(1);
-            Tensor gk = g.expandDims(a);
+            // the expanded cotangent only for the target: the logits' kernel broadcasts g itself
             return of(logits.isTracked() ? Tensor.softmaxCrossEntropyBackward(g, logits, target, a) : null,
-                    target.isTracked() ? gk.mul(logits).neg() : null);
+                    target.isTracked() ? g.expandDims(a).mul(logits).neg() : null);
         }
     },
     /**

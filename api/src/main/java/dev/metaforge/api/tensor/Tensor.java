@@ -183,13 +183,13 @@ public final class Tensor implements AutoCloseable {
         return g.make(g.k().reluBackward(g.array, x.array), Op.RELU_BACKWARD, null, g, x);
     }
 
-    /** This cotangent summed back to the broadcast operand shape {@code target}, one kernel, differentiable. */
     /** The logits' VJP of {@link #softmaxCrossEntropy} as one kernel; g is the loss's cotangent. */
     static Tensor softmaxCrossEntropyBackward(Tensor g, Tensor logits, Tensor target, int axis) {
         return g.make(g.k().softmaxCrossEntropyBackward(g.array, logits.array, target.array, axis), Op.SOFTMAX_CROSS_ENTROPY_BACKWARD,
                 axis, g, logits, target);
     }
 
+    /** This cotangent summed back to the broadcast operand shape {@code target}, one kernel, differentiable. */
     Tensor biasGradient(Shape target) {
         return make(k().biasGradient(array, target), Op.BIAS_GRADIENT, null, this);
     }

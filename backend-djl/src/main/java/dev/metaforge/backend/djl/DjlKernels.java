@@ -1305,15 +1305,12 @@ public final class DjlKernels implements Kernels {
         DjlArray t = arg(target, "softmaxCrossEntropy");
         Shape shape = x.shape();
         DType dtype = x.dtype();
-        if (device.isGpu() || dtype != t.dtype() || !shape.equals(t.shape()) || !HostCrossEntropy.applies(dtype, shape.size())
-                || shape.rank() == 0) {
+        if (device.isGpu() || dtype != t.dtype() || !shape.equals(t.shape()) || shape.rank() == 0 || shape.size() == 0
+                || !HostCrossEntropy.applies(dtype, shape.size())) {
             return Kernels.super.softmaxCrossEntropy(logits, target, axis);
         }
         int ax = axis("softmaxCrossEntropy", shape, axis);
         Shape out = shape.without(ax);
-        if (shape.size() == 0) {
-            return Kernels.super.softmaxCrossEntropy(logits, target, axis);
-        }
         ByteBuffer xb = host.view(x.nd("softmaxCrossEntropy"));
         ByteBuffer tb = xb == null ? null : host.view(t.nd("softmaxCrossEntropy"));
         if (tb == null) {
