@@ -346,6 +346,27 @@ public interface Kernels {
     }
 
     /**
+     * {@link #adamUpdateForeach} with the parameters donated as well ({@code donate_argnums} in
+     * JAX's terms): an implementation may write each new parameter into its old parameter's memory
+     * and return that same array as the result's {@code param}, saving a parameter-sized
+     * allocation and its first-touch writes per tensor per step. It may do so only for a parameter
+     * whose memory no other operand of the call reads (another parameter, or any gradient or
+     * moment, including through a view of the same memory, such as a reshape): such a parameter gets
+     * a new array and keeps its values. Gradients stay valid and unchanged. The caller closes every
+     * donated array (parameter or moment) that is not among the results, and reads a donated array
+     * that is among them only through the result.
+     *
+     * <p>The values are those of {@link #adamUpdateForeach} (TCK rule FUSED-ADAM-3, which also
+     * hands in a parameter that is another entry's gradient, a parameter listed twice and a reshape
+     * view of a parameter as a gradient). The default calls {@link #adamUpdateForeach}: nothing
+     * donated is overwritten except the moments it already may overwrite.
+     */
+    default List<AdamResult> adamUpdateForeachInPlace(List<NativeArray> params, List<NativeArray> grads,
+                                                      List<NativeArray> m, List<NativeArray> v, AdamStep h) {
+        return adamUpdateForeach(params, grads, m, v, h);
+    }
+
+    /**
      * One SGD step for several parameters ("foreach"), {@code torch.optim.SGD}'s update:
      * {@code d = g + wd * p} (when {@code wd != 0}), {@code buf = momentum * buf + d} (when
      * {@code momentum != 0}; a zero buffer makes the first step {@code buf = d}, as PyTorch's),

@@ -63,6 +63,12 @@ public class ForwardingKernels extends ComposedKernels {
     }
 
     @Override
+    public List<AdamResult> adamUpdateForeachInPlace(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                                     List<NativeArray> v, AdamStep h) {
+        return delegate.adamUpdateForeachInPlace(params, grads, m, v, h);
+    }
+
+    @Override
     public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
                                             SgdStep h) {
         return delegate.sgdUpdateForeach(params, grads, buffers, h);

@@ -118,11 +118,118 @@ class FusedConformanceTests {
                     operands.add(Operand.random(shape, seed++, 0.001, 0.1));
                 }
                 // three chained updates: the relative error of a few ulps per step adds up
-                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run),
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run, false),
                         operands.toArray(Operand[]::new)));
             }
         }
         return tests.stream();
+    }
+
+    @TckRule(id = "FUSED-ADAM-3")
+    @DisplayName("FUSED-ADAM-3 adamUpdateForeachInPlace (params donated too) equals the composed update and the reference over three steps, leaves gradients unchanged, and never overwrites a parameter whose memory another operand reads: another entry's gradient, the same parameter listed twice, a reshape view of it as a gradient")
+    @TestFactory
+    Stream<DynamicTest> adamForeachInPlace(TckContext tck) {
+        List<AdamStep> firsts = List.of(new AdamStep(1e-3, 0.9, 0.999, 1e-8, 0, false, 1),
+                new AdamStep(1e-2, 0.8, 0.99, 1e-6, 0.1, false, 1), new AdamStep(5e-2, 0.9, 0.999, 1e-8, 0.05, true, 1000));
+        List<Shape> shapes = List.of(Shape.of(3, 4), Shape.of(7), Shape.scalar(), Shape.of(0, 3), Shape.of(2, 5));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (DType dtype : tck.floatingDTypes()) {
+            for (AdamStep h : firsts) {
+                String what = " lr=" + h.learningRate() + " wd=" + h.weightDecay() + (h.decoupledWeightDecay() ? " AdamW" : "");
+                String name = "adam foreach in place" + what + " steps " + h.step() + ".." + (h.step() + 2) + " " + shapes;
+                long seed = Data.seed(name);
+                List<Operand> operands = new ArrayList<>();
+                for (Shape shape : shapes) {
+                    operands.add(Operand.random(shape, seed++));
+                    operands.add(Operand.random(shape, seed++));
+                    operands.add(Operand.random(shape, seed++, -0.1, 0.1));
+                    operands.add(Operand.random(shape, seed++, 0.001, 0.1));
+                }
+                List<AdamStep> run = threeSteps(h);
+                tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run, true),
+                        operands.toArray(Operand[]::new)));
+                String aliased = "adam foreach in place, aliased operands" + what + " step " + h.step();
+                long s2 = Data.seed(aliased);
+                // A0 G0 A1 G2 A3 G3 [3,4]; P4 G4 [12]; P5 [3,4]; then m, v per entry (e4's [12])
+                List<Operand> ops = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    ops.add(Operand.random(Shape.of(3, 4), s2++));
+                }
+                ops.add(Operand.random(Shape.of(12), s2++));
+                ops.add(Operand.random(Shape.of(12), s2++));
+                ops.add(Operand.random(Shape.of(3, 4), s2++));
+                for (int e = 0; e < 6; e++) {
+                    Shape shape = e == 4 ? Shape.of(12) : Shape.of(3, 4);
+                    ops.add(Operand.random(shape, s2++, -0.1, 0.1));
+                    ops.add(Operand.random(shape, s2++, 0.001, 0.1));
+                }
+                tests.add(fused(tck, aliased, dtype, Tolerance.of(dtype).times(4), (k, dt, in) -> aliasedInPlaceRun(k, in, h),
+                        ops.toArray(Operand[]::new)));
+            }
+        }
+        return tests.stream();
+    }
+
+    /**
+     * One in-place foreach step over six entries whose operands overlap: e1's gradient is e0's
+     * parameter, e2's parameter is e0's again, e5's gradient is a reshape of e4's parameter (a view
+     * where the backend has views); e3 alone is free to be overwritten. Entries run in order, so a
+     * backend that overwrites e0's or e4's parameter feeds the later entries the new values. Fails
+     * when a gradient or an overlapped parameter changed (parameter 4 through the view, which is a
+     * copy on backends without views); returns every entry's param, m and v.
+     */
+    private static List<NativeArray> aliasedInPlaceRun(Kernels k, NativeArray[] in, AdamStep h) {
+        NativeArray a0 = in[0];
+        NativeArray g0 = in[1];
+        NativeArray a1 = in[2];
+        NativeArray g2 = in[3];
+        NativeArray a3 = in[4];
+        NativeArray g3 = in[5];
+        NativeArray p4 = in[6];
+        NativeArray g4 = in[7];
+        NativeArray p5 = in[8];
+        try (NativeArray view = k.reshape(p4, Shape.of(3, 4))) {
+            List<NativeArray> ps = List.of(a0, a1, a0, a3, p4, p5);
+            List<NativeArray> gs = List.of(g0, a0, g2, g3, g4, view);
+            List<NativeArray> ms = new ArrayList<>();
+            List<NativeArray> vs = new ArrayList<>();
+            for (int e = 0; e < 6; e++) {
+                ms.add(in[9 + 2 * e]);
+                vs.add(in[10 + 2 * e]);
+            }
+            List<double[]> gradsBefore = gs.stream().map(k::toDoubles).toList();
+            double[] a0Before = k.toDoubles(a0);
+            List<AdamResult> r = k.adamUpdateForeachInPlace(ps, gs, ms, vs, h);
+            if (r.size() != 6) {
+                throw new AssertionFailedError(k.backendName() + " adamUpdateForeachInPlace returned " + r.size() + " results for 6");
+            }
+            for (int e = 0; e < 6; e++) {
+                unchanged(k, "adamUpdateForeachInPlace", "gradient " + e + " (aliased operands)", gradsBefore.get(e), gs.get(e));
+            }
+            unchanged(k, "adamUpdateForeachInPlace", "parameter 0, which entry 1 reads as its gradient and entry 2 as its"
+                    + " parameter", a0Before, a0);
+            // parameter 4 is checked through gradient 5: where the reshape is a copy, 4 may be written in place
+            for (int e : new int[] {0, 2}) {
+                if (r.get(e).param() == ps.get(e)) {
+                    throw new AssertionFailedError(k.backendName() + " adamUpdateForeachInPlace handed back parameter " + e
+                            + " as updated in place although another operand reads its memory");
+                }
+            }
+            List<NativeArray> out = new ArrayList<>();
+            for (int e = 0; e < 6; e++) {
+                AdamResult re = r.get(e);
+                if (re.m() != ms.get(e)) {
+                    ms.get(e).close();
+                }
+                if (re.v() != vs.get(e)) {
+                    vs.get(e).close();
+                }
+                out.add(re.param());
+                out.add(re.m());
+                out.add(re.v());
+            }
+            return out;
+        }
     }
 
     private static List<AdamStep> threeSteps(AdamStep first) {
@@ -136,10 +243,13 @@ class FusedConformanceTests {
 
     /**
      * Runs {@code steps} foreach updates as an optimizer would (inputs: param, grad, m, v per tensor),
-     * closing what the contract says the caller closes, and returns the final params, m and v.
-     * Fails when a call changed a parameter or gradient it was given.
+     * through {@code adamUpdateForeachInPlace} when {@code inPlace}, closing what the contract says
+     * the caller closes (never the harness's own inputs), and returns the final params, m and v.
+     * Fails when a call changed a gradient, or a parameter: any parameter without {@code inPlace},
+     * one it did not hand back with it.
      */
-    private static List<NativeArray> foreachRun(Kernels k, NativeArray[] in, List<AdamStep> steps) {
+    private static List<NativeArray> foreachRun(Kernels k, NativeArray[] in, List<AdamStep> steps, boolean inPlace) {
+        String op = inPlace ? "adamUpdateForeachInPlace" : "adamUpdateForeach";
         int n = in.length / 4;
         List<NativeArray> ps = new ArrayList<>();
         List<NativeArray> gs = new ArrayList<>();
@@ -154,16 +264,21 @@ class FusedConformanceTests {
         List<double[]> gradsBefore = gs.stream().map(k::toDoubles).toList();
         for (AdamStep h : steps) {
             List<double[]> paramsBefore = ps.stream().map(k::toDoubles).toList();
-            List<AdamResult> r = k.adamUpdateForeach(List.copyOf(ps), List.copyOf(gs), List.copyOf(ms), List.copyOf(vs), h);
+            List<AdamResult> r = inPlace ? k.adamUpdateForeachInPlace(List.copyOf(ps), List.copyOf(gs), List.copyOf(ms), List.copyOf(vs), h)
+                    : k.adamUpdateForeach(List.copyOf(ps), List.copyOf(gs), List.copyOf(ms), List.copyOf(vs), h);
             if (r.size() != n) {
-                throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned " + r.size() + " results for " + n + " parameters");
+                throw new AssertionFailedError(k.backendName() + " " + op + " returned " + r.size() + " results for " + n + " parameters");
             }
             for (int i = 0; i < n; i++) {
-                unchanged(k, "adamUpdateForeach", "parameter " + i + " at step " + h.step(), paramsBefore.get(i), ps.get(i));
-                unchanged(k, "adamUpdateForeach", "gradient " + i + " at step " + h.step(), gradsBefore.get(i), gs.get(i));
+                unchanged(k, op, "gradient " + i + " at step " + h.step(), gradsBefore.get(i), gs.get(i));
                 AdamResult ri = r.get(i);
-                if (ri.param() == ps.get(i) || ri.param() == gs.get(i)) {
-                    throw new AssertionFailedError(k.backendName() + " adamUpdateForeach returned its input as the new parameter " + i);
+                boolean handedBack = ri.param() == ps.get(i);
+                if (!handedBack) {
+                    unchanged(k, op, "parameter " + i + " at step " + h.step() + (inPlace ? " (not handed back)" : ""),
+                            paramsBefore.get(i), ps.get(i));
+                }
+                if ((handedBack && !inPlace) || ri.param() == gs.get(i)) {
+                    throw new AssertionFailedError(k.backendName() + " " + op + " returned its input as the new parameter " + i);
                 }
                 // the caller's side of the contract: close donated moments not returned, and our own old params
                 if (ri.m() != ms.get(i)) {
@@ -172,7 +287,7 @@ class FusedConformanceTests {
                 if (ri.v() != vs.get(i)) {
                     vs.get(i).close();
                 }
-                if (ps.get(i) != in[4 * i]) {
+                if (!handedBack && ps.get(i) != in[4 * i]) {
                     ps.get(i).close();
                 }
                 ps.set(i, ri.param());

@@ -488,6 +488,17 @@ public final class CaptureKernels implements Kernels {
     }
 
     @Override
+    public List<AdamResult> adamUpdateForeachInPlace(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                                     List<NativeArray> v, AdamStep h) {
+        Tape t = armed();
+        if (t != null) {
+            t.refuse("the step runs adamUpdateForeachInPlace, which may overwrite its parameters and moments; replay needs"
+                    + " kernels that leave their operands unchanged");
+        }
+        return delegate.adamUpdateForeachInPlace(params, grads, m, v, h);
+    }
+
+    @Override
     public List<SgdResult> sgdUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> buffers,
                                             SgdStep h) {
         Tape t = armed();

@@ -59,6 +59,20 @@ public final class Adam implements Optimizer {
 
     @Override
     public Params step(Params params, Params grads) {
+        return update(params, grads, false);
+    }
+
+    /**
+     * Through the backend's {@link Kernels#adamUpdateForeachInPlace} when every parameter owns its
+     * array ({@link #step}'s kernel otherwise): where the backend wrote a new parameter into the old
+     * one's memory, the old tensor is returned as the new one; every other old parameter is closed.
+     */
+    @Override
+    public Params stepInPlace(Params params, Params grads) {
+        return update(params, grads, true);
+    }
+
+    private Params update(Params params, Params grads, boolean donate) {
         requireNonNull(params, "params is null");
         requireNonNull(grads, "grads is null");
         ForeachGroups.checkGradients(params, grads);
@@ -80,17 +94,31 @@ public final class Adam implements Optimizer {
                 ms.add(m.computeIfAbsent(name, n -> engine.wrapUnscoped(k.zeros(p.shape(), p.dtype()))).nativeArray());
                 vs.add(v.computeIfAbsent(name, n -> engine.wrapUnscoped(k.zeros(p.shape(), p.dtype()))).nativeArray());
             }
-            List<AdamResult> results = k.adamUpdateForeach(ps, gs, ms, vs, h);
+            // a view's memory belongs to another tensor, which someone may still read
+            boolean inPlace = donate && group.getValue().stream().allMatch(n -> params.get(n).ownsArray());
+            List<AdamResult> results = inPlace ? k.adamUpdateForeachInPlace(ps, gs, ms, vs, h) : k.adamUpdateForeach(ps, gs, ms, vs, h);
             for (int i = 0; i < results.size(); i++) {
                 String name = group.getValue().get(i);
                 AdamResult r = results.get(i);
                 m.put(name, keepOrReplace(engine, m.get(name), r.m()));
                 v.put(name, keepOrReplace(engine, v.get(name), r.v()));
-                out.put(name, engine.wrapUnscoped(r.param()));
+                Tensor old = params.get(name);
+                out.put(name, inPlace && r.param() == old.nativeArray() ? old : engine.wrapUnscoped(r.param()));
             }
         }
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         params.names().forEach(n -> ordered.put(n, out.get(n)));
+        if (donate) {
+            // the caller handed params over: what is not returned is closed here (a tensor listed twice once)
+            java.util.Set<Tensor> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            kept.addAll(ordered.values());
+            java.util.Set<Tensor> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Tensor t : params.values()) {
+                if (!kept.contains(t) && closed.add(t)) {
+                    t.close();
+                }
+            }
+        }
         return Params.of(ordered);
     }
 

@@ -81,6 +81,15 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
+     * Whether closing this tensor frees its array: false for a view of another tensor's array (a
+     * tracked copy from {@link #requiresGrad}, for instance), whose memory belongs to that tensor.
+     * {@link dev.metaforge.api.optim.Optimizer#stepInPlace} donates only such owners' memory.
+     */
+    public boolean ownsArray() {
+        return ownsArray;
+    }
+
+    /**
      * The primitive that produced this tensor when it was recorded for autodiff ({@link Op#opName()},
      * e.g. "matmul"); null for leaves, constants and tensors computed while nothing was recorded.
      */

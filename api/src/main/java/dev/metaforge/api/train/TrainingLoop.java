@@ -32,8 +32,9 @@ import java.util.Map;
  * One step: {@code objective.beforeStep(params, step)}; then, in a fresh {@link Scope},
  * {@code tracked = params.requiringGrad()}, {@code loss = objective.loss(tracked, step, rng)} with
  * {@code rng = stepRandom(seed, step)}, {@code grads = Grad.of(loss).wrt(tracked)},
- * {@code next = optimizer.step(params, grads)}; the scope is closed, the old parameters are
- * freed and {@code next} becomes current. Randomness depends only on (seed, step), so a resumed
+ * {@code next = optimizer.stepInPlace(params, grads)} (the old parameters are handed over: the
+ * optimizer may write the new values into their memory and frees the rest); the scope is closed and
+ * {@code next} becomes current. Randomness depends only on (seed, step), so a resumed
  * run repeats an uninterrupted one exactly. With {@link #withCapture} the step of a
  * {@link CapturableObjective} is traced once and then replayed as kernel calls (same values bit for bit).
  * A loop made here captures only when asked ({@link #withCapture}); {@link Trainer}, which runs training
@@ -160,9 +161,9 @@ public final class TrainingLoop implements AutoCloseable {
             pending = result.pending();
             pendingNames = result.names();
             pendingStep = step;
-            next = optimizer.step(params, result.grads());
+            // the old parameters are freed right after the step anyway: the optimizer may reuse their memory
+            next = optimizer.stepInPlace(params, result.grads());
         }
-        params.close();
         params = next;
         completedSteps = step + 1;
     }
@@ -294,7 +295,10 @@ public final class TrainingLoop implements AutoCloseable {
         return completedSteps;
     }
 
-    /** The current parameters, owned by the loop: valid until the next {@link #step()} or {@link #close()}. */
+    /**
+     * The current parameters, owned by the loop: valid until the next {@link #step()} or {@link #close()}
+     * (the next step may free them or overwrite them in place; copy what must outlive it).
+     */
     public Params params() {
         checkOpen();
         return params;

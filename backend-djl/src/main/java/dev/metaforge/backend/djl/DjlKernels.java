@@ -16,6 +16,7 @@ import dev.metaforge.spi.BinaryOp;
 import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
+import dev.metaforge.spi.HostBuffers;
 import dev.metaforge.spi.HostCrossEntropy;
 import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
@@ -855,36 +856,109 @@ public final class DjlKernels implements Kernels {
     @Override
     public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
                                               List<NativeArray> v, AdamStep h) {
-        requireNonNull(h, "adamUpdateForeach: step is null");
-        KernelChecks.foreachUpdate("djl adamUpdateForeach", params, grads, m, v);
+        return foreachAdam("adamUpdateForeach", params, grads, m, v, h, false);
+    }
+
+    /**
+     * The foreach update writing each new parameter into its old one's memory where the host pass
+     * applies to the entry and that memory is read by no other operand of the call
+     * ({@link HostBuffers#sharing}, over every operand's host view); other entries get new arrays.
+     */
+    @Override
+    public List<AdamResult> adamUpdateForeachInPlace(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                                     List<NativeArray> v, AdamStep h) {
+        return foreachAdam("adamUpdateForeachInPlace", params, grads, m, v, h, true);
+    }
+
+    private List<AdamResult> foreachAdam(String name, List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                         List<NativeArray> v, AdamStep h, boolean donateParams) {
+        requireNonNull(h, name + ": step is null");
+        KernelChecks.foreachUpdate("djl " + name, params, grads, m, v);
         int n = params.size();
         DjlArray[][] args = new DjlArray[n][];
         for (int i = 0; i < n; i++) {
             // every entry checked before any moment is overwritten
-            args[i] = new DjlArray[] {arg(params.get(i), "adamUpdateForeach"), arg(grads.get(i), "adamUpdateForeach"),
-                    arg(m.get(i), "adamUpdateForeach"), arg(v.get(i), "adamUpdateForeach")};
+            args[i] = new DjlArray[] {arg(params.get(i), name), arg(grads.get(i), name), arg(m.get(i), name), arg(v.get(i), name)};
             for (DjlArray a : args[i]) {
-                a.nd("adamUpdateForeach");
+                a.nd(name);
             }
         }
+        ByteBuffer[] views = new ByteBuffer[4 * n];
+        boolean[] exclusive = donateParams ? exclusiveParams(args, views) : new boolean[n];
         java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             DjlArray[] a = args[i];
             try {
-                PtNDArray[] onHost = hostAdam(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
-                        a[2].nd("adamUpdateForeach"), a[3].nd("adamUpdateForeach"), true, h, a[0].dtype(), a[0].shape());
-                PtNDArray newParam = onHost != null ? onHost[0] : adamInPlace(a[0].nd("adamUpdateForeach"), a[1].nd("adamUpdateForeach"),
-                        a[2].nd("adamUpdateForeach"), a[3].nd("adamUpdateForeach"), h, a[0].dtype());
+                if (exclusive[i]) {
+                    hostAdamInto(views, 4 * i, h, a[0].dtype());
+                    out.add(new AdamResult(params.get(i), a[2], a[3]));
+                    continue;
+                }
+                PtNDArray[] onHost = hostAdam(a[0].nd(name), a[1].nd(name), a[2].nd(name), a[3].nd(name), true, h, a[0].dtype(),
+                        a[0].shape());
+                PtNDArray newParam = onHost != null ? onHost[0]
+                        : adamInPlace(a[0].nd(name), a[1].nd(name), a[2].nd(name), a[3].nd(name), h, a[0].dtype());
                 out.add(new AdamResult(wrap(newParam, a[0].dtype(), a[0].shape()), a[2], a[3]));
             } catch (EngineException e) {
-                out.forEach(r -> r.param().close());
-                throw failure(e, "adamUpdateForeach", a);
+                closeNewParams(out, params);
+                throw failure(e, name, a);
             } catch (RuntimeException e) {
-                out.forEach(r -> r.param().close());
+                closeNewParams(out, params);
                 throw e;
             }
         }
         return List.copyOf(out);
+    }
+
+    private static void closeNewParams(List<AdamResult> done, List<NativeArray> params) {
+        for (int i = 0; i < done.size(); i++) {
+            if (done.get(i).param() != params.get(i)) {
+                done.get(i).param().close();
+            }
+        }
+    }
+
+    /**
+     * Which entries' parameters may be overwritten: the host pass applies to all four arrays (the
+     * same test {@link #hostAdam} makes) and the parameter's memory overlaps no other operand's.
+     * An operand without a host view (strided, GPU) shares nothing with a host view only if its
+     * memory is elsewhere, which cannot be shown, so then nothing is donated.
+     */
+    private boolean[] exclusiveParams(DjlArray[][] args, ByteBuffer[] views) {
+        int n = args.length;
+        boolean[] out = new boolean[n];
+        if (device.isGpu()) {
+            return out;
+        }
+        for (int i = 0; i < 4 * n; i++) {
+            DjlArray x = args[i / 4][i % 4];
+            ByteBuffer b = x.shape().size() == 0 ? null : host.view(x.nd("adamUpdateForeachInPlace"));
+            if (b == null && x.shape().size() != 0) {
+                return out;
+            }
+            views[i] = b == null ? ByteBuffer.allocateDirect(0) : b;
+        }
+        boolean[] sharing = HostBuffers.sharing(Arrays.asList(views));
+        for (int i = 0; i < n; i++) {
+            out[i] = !sharing[4 * i] && args[i][0].shape().size() > 0;
+        }
+        return out;
+    }
+
+    /** The host pass over views {@code at..at+3} (param, grad, m, v), writing the new parameter into the param's memory. */
+    private static void hostAdamInto(ByteBuffer[] views, int at, AdamStep h, DType dtype) {
+        ByteBuffer pb = views[at];
+        ByteBuffer gb = views[at + 1];
+        ByteBuffer mb = views[at + 2];
+        ByteBuffer vb = views[at + 3];
+        if (dtype == DType.FLOAT32) {
+            FloatBuffer p = pb.asFloatBuffer();
+            h.applyFloat32(p, gb.asFloatBuffer(), mb.asFloatBuffer(), vb.asFloatBuffer(), p, mb.asFloatBuffer(), vb.asFloatBuffer());
+        } else {
+            DoubleBuffer p = pb.asDoubleBuffer();
+            h.applyFloat64(p, gb.asDoubleBuffer(), mb.asDoubleBuffer(), vb.asDoubleBuffer(), p, mb.asDoubleBuffer(),
+                    vb.asDoubleBuffer());
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.metaforge.spi.Conv2dOptions;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
 import dev.metaforge.spi.HostCrossEntropy;
+import dev.metaforge.spi.HostBuffers;
 import dev.metaforge.spi.KernelChecks;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.NativeArray;
@@ -2145,8 +2146,23 @@ final class Dl4jKernels implements Kernels {
     @Override
     public List<AdamResult> adamUpdateForeach(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
                                               List<NativeArray> v, AdamStep h) {
+        return foreachAdam("adamUpdateForeach", params, grads, m, v, h, false);
+    }
+
+    /**
+     * The foreach update writing each new float parameter into its old one's memory where no other
+     * operand of the call reads that memory ({@link HostBuffers#sharing} over the arrays' buffers);
+     * other entries get new arrays.
+     */
+    @Override
+    public List<AdamResult> adamUpdateForeachInPlace(List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                                     List<NativeArray> v, AdamStep h) {
+        return foreachAdam("adamUpdateForeachInPlace", params, grads, m, v, h, true);
+    }
+
+    private List<AdamResult> foreachAdam(String name, List<NativeArray> params, List<NativeArray> grads, List<NativeArray> m,
+                                         List<NativeArray> v, AdamStep h, boolean donateParams) {
         requireNonNull(h, "h is null");
-        String name = "adamUpdateForeach";
         KernelChecks.foreachUpdate("dl4j " + name, params, grads, m, v);
         int n = params.size();
         Dl4jArray[][] args = new Dl4jArray[n][];
@@ -2158,20 +2174,54 @@ final class Dl4jKernels implements Kernels {
                 a.nd(name);
             }
         }
+        boolean[] exclusive = donateParams ? exclusiveParams(args, name) : new boolean[n];
         java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(n);
         try {
-            for (Dl4jArray[] a : args) {
+            for (int i = 0; i < n; i++) {
+                Dl4jArray[] a = args[i];
                 DType dtype = a[0].dtype();
                 Shape shape = a[0].shape();
+                if (exclusive[i]) {
+                    INDArray p = a[0].nd(name);
+                    hostAdam(p, a[1].nd(name), a[2].nd(name), a[3].nd(name), p, a[2].nd(name), a[3].nd(name), h, dtype, shape);
+                    out.add(new AdamResult(params.get(i), a[2], a[3]));
+                    continue;
+                }
                 INDArray newParam = shape.size() == 0 ? nd.allocate(dtype, shape)
                         : adamInPlace(a[0].nd(name), a[1].nd(name), a[2].nd(name), a[3].nd(name), h, dtype, shape);
                 out.add(new AdamResult(wrap(newParam, dtype, shape), a[2], a[3]));
             }
         } catch (RuntimeException e) {
-            out.forEach(r -> r.param().close());
+            for (int i = 0; i < out.size(); i++) {
+                if (out.get(i).param() != params.get(i)) {
+                    out.get(i).param().close();
+                }
+            }
             throw e;
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Which entries' parameters may be overwritten: non-empty float32/64 parameters whose bytes (as
+     * the host pass reads them) overlap no other operand's.
+     */
+    private static boolean[] exclusiveParams(Dl4jArray[][] args, String name) {
+        int n = args.length;
+        List<java.nio.ByteBuffer> views = new java.util.ArrayList<>(4 * n);
+        for (Dl4jArray[] a : args) {
+            for (Dl4jArray x : a) {
+                java.nio.ByteBuffer all = x.shape().size() == 0 ? java.nio.ByteBuffer.allocateDirect(0) : Nd4jCalls.bytes(x.nd(name));
+                long bytes = x.shape().size() * x.dtype().byteSize();
+                views.add(all.limit((int) Math.min(bytes, all.capacity())));
+            }
+        }
+        boolean[] sharing = HostBuffers.sharing(views);
+        boolean[] out = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = !sharing[4 * i] && args[i][0].shape().size() > 0;
+        }
+        return out;
     }
 
     /**

@@ -266,6 +266,56 @@ class LinalgTest {
         assertTrue(Dl4jTesting.backend().supports(Capability.FUSED_LINEAR));
     }
 
+    /**
+     * Parameters donated: entries 0 and 2 have their parameters written in place and handed back,
+     * entry 1's is entry 2's gradient and so keeps its values and gets a new array; every result equals the
+     * non-donating foreach update's bit for bit (and so the per-tensor kernel's, FUSED-ADAM-2).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void donatedAdamWritesOnlyUnsharedParamsInPlace(DType dtype) {
+        AdamStep h = new AdamStep(1e-2, 0.9, 0.999, 1e-8, 0.01, true, 5);
+        int[] shape = {4, 5};
+        double[][] in = new double[10][];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = noise(20, 40 + i);
+        }
+        for (int i : new int[] {7, 8, 9}) {
+            for (int j = 0; j < 20; j++) {
+                in[i][j] = Math.abs(in[i][j]); // second moments
+            }
+        }
+        java.util.List<NativeArray> a = new java.util.ArrayList<>();
+        java.util.List<NativeArray> b = new java.util.ArrayList<>();
+        for (double[] d : in) {
+            a.add(arr(dtype, d, shape));
+            b.add(arr(dtype, d, shape));
+        }
+        // p0 p1 p2 g0 g2 m0 m1 m2 | v from in[7..9]; entry 1's gradient is g0, entry 2's is p1
+        java.util.List<AdamResult> donated = k().adamUpdateForeachInPlace(java.util.List.of(a.get(0), a.get(1), a.get(2)),
+                java.util.List.of(a.get(3), a.get(3), a.get(1)), java.util.List.of(a.get(5), a.get(6), a.get(4)),
+                java.util.List.of(a.get(7), a.get(8), a.get(9)), h);
+        java.util.List<AdamResult> plain = k().adamUpdateForeach(java.util.List.of(b.get(0), b.get(1), b.get(2)),
+                java.util.List.of(b.get(3), b.get(3), b.get(1)), java.util.List.of(b.get(5), b.get(6), b.get(4)),
+                java.util.List.of(b.get(7), b.get(8), b.get(9)), h);
+        org.junit.jupiter.api.Assertions.assertSame(a.get(0), donated.get(0).param(), "an unshared param is written in place");
+        org.junit.jupiter.api.Assertions.assertNotSame(a.get(1), donated.get(1).param(), "entry 2 reads param 1");
+        org.junit.jupiter.api.Assertions.assertSame(a.get(2), donated.get(2).param(), "param 2 is read by no other entry");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(in[1], k().toDoubles(k().cast(a.get(1), DType.FLOAT64)),
+                dtype == DType.FLOAT32 ? 1e-6 : 0, "a shared param keeps its values");
+        for (int e = 0; e < 3; e++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(k().toDoubles(plain.get(e).param()), k().toDoubles(donated.get(e).param()));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(k().toDoubles(plain.get(e).m()), k().toDoubles(donated.get(e).m()));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(k().toDoubles(plain.get(e).v()), k().toDoubles(donated.get(e).v()));
+        }
+        donated.get(1).param().close();
+        for (AdamResult r : plain) {
+            r.param().close();
+        }
+        a.forEach(NativeArray::close);
+        b.forEach(NativeArray::close);
+    }
+
     @Test
     void adamRefusesMismatchedShapes() {
         try (NativeArray p = f32(new double[4], 4); NativeArray g = f32(new double[4], 2, 2)) {
