@@ -29,9 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One Adam update of the MLP's largest tensor, a [784, 256] float32 weight, with a fixed gradient:
- * the optimizer part of {@link MlpStepBenchmark} in isolation. Metaforge's {@link Adam#step}
- * (the ownership pattern of the {@code Optimizer} javadoc: new parameters, previous ones closed)
- * against DJL's Adam optimizer (in place, one native call) and ND4J's fused Adam updater applied
+ * the optimizer part of {@link MlpStepBenchmark} in isolation. Metaforge's {@link Adam#stepInPlace}
+ * (the ownership pattern of the {@code Optimizer} javadoc: the previous parameters handed over, so
+ * the backend may write the new ones into them) against DJL's Adam optimizer (in place, one native call) and ND4J's fused Adam updater applied
  * in place.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -56,9 +56,7 @@ public class AdamStepBenchmark {
 
         /** One step with the ownership pattern of the Optimizer javadoc; returns 0 (there is no loss). */
         double step() {
-            Params next = adam.step(params, grads);
-            params.close();
-            params = next;
+            params = adam.stepInPlace(params, grads);
             return 0;
         }
 
@@ -67,6 +65,59 @@ public class AdamStepBenchmark {
             params.close();
             grads.close();
             adam.close();
+        }
+    }
+
+    /**
+     * Adam over the (d) hypernetwork's parameter shapes (generator 72-256-256-4096 with biases, 66
+     * chunk embeddings of 64: 1.14M floats, fixed gradients), through {@link Adam#stepInPlace}
+     * ({@code donate}) or {@link Adam#step} with the previous parameters closed: what handing the
+     * parameters over saves ({@code PairedMain --group donation}).
+     */
+    static final class HyperAdamStep implements AutoCloseable {
+        static final int[][] SHAPES = {{72, 256}, {256}, {256, 256}, {256}, {256, 4096}, {4096}, {66, 64}};
+        final Adam adam = Adam.adam(MlpStepBenchmark.LEARNING_RATE);
+        final boolean donate;
+        final Engine engine;
+        final Params grads;
+        Params params;
+
+        HyperAdamStep(String backend, boolean donate) {
+            this.donate = donate;
+            engine = Engine.create(backend);
+            params = shaped(engine, 1, 0.05);
+            grads = shaped(engine, 2, 1e-3);
+        }
+
+        private static Params shaped(Engine engine, long seed, double scale) {
+            Map<String, dev.metaforge.api.tensor.Tensor> out = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < SHAPES.length; i++) {
+                int count = 1;
+                for (int d : SHAPES[i]) {
+                    count *= d;
+                }
+                out.put("p" + i, engine.tensor(BenchEnvironment.uniform(count, -scale, scale, seed * 100 + i), SHAPES[i]));
+            }
+            return Params.of(out);
+        }
+
+        Object step() {
+            if (donate) {
+                params = adam.stepInPlace(params, grads);
+            } else {
+                Params next = adam.step(params, grads);
+                params.close();
+                params = next;
+            }
+            return params;
+        }
+
+        @Override
+        public void close() {
+            params.close();
+            grads.close();
+            adam.close();
+            engine.close();
         }
     }
 

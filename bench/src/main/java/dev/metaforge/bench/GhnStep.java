@@ -86,9 +86,8 @@ final class GhnStep implements AutoCloseable {
             Params h = params.requiringGrad();
             Tensor mean = meanLoss(h, step, null);
             loss = mean.item();
-            next = adam.step(params, Grad.of(mean).wrt(h));
+            next = adam.stepInPlace(params, Grad.of(mean).wrt(h));
         }
-        params.close();
         params = next;
         step++;
         return loss;

@@ -62,9 +62,8 @@ final class LayerSteps {
                 ModuleOutput out = model.train(p, input(), RandomStream.of(step++));
                 Tensor l = loss(out);
                 loss = l.item();
-                next = adam.step(params, Grad.of(l).wrt(p));
+                next = adam.stepInPlace(params, Grad.of(l).wrt(p));
             }
-            params.close();
             params = next;
             return loss;
         }

@@ -43,7 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * does. Variants:
  * <ul>
  * <li>{@code metaforge*}: {@link Mlp}, {@link Losses#crossEntropy}, {@link Grad}, {@link Adam}
- *     with the ownership pattern of the {@code Optimizer} javadoc (one scope per step);
+ *     with the ownership pattern of the {@code Optimizer} javadoc (one scope per step, the old
+ *     parameters handed to {@code stepInPlace}, as {@code TrainingLoop} does);
  * <li>{@code rawDjl}: DJL's {@code GradientCollector} (PyTorch autograd), {@code Linear.linear}
  *     (fused addmm), and DJL's Adam optimizer (one fused native update per parameter, which also
  *     zeroes the gradient);
@@ -105,9 +106,8 @@ public class MlpStepBenchmark {
                 Params p = params.requiringGrad();
                 Tensor l = Losses.crossEntropy(mlp.apply(p, x), y);
                 loss = l.item();
-                next = adam.step(params, Grad.of(l).wrt(p));
+                next = adam.stepInPlace(params, Grad.of(l).wrt(p));
             }
-            params.close();
             params = next;
             return loss;
         }

@@ -21,7 +21,9 @@ import java.util.function.Supplier;
  * java -cp metaforge-bench.jar dev.metaforge.bench.PairedMain --group mlp [--backends djl,dl4j] [--rounds 20] [--slice-ms 300]
  * </pre>
  * Groups: {@code op} (a), {@code mlp} (b), {@code adam} (the optimizer part of (b) alone, see
- * {@link AdamStepBenchmark}), {@code matmul} (c, n = 1024).
+ * {@link AdamStepBenchmark}), {@code matmul} (c, n = 1024), {@code donation} (Adam over the
+ * hypernetwork's parameters: {@code Adam.stepInPlace}, the {@code metaforge*} variants, against
+ * {@code Adam.step} with the old parameters closed, the {@code base*Step} variants).
  */
 public final class PairedMain {
     /** One side of a comparison: the op and how to free its state. */
@@ -48,11 +50,11 @@ public final class PairedMain {
                 case "--warmup-rounds" -> warmupRounds = Integer.parseInt(args[++i]);
                 case "--slice-ms" -> sliceMillis = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --group op|mlp|adam|matmul, --backends djl,dl4j, --rounds N, --warmup-rounds N, --slice-ms MS");
+                        + "'; known: --group op|mlp|adam|matmul|donation, --backends djl,dl4j, --rounds N, --warmup-rounds N, --slice-ms MS");
             }
         }
         if (group == null) {
-            throw new IllegalArgumentException("--group is required: op, mlp, adam or matmul");
+            throw new IllegalArgumentException("--group is required: op, mlp, adam, matmul or donation");
         }
         List<Variant> variants = variants(group, backends);
         try {
@@ -125,6 +127,17 @@ public final class PairedMain {
                     out.add(new Variant("rawNd4j", raw::step, raw::tearDown));
                 }
             }
+            case "donation" -> {
+                for (String backend : List.of("djl", "dl4j")) {
+                    if (backend.equals("djl") ? djl : dl4j) {
+                        String suffix = backend.equals("djl") ? "Djl" : "Nd4j";
+                        var donated = new AdamStepBenchmark.HyperAdamStep(backend, true);
+                        out.add(new Variant("metaforge" + suffix, donated::step, donated::close));
+                        var plain = new AdamStepBenchmark.HyperAdamStep(backend, false);
+                        out.add(new Variant("base" + suffix + "Step", plain::step, plain::close));
+                    }
+                }
+            }
             case "matmul" -> {
                 MatmulBenchmark.Size size = new MatmulBenchmark.Size();
                 size.n = 1024;
@@ -146,7 +159,7 @@ public final class PairedMain {
                     out.add(new Variant("rawNd4jMmul", () -> MatmulBenchmark.rawMmul(raw), () -> { }));
                 }
             }
-            default -> throw new IllegalArgumentException("unknown group '" + group + "'; known: op, mlp, adam, matmul");
+            default -> throw new IllegalArgumentException("unknown group '" + group + "'; known: op, mlp, adam, matmul, donation");
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no variants: --backends must name djl and/or dl4j, got " + backends);
@@ -212,7 +225,7 @@ public final class PairedMain {
             }
             String backend = name.substring("metaforge".length());
             for (int b = 0; b < n; b++) {
-                if (!variants.get(b).name().startsWith("raw" + backend)) {
+                if (!variants.get(b).name().startsWith("raw" + backend) && !variants.get(b).name().startsWith("base" + backend)) {
                     continue;
                 }
                 List<Double> ratios = new ArrayList<>();

@@ -276,9 +276,8 @@ public final class StepRateMain {
                 Params h = params.requiringGrad();
                 Tensor l = Losses.crossEntropy(mlp.apply(hyper.generate(h, context), x), y);
                 loss = l.item();
-                next = adam.step(params, Grad.of(l).wrt(h));
+                next = adam.stepInPlace(params, Grad.of(l).wrt(h));
             }
-            params.close();
             params = next;
             return loss;
         }
