@@ -24,7 +24,8 @@
 # LOAD_MAX or MAX_LOAD (2.0: a run during which the 1-minute load average exceeded it is flagged "loaded" and left
 # out of the quiet ratios; with the burner running the limit is one more), BURNER (0; 1: every round runs the set
 # twice, the second time ("<workload>+burner") with a busy loop on one core, and the summary states each variant's
-# rate drop under it), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), TORCH_FTZ (0; 1: also
+# rate drop under it), BURNER_CPU (unset: the busy loop runs where the scheduler puts it; a CPU number: it is pinned
+# there with taskset, "one core taken" to the letter, while the measured processes stay free), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), TORCH_FTZ (0; 1: also
 # run PyTorch with torch.set_flush_denormal(True), as variant "torch-<impl>-ftz": Metaforge's Adam flushes subnormal
 # moments (spi AdamStep), PyTorch's default does not, and this shows how much of a ratio that is), RESULTS (file
 # for the raw lines; default a temporary file).
@@ -52,6 +53,7 @@ MEASURE="${MEASURE:-5}"
 MAML_LOOP="${MAML_LOOP:-1}"
 MAX_LOAD="${LOAD_MAX:-${MAX_LOAD:-2.0}}"
 BURNER="${BURNER:-0}"
+BURNER_CPU="${BURNER_CPU:-}"
 MOE_EXPERTS="${MOE_EXPERTS:-8}"
 REQUIRE_QUIET="${REQUIRE_QUIET:-0}"
 TORCH_FTZ="${TORCH_FTZ:-0}"
@@ -81,6 +83,9 @@ record() {
 }
 
 echo "Metaforge vs PyTorch eager: rounds $ROUNDS, workloads [$WORKLOADS], backends [$BACKENDS], threads [$THREAD_COUNTS],"
+if [[ "$BURNER" == 1 ]]; then
+  echo "burner: a busy loop $([[ -n "$BURNER_CPU" ]] && echo "pinned to CPU $BURNER_CPU" || echo "where the scheduler puts it") in every round's second half"
+fi
 echo "max load $MAX_LOAD, warm-up at least ${WARMUP}s, measured ${MEASURE}s per run, OMP_WAIT_POLICY=$OMP_WAIT_POLICY, $(nproc) CPUs, $(date -u +%FT%TZ)"
 echo "java: $(java -version 2>&1 | head -1); python: $("$PY" -c 'import torch, sys; print(sys.version.split()[0], "torch", torch.__version__)')"
 
@@ -105,8 +110,25 @@ torch_run() {
 
 # BURNER=1: a busy loop on one core during the "+burner" half of every round
 burner_pid=""
-start_burner() { ( while :; do :; done ) & burner_pid=$!; }
+start_burner() {
+  if [[ -n "$BURNER_CPU" ]]; then
+    taskset -c "$BURNER_CPU" bash -c 'while :; do :; done' & burner_pid=$!
+  else
+    ( while :; do :; done ) & burner_pid=$!
+  fi
+}
 stop_burner() { if [[ -n "$burner_pid" ]]; then kill "$burner_pid" 2>/dev/null; wait "$burner_pid" 2>/dev/null; burner_pid=""; fi; }
+# The 1-minute load average lags by about a minute: right after the busy loop stops it still counts it, and the
+# next round's quiet half would be flagged loaded for the burner's sake. Wait (at most 90 s) until it is a full
+# process below the limit again.
+settle_after_burner() {
+  local waited=0
+  while (( waited < 90 )) && awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m - 1) }'; do
+    sleep 5
+    waited=$((waited + 5))
+  done
+  echo "  (waited ${waited}s after the burner for the load average to settle: $(load1))"
+}
 trap stop_burner EXIT INT TERM
 PHASES=("")
 [[ "$BURNER" == 1 ]] && PHASES=("" "+burner")
@@ -141,7 +163,10 @@ for round in $(seq 1 "$ROUNDS"); do
         fi
       done
     done
-    stop_burner
+    if [[ "$phase" == "+burner" ]]; then
+      stop_burner
+      settle_after_burner
+    fi
   done
 done
 
