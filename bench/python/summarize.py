@@ -124,6 +124,17 @@ BURNER_GOALS = [
 ]
 
 
+def judge(value, per_round, goal):
+    """A goal's verdicts: by the issue's rule (``value`` over >= 5 rounds at least ``goal``) and by the 90% interval of
+    the median of ``per_round`` (met when all of it reaches the goal, missed when all of it falls short)."""
+    rule = ('met' if value >= goal else 'missed') if len(per_round) >= 5 else f'{len(per_round)} rounds (< 5)'
+    ci = median_interval(per_round)
+    if ci is None:
+        return rule, '(needs >= 5 pairs)', 'not judged'
+    verdict = 'met' if ci[0] >= goal else 'missed' if ci[1] < goal else 'not settled'
+    return rule, f'{ci[0]:.3f} .. {ci[1]:.3f}', verdict
+
+
 def burner_goal(cpu, quiet, workload, variant, baseline, goal):
     """The burner goal's row: per round where all four runs are quiet, (ours / PyTorch's with the burner) over
     (ours / PyTorch's without); the issue's rule on the ratios of medians, the interval on the per-round values."""
@@ -137,13 +148,7 @@ def burner_goal(cpu, quiet, workload, variant, baseline, goal):
         return None
     per_round = [(rates[2][r] / rates[3][r]) / (rates[0][r] / rates[1][r]) for r in sorted(rounds)]
     value = (median(rates[2].values()) / median(rates[3].values())) / (median(rates[0].values()) / median(rates[1].values()))
-    rule = ('met' if value >= goal else 'missed') if len(per_round) >= 5 else f'{len(per_round)} rounds (< 5)'
-    ci = median_interval(per_round)
-    if ci is None:
-        interval, verdict = '(needs >= 5 pairs)', 'not judged'
-    else:
-        interval = f'{ci[0]:.3f} .. {ci[1]:.3f}'
-        verdict = 'met' if ci[0] >= goal else 'missed' if ci[1] < goal else 'not settled'
+    rule, interval, verdict = judge(value, per_round, goal)
     return (f'{workload + "+burner":11} {variant:16} {baseline:14} {goal:>5.2f} {value:>8.3f} {rule:>16}  {interval:>16}'
             f' {verdict:>12}')
 
@@ -168,13 +173,7 @@ def goals(cpu, quiet):
         if not pairs:
             continue
         ratio = median(a.values()) / median(b.values())
-        rule = ('met' if ratio >= goal else 'missed') if len(pairs) >= 5 else f'{len(pairs)} rounds (< 5)'
-        ci = median_interval(pairs)
-        if ci is None:
-            interval, verdict = '(needs >= 5 pairs)', 'not judged'
-        else:
-            interval = f'{ci[0]:.3f} .. {ci[1]:.3f}'
-            verdict = 'met' if ci[0] >= goal else 'missed' if ci[1] < goal else 'not settled'
+        rule, interval, verdict = judge(ratio, pairs, goal)
         rows.append(f'{workload:11} {variant:16} {baseline:14} {goal:>5.2f} {ratio:>8.3f} {rule:>16}  {interval:>16} {verdict:>12}')
     if rows:
         print()

@@ -109,17 +109,10 @@ class FusedConformanceTests {
                 AdamStep h = run.get(0);
                 String name = "adam foreach lr=" + h.learningRate() + " wd=" + h.weightDecay()
                         + (h.decoupledWeightDecay() ? " AdamW" : "") + " steps " + h.step() + ".." + (h.step() + 2) + " " + shapes;
-                long seed = Data.seed(name);
-                List<Operand> operands = new ArrayList<>();
-                for (Shape shape : shapes) {
-                    operands.add(Operand.random(shape, seed++));
-                    operands.add(Operand.random(shape, seed++));
-                    operands.add(Operand.random(shape, seed++, -0.1, 0.1));
-                    operands.add(Operand.random(shape, seed++, 0.001, 0.1));
-                }
+                Operand[] operands = adamOperands(shapes, Data.seed(name));
                 // three chained updates: the relative error of a few ulps per step adds up
                 tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run, false),
-                        operands.toArray(Operand[]::new)));
+                        operands));
             }
         }
         return tests.stream();
@@ -137,17 +130,10 @@ class FusedConformanceTests {
             for (AdamStep h : firsts) {
                 String what = " lr=" + h.learningRate() + " wd=" + h.weightDecay() + (h.decoupledWeightDecay() ? " AdamW" : "");
                 String name = "adam foreach in place" + what + " steps " + h.step() + ".." + (h.step() + 2) + " " + shapes;
-                long seed = Data.seed(name);
-                List<Operand> operands = new ArrayList<>();
-                for (Shape shape : shapes) {
-                    operands.add(Operand.random(shape, seed++));
-                    operands.add(Operand.random(shape, seed++));
-                    operands.add(Operand.random(shape, seed++, -0.1, 0.1));
-                    operands.add(Operand.random(shape, seed++, 0.001, 0.1));
-                }
+                Operand[] operands = adamOperands(shapes, Data.seed(name));
                 List<AdamStep> run = threeSteps(h);
                 tests.add(fused(tck, name, dtype, Tolerance.of(dtype).times(12), (k, dt, in) -> foreachRun(k, in, run, true),
-                        operands.toArray(Operand[]::new)));
+                        operands));
                 String aliased = "adam foreach in place, aliased operands" + what + " step " + h.step();
                 long s2 = Data.seed(aliased);
                 // A0 G0 A1 G2 A3 G3 [3,4]; P4 G4 [12]; P5 [3,4]; then m, v per entry (e4's [12])
@@ -230,6 +216,18 @@ class FusedConformanceTests {
             }
             return out;
         }
+    }
+
+    /** Param, grad, m (in [-0.1, 0.1]) and v (in [0.001, 0.1]) per shape, in that order. */
+    private static Operand[] adamOperands(List<Shape> shapes, long seed) {
+        List<Operand> operands = new ArrayList<>();
+        for (Shape shape : shapes) {
+            operands.add(Operand.random(shape, seed++));
+            operands.add(Operand.random(shape, seed++));
+            operands.add(Operand.random(shape, seed++, -0.1, 0.1));
+            operands.add(Operand.random(shape, seed++, 0.001, 0.1));
+        }
+        return operands.toArray(Operand[]::new);
     }
 
     private static List<AdamStep> threeSteps(AdamStep first) {
