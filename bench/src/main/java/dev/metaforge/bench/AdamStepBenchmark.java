@@ -69,13 +69,12 @@ public class AdamStepBenchmark {
     }
 
     /**
-     * Adam over the (d) hypernetwork's parameter shapes (generator 72-256-256-4096 with biases, 66
-     * chunk embeddings of 64: 1.14M floats, fixed gradients), through {@link Adam#stepInPlace}
-     * ({@code donate}) or {@link Adam#step} with the previous parameters closed: what handing the
-     * parameters over saves ({@code PairedMain --group donation}).
+     * Adam over the (d) hypernetwork's parameters ({@link StepRateMain.HyperStep#network}: 1.14M floats in
+     * 7 tensors; fixed gradients), through {@link Adam#stepInPlace} ({@code donate}) or {@link Adam#step}
+     * with the previous parameters closed: what handing the parameters over saves
+     * ({@code PairedMain --group donation}).
      */
     static final class HyperAdamStep implements AutoCloseable {
-        static final int[][] SHAPES = {{72, 256}, {256}, {256, 256}, {256}, {256, 4096}, {4096}, {66, 64}};
         final Adam adam = Adam.adam(MlpStepBenchmark.LEARNING_RATE);
         final boolean donate;
         final Engine engine;
@@ -85,20 +84,15 @@ public class AdamStepBenchmark {
         HyperAdamStep(String backend, boolean donate) {
             this.donate = donate;
             engine = Engine.create(backend);
-            params = shaped(engine, 1, 0.05);
-            grads = shaped(engine, 2, 1e-3);
-        }
-
-        private static Params shaped(Engine engine, long seed, double scale) {
-            Map<String, dev.metaforge.api.tensor.Tensor> out = new java.util.LinkedHashMap<>();
-            for (int i = 0; i < SHAPES.length; i++) {
-                int count = 1;
-                for (int d : SHAPES[i]) {
-                    count *= d;
-                }
-                out.put("p" + i, engine.tensor(BenchEnvironment.uniform(count, -scale, scale, seed * 100 + i), SHAPES[i]));
+            params = StepRateMain.HyperStep.network(dev.metaforge.api.nn.Mlp.of(java.util.List.of(784, 256, 256, 10),
+                    dev.metaforge.api.nn.Activation.RELU)).init(engine, dev.metaforge.api.random.RandomStream.of(0));
+            Map<String, Tensor> g = new java.util.LinkedHashMap<>();
+            long seed = 2;
+            for (String name : params.names()) {
+                Tensor p = params.get(name);
+                g.put(name, engine.tensor(BenchEnvironment.uniform((int) p.size(), -1e-3, 1e-3, seed++), p.shape().dims()));
             }
-            return Params.of(out);
+            grads = Params.of(g);
         }
 
         Object step() {

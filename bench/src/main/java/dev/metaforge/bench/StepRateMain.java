@@ -261,12 +261,17 @@ public final class StepRateMain {
         Params params;
 
         HyperStep(Engine engine) {
-            hyper = new ChunkedHyperNetwork(HyperTarget.of(mlp).generated(), CONTEXT_SIZE, CHUNK_SIZE, CHUNK_EMBEDDING,
-                    GENERATOR_HIDDEN, Activation.RELU, Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
+            hyper = network(mlp);
             params = hyper.init(engine, RandomStream.of(0));
             context = engine.tensor(BenchEnvironment.uniform(CONTEXT_SIZE, -1, 1, 3), CONTEXT_SIZE);
             x = engine.tensor(MlpStepBenchmark.inputs(), MlpStepBenchmark.BATCH, 784);
             y = engine.tensor(BenchEnvironment.oneHot(MlpStepBenchmark.labels(), 10), MlpStepBenchmark.BATCH, 10);
+        }
+
+        /** The chunked hypernetwork of workload (d), generating {@code target}. */
+        static ChunkedHyperNetwork network(Mlp target) {
+            return new ChunkedHyperNetwork(HyperTarget.of(target).generated(), CONTEXT_SIZE, CHUNK_SIZE, CHUNK_EMBEDDING,
+                    GENERATOR_HIDDEN, Activation.RELU, Initializer.kaimingNormal(Initializer.FanMode.FAN_OUT));
         }
 
         double step() {

@@ -24,8 +24,9 @@ public final class HostBuffers {
 
     /**
      * For each buffer, whether its region (position to limit) may overlap the region of another
-     * buffer in the list (true: it may, false: it certainly does not). Empty regions share nothing.
-     * The same buffer object listed twice shares with itself. Runs in O(n log n).
+     * buffer in the list (true: it may, false: it certainly does not). Empty regions, and null
+     * entries (an array without memory, such as an empty one), share nothing. The same buffer
+     * object listed twice shares with itself. Runs in O(n log n).
      */
     public static boolean[] sharing(List<ByteBuffer> buffers) {
         int n = buffers.size();
@@ -35,7 +36,7 @@ public final class HostBuffers {
         int count = 0;
         for (int i = 0; i < n; i++) {
             ByteBuffer b = buffers.get(i);
-            int length = b.remaining();
+            int length = b == null ? 0 : b.remaining();
             if (length == 0) {
                 continue;
             }

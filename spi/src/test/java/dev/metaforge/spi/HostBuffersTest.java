@@ -35,6 +35,8 @@ class HostBuffersTest {
         ByteBuffer h = region(4000, 50);
         assertArrayEquals(new boolean[] {false, false}, HostBuffers.sharing(List.of(g, h)));
         assertArrayEquals(new boolean[] {true, true}, HostBuffers.sharing(List.of(g, region(4099, 1))));
+        // null: an array without memory (an empty one)
+        assertArrayEquals(new boolean[] {true, false, true}, HostBuffers.sharing(java.util.Arrays.asList(a, null, a)));
     }
 
     @Test

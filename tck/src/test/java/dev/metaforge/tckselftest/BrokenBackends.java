@@ -53,6 +53,7 @@ final class BrokenBackends {
             Map.entry("broken-linear", BrokenLinear.class),
             Map.entry("stale-adam-foreach", StaleAdamForeach.class),
             Map.entry("stale-sgd-foreach", StaleSgdForeach.class),
+            Map.entry("stale-donated-param", StaleDonatedParam.class),
             Map.entry("broken-relu-backward", BrokenReluBackward.class),
             Map.entry("broken-bias-gradient", BrokenBiasGradient.class),
             Map.entry("broken-xent-backward", BrokenXentBackward.class),
@@ -282,6 +283,31 @@ final class BrokenBackends {
                         fresh.get(i).m().close();
                         fresh.get(i).v().close();
                         stale.add(new dev.metaforge.spi.AdamResult(fresh.get(i).param(), m.get(i), v.get(i)));
+                    }
+                    return stale;
+                }
+            }, ALL));
+        }
+    }
+
+    /**
+     * An in-place foreach Adam that hands every donated parameter back as updated without writing it
+     * (the moments are right): only a rule that reads the handed-back parameters sees it.
+     */
+    public static final class StaleDonatedParam extends TestProvider {
+        public StaleDonatedParam() {
+            super("stale-donated-param", (name, config) -> new TestBackend(name, new Renamed(name) {
+                @Override
+                public List<dev.metaforge.spi.AdamResult> adamUpdateForeachInPlace(List<NativeArray> params,
+                        List<NativeArray> grads, List<NativeArray> m, List<NativeArray> v, dev.metaforge.spi.AdamStep h) {
+                    List<dev.metaforge.spi.AdamResult> fresh = super.adamUpdateForeachInPlace(params, grads, m, v, h);
+                    List<dev.metaforge.spi.AdamResult> stale = new java.util.ArrayList<>();
+                    for (int i = 0; i < fresh.size(); i++) {
+                        dev.metaforge.spi.AdamResult r = fresh.get(i);
+                        if (r.param() != params.get(i)) {
+                            r.param().close();
+                        }
+                        stale.add(new dev.metaforge.spi.AdamResult(params.get(i), r.m(), r.v()));
                     }
                     return stale;
                 }

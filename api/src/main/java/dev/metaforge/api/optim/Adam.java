@@ -109,12 +109,11 @@ public final class Adam implements Optimizer {
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         params.names().forEach(n -> ordered.put(n, out.get(n)));
         if (donate) {
-            // the caller handed params over: what is not returned is closed here (a tensor listed twice once)
-            java.util.Set<Tensor> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            kept.addAll(ordered.values());
-            java.util.Set<Tensor> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            // the caller handed params over: what is not returned is closed here, a tensor listed twice once
+            java.util.Set<Tensor> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            done.addAll(ordered.values());
             for (Tensor t : params.values()) {
-                if (!kept.contains(t) && closed.add(t)) {
+                if (done.add(t)) {
                     t.close();
                 }
             }

@@ -883,7 +883,7 @@ public final class DjlKernels implements Kernels {
                 a.nd(name);
             }
         }
-        ByteBuffer[] views = new ByteBuffer[4 * n];
+        ByteBuffer[] views = donateParams ? new ByteBuffer[4 * n] : null;
         boolean[] exclusive = donateParams ? exclusiveParams(args, views) : new boolean[n];
         java.util.ArrayList<AdamResult> out = new java.util.ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -932,11 +932,13 @@ public final class DjlKernels implements Kernels {
         }
         for (int i = 0; i < 4 * n; i++) {
             DjlArray x = args[i / 4][i % 4];
-            ByteBuffer b = x.shape().size() == 0 ? null : host.view(x.nd("adamUpdateForeachInPlace"));
-            if (b == null && x.shape().size() != 0) {
+            if (x.shape().size() == 0) {
+                continue; // no memory: views[i] stays null
+            }
+            views[i] = host.view(x.nd("adamUpdateForeachInPlace"));
+            if (views[i] == null) {
                 return out;
             }
-            views[i] = b == null ? ByteBuffer.allocateDirect(0) : b;
         }
         boolean[] sharing = HostBuffers.sharing(Arrays.asList(views));
         for (int i = 0; i < n; i++) {

@@ -2211,7 +2211,11 @@ final class Dl4jKernels implements Kernels {
         List<java.nio.ByteBuffer> views = new java.util.ArrayList<>(4 * n);
         for (Dl4jArray[] a : args) {
             for (Dl4jArray x : a) {
-                java.nio.ByteBuffer all = x.shape().size() == 0 ? java.nio.ByteBuffer.allocateDirect(0) : Nd4jCalls.bytes(x.nd(name));
+                if (x.shape().size() == 0) {
+                    views.add(null); // no memory
+                    continue;
+                }
+                java.nio.ByteBuffer all = Nd4jCalls.bytes(x.nd(name));
                 long bytes = x.shape().size() * x.dtype().byteSize();
                 views.add(all.limit((int) Math.min(bytes, all.capacity())));
             }
