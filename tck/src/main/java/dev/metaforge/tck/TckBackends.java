@@ -32,6 +32,12 @@ public final class TckBackends {
     public static final String BACKEND_PARAMETER = "metaforge.tck.backend";
     /** Configuration parameter naming the device ({@code cpu}, {@code gpu:0}); default cpu. */
     public static final String DEVICE_PARAMETER = "metaforge.tck.device";
+    /**
+     * Configuration parameter with the backend's options ({@link BackendConfig#options()}) as comma-separated
+     * {@code key=value} pairs, e.g. {@code gemm=onednn}: a backend whose options choose between kernels runs the
+     * kit once per choice. Default none.
+     */
+    public static final String OPTIONS_PARAMETER = "metaforge.tck.options";
 
     private TckBackends() {
     }
@@ -69,8 +75,33 @@ public final class TckBackends {
 
     /** The backend configuration for a device name (null or blank = cpu). */
     public static BackendConfig config(String device) {
-        return device == null || device.isBlank() ? BackendConfig.defaults()
-                : new BackendConfig(Device.parse(device), Map.of());
+        return config(device, null);
+    }
+
+    /**
+     * The backend configuration for a device name (null or blank = cpu) and the {@value #OPTIONS_PARAMETER}
+     * text (null or blank = no options).
+     *
+     * @throws IllegalArgumentException for a pair without '=' or with an empty key, or a key given twice
+     */
+    public static BackendConfig config(String device, String options) {
+        Device d = device == null || device.isBlank() ? Device.CPU : Device.parse(device);
+        Map<String, String> parsed = new java.util.LinkedHashMap<>();
+        if (options != null && !options.isBlank()) {
+            for (String pair : options.split(",")) {
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? "" : pair.substring(0, eq).trim();
+                if (key.isEmpty()) {
+                    throw new IllegalArgumentException(OPTIONS_PARAMETER + ": '" + pair.trim() + "' is not key=value;"
+                            + " write the options as key=value pairs separated by commas, e.g. gemm=onednn");
+                }
+                if (parsed.put(key, pair.substring(eq + 1).trim()) != null) {
+                    throw new IllegalArgumentException(OPTIONS_PARAMETER + ": option '" + key + "' is given twice in '"
+                            + options + "'");
+                }
+            }
+        }
+        return new BackendConfig(d, parsed);
     }
 
     /**
@@ -97,12 +128,12 @@ public final class TckBackends {
             this.failure = failure;
         }
 
-        static Session open(String name, String device, ClassLoader loader) {
+        static Session open(String name, String device, String options, ClassLoader loader) {
             BackendProvider provider = null;
             Backend backend = null;
             BackendConfig config = null;
             try {
-                config = config(device);
+                config = config(device, options);
                 provider = resolve(name, loader);
                 backend = requireNonNull(provider.create(config), "provider " + provider.name() + " created null");
                 return new Session(name, provider, config, backend, new ReferenceBackend(), null);

@@ -75,6 +75,7 @@ public final class TckExtension implements ParameterResolver, BeforeAllCallback,
         return store.getOrComputeIfAbsent(TckBackends.Session.class, key -> TckBackends.Session.open(
                 context.getConfigurationParameter(TckBackends.BACKEND_PARAMETER).orElse(null),
                 context.getConfigurationParameter(TckBackends.DEVICE_PARAMETER).orElse(null),
+                context.getConfigurationParameter(TckBackends.OPTIONS_PARAMETER).orElse(null),
                 classLoader()), TckBackends.Session.class);
     }
 

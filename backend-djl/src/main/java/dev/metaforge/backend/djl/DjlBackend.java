@@ -26,7 +26,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * array frees it at once; closing the backend frees whatever is still open.
  *
  * <p>Options of {@link BackendConfig}: {@code threads} sets PyTorch's intra-op thread count, which
- * is process-wide.
+ * is process-wide; {@code gemm} ({@code auto}, {@code onednn} or {@code libtorch}; default the system
+ * property {@code metaforge.djl.gemm}, else {@code auto}) chooses who computes float32 matrix products on
+ * the CPU: oneDNN, whose AVX-512 kernels libtorch's oneMKL does not run on AMD CPUs, or libtorch (the
+ * rule is on {@link #gemm()}).
  */
 public final class DjlBackend implements Backend {
     /** The backend name. */
@@ -39,6 +42,7 @@ public final class DjlBackend implements Backend {
     private final PtNDManager manager;
     private final PtNDManager constants;
     private final DjlKernels kernels;
+    private final String gemm;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     DjlBackend(Engine engine, BackendConfig config) {
@@ -62,6 +66,8 @@ public final class DjlBackend implements Backend {
             }
             JniUtils.setNumThreads(n);
         }
+        OneDnnGemm.Choice gemmChoice = OneDnnGemm.choose(config.options(), JniUtils.getNumThreads(), !device.isGpu());
+        this.gemm = gemmChoice.description();
         ai.djl.Device djlDevice = device.isGpu() ? ai.djl.Device.gpu(device.index()) : ai.djl.Device.cpu();
         this.manager = (PtNDManager) engine.newBaseManager(djlDevice);
         this.constants = (PtNDManager) engine.newBaseManager(djlDevice);
@@ -71,7 +77,8 @@ public final class DjlBackend implements Backend {
             caps.add(Capability.GPU);
         }
         this.capabilities = Collections.unmodifiableSet(caps);
-        this.kernels = new DjlKernels(manager, djlDevice, device, new ScalarCache(constants, djlDevice));
+        this.kernels = new DjlKernels(manager, djlDevice, device, new ScalarCache(constants, djlDevice),
+                gemmChoice);
     }
 
     @Override
@@ -105,6 +112,18 @@ public final class DjlBackend implements Backend {
         return kernels;
     }
 
+    /**
+     * Who computes this backend's float32 matrix products on the CPU, and why: for example "oneDNN 2.5.2 (ISA 0xe7,
+     * 1 thread)" or "libtorch (auto: oneDNN would run 2 threads and libtorch runs 1; set OMP_NUM_THREADS=1 ...)".
+     * Under {@code gemm=auto} oneDNN computes them when the device is the CPU, oneDNN's natives load, it runs
+     * AVX-512 code, and its OpenMP thread count ({@code OMP_NUM_THREADS}, else the processor count) equals
+     * libtorch's, and then takes products of 2^15 multiply-adds or more; under {@code gemm=onednn} it takes every
+     * product it can. Batched products (b of rank > 2) and float64 stay with libtorch.
+     */
+    public String gemm() {
+        return gemm;
+    }
+
     /** Number of this backend's arrays not yet closed (tests and leak hunting; walks the manager). */
     public int openArrayCount() {
         return manager.getManagedArrays().size();
@@ -124,6 +143,6 @@ public final class DjlBackend implements Backend {
 
     @Override
     public String toString() {
-        return NAME + " (" + version + ") on " + device;
+        return NAME + " (" + version + ") on " + device + ", float32 GEMM: " + gemm;
     }
 }

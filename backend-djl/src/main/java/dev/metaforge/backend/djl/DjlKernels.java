@@ -72,10 +72,19 @@ public final class DjlKernels implements Kernels {
     private final Device spiDevice;
     private final ScalarCache scalars;
     private final HostMemory host = new HostMemory();
+    /**
+     * Float32 CPU products of at least this many multiply-adds go to oneDNN ({@link OneDnnGemm}; chosen by
+     * {@link DjlBackend}); Long.MAX_VALUE when none do.
+     */
+    private final long oneDnnMinMultiplyAdds;
     /** Device-to-host reads so far, the ones kernels make internally included (for tests: a hot path makes none). */
     private final java.util.concurrent.atomic.LongAdder hostReads = new java.util.concurrent.atomic.LongAdder();
+    /** Products oneDNN computed so far (for tests: which route a product took). */
+    private final java.util.concurrent.atomic.LongAdder oneDnnProducts = new java.util.concurrent.atomic.LongAdder();
 
-    DjlKernels(PtNDManager manager, ai.djl.Device device, Device spiDevice, ScalarCache scalars) {
+    DjlKernels(PtNDManager manager, ai.djl.Device device, Device spiDevice, ScalarCache scalars,
+               OneDnnGemm.Choice gemm) {
+        this.oneDnnMinMultiplyAdds = gemm.oneDnn() && !spiDevice.isGpu() ? gemm.minMultiplyAdds() : Long.MAX_VALUE;
         this.manager = manager;
         this.device = device;
         this.spiDevice = spiDevice;
@@ -502,6 +511,10 @@ public final class DjlKernels implements Kernels {
         return hostReads.sum();
     }
 
+    long oneDnnProducts() {
+        return oneDnnProducts.sum();
+    }
+
     private boolean readBoolean(PtNDArray scalarBool) {
         return hostBytes(scalarBool).get(0) != 0;
     }
@@ -555,7 +568,7 @@ public final class DjlKernels implements Kernels {
         DjlArray y = arg(b, "matmul");
         Shape out = matmulShape(x, y);
         try {
-            return wrap(product(x.nd("matmul"), x.shape(), false, y.nd("matmul"), y.shape(), false, out), x.dtype(), out);
+            return wrap(product(x.nd("matmul"), x.shape(), false, y.nd("matmul"), y.shape(), false, out, x.dtype()), x.dtype(), out);
         } catch (EngineException e) {
             throw failure(e, "matmul", x, y);
         }
@@ -563,7 +576,8 @@ public final class DjlKernels implements Kernels {
 
     /**
      * The SPI's composition (transposed views, then matmul), except for the products with a size-1
-     * dimension, which take {@link #product}'s elementwise route with the flags folded in.
+     * dimension, which take {@link #product}'s elementwise route with the flags folded in, and the ones
+     * {@link #oneDnnProduct} takes with the flags passed to its GEMM.
      */
     @Override
     public NativeArray matmul(NativeArray a, NativeArray b, boolean transposeA, boolean transposeB) {
@@ -576,6 +590,10 @@ public final class DjlKernels implements Kernels {
         PtNDArray small;
         try {
             small = degenerateProduct(x.nd("matmul"), x.shape(), transposeA, y.nd("matmul"), y.shape(), transposeB, out);
+            if (small == null) {
+                small = oneDnnProduct(x.nd("matmul"), x.shape(), transposeA, y.nd("matmul"), y.shape(), transposeB, out,
+                        x.dtype());
+            }
         } catch (EngineException e) {
             throw failure(e, "matmul", x, y);
         }
@@ -595,10 +613,52 @@ public final class DjlKernels implements Kernels {
         return Shape.of(d);
     }
 
-    /** {@code a @ b} (no flags) into a fresh tensor: {@link #degenerateProduct} where it applies, else libtorch's matmul. */
-    private static PtNDArray product(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out) {
-        PtNDArray small = degenerateProduct(a, sa, ta, b, sb, tb, out);
-        return small != null ? small : JniUtils.matmul(a, b);
+    /**
+     * {@code a @ b} (no flags) into a fresh tensor: {@link #degenerateProduct} where it applies, else
+     * {@link #oneDnnProduct} where that applies, else libtorch's matmul.
+     */
+    private PtNDArray product(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out, DType dtype) {
+        PtNDArray r = degenerateProduct(a, sa, ta, b, sb, tb, out);
+        if (r == null) {
+            r = oneDnnProduct(a, sa, ta, b, sb, tb, out, dtype);
+        }
+        return r != null ? r : JniUtils.matmul(a, b);
+    }
+
+    /**
+     * {@code op(a) @ op(b)} by oneDNN's sgemm on the operands' own memory ({@link OneDnnGemm}), or null when
+     * oneDNN is not this backend's GEMM or the product is not one it takes: float32, b a matrix, a a matrix
+     * or (untransposed) a stack of them whose rows fold into one matrix (a linear layer over [B, T, d]), both
+     * contiguous, at least the chosen number of multiply-adds. The flags are the GEMM's, so
+     * a transposed operand is read where it lies.
+     */
+    private PtNDArray oneDnnProduct(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out,
+                                    DType dtype) {
+        if (oneDnnMinMultiplyAdds == Long.MAX_VALUE || dtype != DType.FLOAT32 || sb.rank() != 2 || (ta && sa.rank() != 2) || out.size() == 0) {
+            return null;
+        }
+        long k = ta ? sa.dim(-2) : sa.dim(-1);
+        long m = out.size() / out.dim(-1);
+        long n = out.dim(-1);
+        if (k == 0 || m * n * k < oneDnnMinMultiplyAdds || m > Integer.MAX_VALUE) {
+            return null;
+        }
+        ByteBuffer av = host.view(a);
+        ByteBuffer bv = av == null ? null : host.view(b);
+        if (bv == null) {
+            return null;
+        }
+        PtNDArray c = JniUtils.createEmptyNdArray(manager, djlShape(out), DataType.FLOAT32, ai.djl.Device.cpu(),
+                SparseFormat.DENSE);
+        try {
+            OneDnnGemm.sgemm(ta, tb, (int) m, (int) n, (int) k, av, sa.dim(-1), bv, sb.dim(-1),
+                    JniUtils.getByteBuffer(c, true));
+            oneDnnProducts.increment();
+            return c;
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
     }
 
     /** Elements of the multiply's temporary above which {@link #degenerateProduct} leaves a matrix-vector product to GEMM. */
@@ -726,7 +786,7 @@ public final class DjlKernels implements Kernels {
         }
         PtNDArray y = null;
         try {
-            y = product(xa.nd("linear"), xa.shape(), false, wa.nd("linear"), wa.shape(), false, out);
+            y = product(xa.nd("linear"), xa.shape(), false, wa.nd("linear"), wa.shape(), false, out, xa.dtype());
             if (ba != null) {
                 JniUtils.addi(y, ba.nd("linear"));
             }
