@@ -1,10 +1,17 @@
 package dev.metaforge.bench;
 
+import dev.metaforge.api.tensor.Engine;
+import dev.metaforge.spi.Backend;
+import dev.metaforge.spi.BackendConfig;
+import dev.metaforge.spi.BackendDiscovery;
+import dev.metaforge.spi.DType;
+import dev.metaforge.spi.Device;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -23,7 +30,10 @@ import java.util.function.Supplier;
  * Groups: {@code op} (a), {@code mlp} (b), {@code adam} (the optimizer part of (b) alone, see
  * {@link AdamStepBenchmark}), {@code matmul} (c, n = 1024), {@code donation} (Adam over the
  * hypernetwork's parameters: {@code Adam.stepInPlace}, the {@code metaforge*} variants, against
- * {@code Adam.step} with the old parameters closed, the {@code base*Step} variants).
+ * {@code Adam.step} with the old parameters closed, the {@code base*Step} variants), {@code gemm} (djl only: the
+ * hypernetwork step's five products, {@code metaforgeGemm}, and the whole step, {@code metaforgeStep}, with the
+ * backend option {@code gemm=onednn}, against the same with {@code gemm=libtorch}, the {@code base*Libtorch}
+ * variants).
  */
 public final class PairedMain {
     /** One side of a comparison: the op and how to free its state. */
@@ -50,11 +60,11 @@ public final class PairedMain {
                 case "--warmup-rounds" -> warmupRounds = Integer.parseInt(args[++i]);
                 case "--slice-ms" -> sliceMillis = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-                        + "'; known: --group op|mlp|adam|matmul|donation, --backends djl,dl4j, --rounds N, --warmup-rounds N, --slice-ms MS");
+                        + "'; known: --group op|mlp|adam|matmul|donation|gemm, --backends djl,dl4j, --rounds N, --warmup-rounds N, --slice-ms MS");
             }
         }
         if (group == null) {
-            throw new IllegalArgumentException("--group is required: op, mlp, adam, matmul or donation");
+            throw new IllegalArgumentException("--group is required: op, mlp, adam, matmul, donation or gemm");
         }
         List<Variant> variants = variants(group, backends);
         try {
@@ -159,7 +169,28 @@ public final class PairedMain {
                     out.add(new Variant("rawNd4jMmul", () -> MatmulBenchmark.rawMmul(raw), () -> { }));
                 }
             }
-            default -> throw new IllegalArgumentException("unknown group '" + group + "'; known: op, mlp, adam, matmul, donation");
+            case "gemm" -> {
+                // The djl backend's two float32 GEMMs in one JVM: the hypernetwork step's five products alone, and
+                // the whole step (StepRateMain --workload hyper), each on a backend made with gemm=onednn and one
+                // made with gemm=libtorch.
+                if (djl) {
+                    for (String mode : List.of("onednn", "libtorch")) {
+                        Backend backend = BackendDiscovery.scan(PairedMain.class.getClassLoader()).select("djl").chosen()
+                                .create(new BackendConfig(Device.CPU, Map.of("gemm", mode)));
+                        System.err.println("[bench] gemm=" + mode + ": " + backend);
+                        Engine engine = Engine.of(backend, DType.FLOAT32);
+                        HyperGemmStep products = new HyperGemmStep(engine);
+                        StepRateMain.HyperStep step = new StepRateMain.HyperStep(engine);
+                        boolean oneDnn = mode.equals("onednn");
+                        out.add(new Variant(oneDnn ? "metaforgeGemm" : "baseGemmLibtorch", products::step, products::close));
+                        out.add(new Variant(oneDnn ? "metaforgeStep" : "baseStepLibtorch", step::step, () -> {
+                            step.close();
+                            backend.close();
+                        }));
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown group '" + group + "'; known: op, mlp, adam, matmul, donation, gemm");
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("no variants: --backends must name djl and/or dl4j, got " + backends);
