@@ -27,7 +27,11 @@
 # rate drop under it), BURNER_CPU (unset: the busy loop runs where the scheduler puts it; a CPU number: it is pinned
 # there with taskset, "one core taken" to the letter, while the measured processes stay free), REQUIRE_QUIET (0; 1: exit 3 when a ratio has no quiet pair of runs), TORCH_FTZ (0; 1: also
 # run PyTorch with torch.set_flush_denormal(True), as variant "torch-<impl>-ftz": Metaforge's Adam flushes subnormal
-# moments (spi AdamStep), PyTorch's default does not, and this shows how much of a ratio that is), RESULTS (file
+# moments (spi AdamStep), PyTorch's default does not, and this shows how much of a ratio that is), TORCH_AVX512 (0; 1:
+# also run PyTorch with OPENBLAS_CORETYPE=SkylakeX, as variant "torch-<impl>-avx512": Debian's OpenBLAS picks its
+# AVX2 (Haswell) kernels on AMD CPUs of family 0x1A even where they have AVX-512, as libtorch's oneMKL does, while
+# Metaforge's djl backend computes float32 products with oneDNN's AVX-512 kernels; this is PyTorch with AVX-512
+# products too, the baseline that leaves the instruction set out of the ratio), RESULTS (file
 # for the raw lines; default a temporary file).
 #
 # Quote only ratios from the "quiet" table, with the date, the load and this command.
@@ -57,6 +61,7 @@ BURNER_CPU="${BURNER_CPU:-}"
 MOE_EXPERTS="${MOE_EXPERTS:-8}"
 REQUIRE_QUIET="${REQUIRE_QUIET:-0}"
 TORCH_FTZ="${TORCH_FTZ:-0}"
+TORCH_AVX512="${TORCH_AVX512:-0}"
 RESULTS="${RESULTS:-$(mktemp -t metaforge-compare.XXXXXX)}"
 : > "$RESULTS"
 export OMP_WAIT_POLICY=PASSIVE
@@ -103,8 +108,8 @@ torch_run() {
       --warmup "$WARMUP" --seconds "$MEASURE" 2>&1
   else
     # maml-captured is Metaforge's MAML with step capture; PyTorch runs the same MAML
-    OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" --workload "${1%-captured}" --impl "$3" --threads "$2" \
-      --warmup "$WARMUP" --seconds "$MEASURE" ${4:+"$4"} 2>&1
+    env ${TORCH_CORETYPE:+OPENBLAS_CORETYPE="$TORCH_CORETYPE"} OMP_NUM_THREADS="$2" "$PY" "$ROOT/bench/python/step_rate.py" \
+      --workload "${1%-captured}" --impl "$3" --threads "$2" --warmup "$WARMUP" --seconds "$MEASURE" ${4:+"$4"} 2>&1
   fi
 }
 
@@ -155,6 +160,11 @@ for round in $(seq 1 "$ROUNDS"); do
           before="$(load1)"
           out="$(torch_run "$workload" "$threads" batched --flush-denormal)"
           record "$name$phase" "$threads" "$round" "torch-$impl-ftz" "$out" "$before"
+        fi
+        if [[ "$TORCH_AVX512" == 1 && "$workload" != moe ]]; then
+          before="$(load1)"
+          out="$(TORCH_CORETYPE=SkylakeX torch_run "$workload" "$threads" batched)"
+          record "$name$phase" "$threads" "$round" "torch-$impl-avx512" "$out" "$before"
         fi
         if [[ "$MAML_LOOP" == 1 && ( "$workload" == maml* || "$workload" == fomaml* ) ]]; then
           before="$(load1)"

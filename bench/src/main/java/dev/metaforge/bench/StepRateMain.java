@@ -112,7 +112,7 @@ public final class StepRateMain {
                 return;
             }
             String threads = engine.backend().name().equals("djl") ? BenchEnvironment.pytorchThreads() : BenchEnvironment.nd4jThreads();
-            System.out.println("backend " + engine.backend().name() + " (" + engine.backend().version() + "); " + threads);
+            System.out.println("backend " + engine.backend() + "; " + threads);
             Rate rate = switch (workload) {
                 case "mlp" -> {
                     try (MlpStepBenchmark.MetaforgeMlpStep step = new MlpStepBenchmark.MetaforgeMlpStep(engine)) {

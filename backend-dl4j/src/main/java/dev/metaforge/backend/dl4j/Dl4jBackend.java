@@ -84,4 +84,9 @@ public final class Dl4jBackend implements Backend {
     @Override
     public void close() {
     }
+
+    @Override
+    public String toString() {
+        return NAME + " (" + version + ") on " + device;
+    }
 }
