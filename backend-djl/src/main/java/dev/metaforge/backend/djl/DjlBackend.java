@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.metaforge.spi.Backend;
 import dev.metaforge.spi.BackendConfig;
 import dev.metaforge.spi.Capability;
+import dev.metaforge.spi.CpuGemmChoice;
 import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
 import dev.metaforge.spi.UnsupportedCapabilityException;
@@ -66,7 +67,7 @@ public final class DjlBackend implements Backend {
             }
             JniUtils.setNumThreads(n);
         }
-        OneDnnGemm.Choice gemmChoice = OneDnnGemm.choose(config.options(), JniUtils.getNumThreads(), !device.isGpu());
+        CpuGemmChoice.Choice gemmChoice = OneDnnGemm.choose(config.options(), JniUtils.getNumThreads(), !device.isGpu());
         this.gemm = gemmChoice.description();
         ai.djl.Device djlDevice = device.isGpu() ? ai.djl.Device.gpu(device.index()) : ai.djl.Device.cpu();
         this.manager = (PtNDManager) engine.newBaseManager(djlDevice);
@@ -115,10 +116,11 @@ public final class DjlBackend implements Backend {
     /**
      * Who computes this backend's float32 matrix products on the CPU, and why: for example "oneDNN 2.5.2 (ISA 0xe7,
      * 1 thread)" or "libtorch (auto: oneDNN would run 2 threads and libtorch runs 1; set OMP_NUM_THREADS=1 ...)".
-     * Under {@code gemm=auto} oneDNN computes them when the device is the CPU, oneDNN's natives load, it runs
-     * AVX-512 code, and its OpenMP thread count ({@code OMP_NUM_THREADS}, else the processor count) equals
-     * libtorch's, and then takes products of 2^15 multiply-adds or more; under {@code gemm=onednn} it takes every
-     * product it can. Batched products (b of rank > 2) and float64 stay with libtorch.
+     * The rule is {@link CpuGemmChoice}'s: under {@code gemm=auto} oneDNN computes them when the device is the
+     * CPU, oneDNN's natives load, it runs AVX-512 code, and its OpenMP thread count ({@code OMP_NUM_THREADS},
+     * else the processor count) equals libtorch's, and then takes products of 2^15 multiply-adds or more; under
+     * {@code gemm=onednn} it takes every product it can. Batched products (b of rank > 2) and float64 stay with
+     * libtorch.
      */
     public String gemm() {
         return gemm;

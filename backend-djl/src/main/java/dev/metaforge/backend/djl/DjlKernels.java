@@ -83,7 +83,7 @@ public final class DjlKernels implements Kernels {
     private final java.util.concurrent.atomic.LongAdder oneDnnProducts = new java.util.concurrent.atomic.LongAdder();
 
     DjlKernels(PtNDManager manager, ai.djl.Device device, Device spiDevice, ScalarCache scalars,
-               OneDnnGemm.Choice gemm) {
+               dev.metaforge.spi.CpuGemmChoice.Choice gemm) {
         this.oneDnnMinMultiplyAdds = gemm.oneDnn() && !spiDevice.isGpu() ? gemm.minMultiplyAdds() : Long.MAX_VALUE;
         this.manager = manager;
         this.device = device;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.metaforge.spi.BackendConfig;
+import dev.metaforge.spi.CpuGemmChoice;
 import dev.metaforge.spi.DType;
 import dev.metaforge.spi.Device;
 import dev.metaforge.spi.Kernels;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * The float32 GEMM through oneDNN ({@link OneDnnGemm}), on a backend created with {@code gemm=onednn}: every
  * product it takes equals plain float64 loops over the same float32 inputs (to float32 rounding of k-term
  * sums), the products it must not take go to libtorch (counted by {@link DjlKernels#oneDnnProducts}), and
- * the choice rule gives what the javadoc says. The whole conformance kit also runs on such a backend
+ * {@link CpuGemmChoice}'s rule gives what its javadoc says with this backend's inputs. The whole conformance kit also runs on such a backend
  * ({@link DjlOneDnnConformanceTest}).
  */
 class OneDnnGemmTest extends DjlTestSupport {
@@ -176,32 +177,32 @@ class OneDnnGemmTest extends DjlTestSupport {
         IllegalArgumentException gpu = assertThrows(IllegalArgumentException.class,
                 () -> OneDnnGemm.choose(Map.of("gemm", "onednn"), 1, false));
         assertTrue(gpu.getMessage().contains("computes on the CPU only"), gpu.getMessage());
-        assertEquals(OneDnnGemm.Choice.libtorch("libtorch (auto: the device is a GPU)"),
+        assertEquals(new CpuGemmChoice.Choice(false, Long.MAX_VALUE, "libtorch (auto: the device is a GPU)"),
                 OneDnnGemm.choose(Map.of("gemm", "auto"), 1, false));
-        String before = System.getProperty(OneDnnGemm.PROPERTY);
+        String before = System.getProperty("metaforge.djl.gemm");
         try {
-            System.setProperty(OneDnnGemm.PROPERTY, "libtorch");
+            System.setProperty("metaforge.djl.gemm", "libtorch");
             assertEquals("libtorch (system property metaforge.djl.gemm=libtorch)", OneDnnGemm.choose(Map.of(), 1, true).description());
             assertTrue(OneDnnGemm.choose(Map.of("gemm", "ONEDNN"), 1, true).oneDnn(), "the option wins, case aside");
         } finally {
             if (before == null) {
-                System.clearProperty(OneDnnGemm.PROPERTY);
+                System.clearProperty("metaforge.djl.gemm");
             } else {
-                System.setProperty(OneDnnGemm.PROPERTY, before);
+                System.setProperty("metaforge.djl.gemm", before);
             }
         }
     }
 
     @Test
     void autoKeepsLibtorchWhenTheThreadCountsDiffer() {
-        int threads = OneDnnGemm.oneDnnThreads();
-        OneDnnGemm.Choice other = OneDnnGemm.choose(Map.of("gemm", "auto"), threads + 1, true);
+        int threads = CpuGemmChoice.openMpThreads();
+        CpuGemmChoice.Choice other = OneDnnGemm.choose(Map.of("gemm", "auto"), threads + 1, true);
         assertFalse(other.oneDnn(), other.description());
         assertTrue(other.description().contains("oneDNN would run " + threads + " thread")
                 && other.description().contains("libtorch runs " + (threads + 1)), other.description());
         // with equal counts auto takes oneDNN exactly where it runs AVX-512 code (what the description names),
         // and then only products of 2^15 multiply-adds or more
-        OneDnnGemm.Choice same = OneDnnGemm.choose(Map.of("gemm", "auto"), threads, true);
+        CpuGemmChoice.Choice same = OneDnnGemm.choose(Map.of("gemm", "auto"), threads, true);
         assertEquals(!same.description().contains("no AVX-512"), same.oneDnn(), same.description());
         assertEquals(same.oneDnn() ? 1L << 15 : Long.MAX_VALUE, same.minMultiplyAdds());
         assertEquals(0, OneDnnGemm.choose(Map.of("gemm", "onednn"), threads, true).minMultiplyAdds());

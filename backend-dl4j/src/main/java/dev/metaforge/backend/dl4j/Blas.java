@@ -13,7 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Row-major GEMM and GEMV straight on our dense buffers, through the OpenBLAS that ND4J itself
- * links (its {@code CpuLevel3} calls the same {@code openblas_nolapack} functions).
+ * links (its {@code CpuLevel3} calls the same {@code openblas_nolapack} functions), or, for the float32
+ * products {@link dev.metaforge.spi.CpuGemmChoice}'s rule gives it, through oneDNN ({@link OneDnnGemm}).
  *
  * <p>Why not libnd4j's {@code matmul} op: it runs BLAS column-major, so a row-major output is
  * computed into a column-major temporary and transposed back, and a transposed operand that is
@@ -40,13 +41,18 @@ final class Blas {
      * Requires m, n, k > 0.
      */
     static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
-                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count) {
-        gemm(dtype, transA, transB, m, n, k, a, aOffsets, b, bOffsets, c, count, false);
+                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count, long oneDnnFrom) {
+        gemm(dtype, transA, transB, m, n, k, a, aOffsets, b, bOffsets, c, count, false, oneDnnFrom);
     }
 
-    /** As the {@code gemm} above, adding the products to c's values when {@code accumulate} (BLAS beta 1). */
+    /**
+     * As the {@code gemm} above, adding the products to c's values when {@code accumulate} (BLAS beta 1). FLOAT32
+     * products of at least {@code oneDnnFrom} multiply-adds (m * n * k) go to oneDNN's sgemm ({@link OneDnnGemm});
+     * {@link Long#MAX_VALUE} keeps every product with OpenBLAS.
+     */
     static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k,
-                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count, boolean accumulate) {
+                     INDArray a, long[] aOffsets, INDArray b, long[] bOffsets, INDArray c, int count, boolean accumulate,
+                     long oneDnnFrom) {
         float beta32 = accumulate ? 1f : 0f;
         double beta64 = accumulate ? 1.0 : 0.0;
         int lda = transA ? m : k;
@@ -65,11 +71,16 @@ final class Blas {
             FloatPointer pa = new FloatPointer(ap);
             FloatPointer pb = new FloatPointer(bp);
             FloatPointer pc = new FloatPointer(cp);
+            boolean oneDnn = (long) m * n * k >= oneDnnFrom;
             for (int i = 0; i < count; i++) {
                 pa.position(a0 + aOffsets[i]);
                 pb.position(b0 + bOffsets[i]);
                 pc.position(c0 + i * cSize);
-                openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, beta32, pc, n);
+                if (oneDnn) {
+                    OneDnnGemm.sgemm(transA, transB, m, n, k, pa, lda, pb, ldb, beta32, pc);
+                } else {
+                    openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, pa, lda, pb, ldb, beta32, pc, n);
+                }
             }
         } else if (dtype == DType.FLOAT64) {
             DoublePointer pa = new DoublePointer(ap);
@@ -87,8 +98,9 @@ final class Blas {
     }
 
     /** One product {@code c = op(a) @ op(b)}, every array from offset 0. */
-    static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k, INDArray a, INDArray b, INDArray c) {
-        gemm(dtype, transA, transB, m, n, k, a, new long[1], b, new long[1], c, 1);
+    static void gemm(DType dtype, boolean transA, boolean transB, int m, int n, int k, INDArray a, INDArray b, INDArray c,
+                     long oneDnnFrom) {
+        gemm(dtype, transA, transB, m, n, k, a, new long[1], b, new long[1], c, 1, oneDnnFrom);
     }
 
     /**

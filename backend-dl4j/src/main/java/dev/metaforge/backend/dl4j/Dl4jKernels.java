@@ -89,9 +89,12 @@ final class Dl4jKernels implements Kernels {
 
     private final Device device;
     private final Nd4jCalls nd = new Nd4jCalls();
+    /** Float32 products of at least this many multiply-adds go to oneDNN ({@link Blas#gemm}); MAX_VALUE: none. */
+    private final long oneDnnFrom;
 
-    Dl4jKernels(Device device) {
+    Dl4jKernels(Device device, dev.metaforge.spi.CpuGemmChoice.Choice gemm) {
         this.device = requireNonNull(device, "device is null");
+        this.oneDnnFrom = gemm.oneDnn() ? gemm.minMultiplyAdds() : Long.MAX_VALUE;
     }
 
     @Override
@@ -563,10 +566,10 @@ final class Dl4jKernels implements Kernels {
             if (k == 1 && batchA.equals(batch) && batchB.equals(batch)) {
                 outerInto(xa, batchSize, ya, batchSize, out, m, n);
             } else if (!transposeA && sb.rank() == 2 && batchA.equals(batch)) {
-                Blas.gemm(dtype, false, transposeB, batchSize * m, n, k, xa, ya, out);
+                Blas.gemm(dtype, false, transposeB, batchSize * m, n, k, xa, ya, out, oneDnnFrom);
             } else {
                 Blas.gemm(dtype, transposeA, transposeB, m, n, k, xa, broadcastOffsets(batchA, batch, (long) m * k),
-                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize);
+                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize, oneDnnFrom);
             }
         } catch (RuntimeException e) {
             out.close();
@@ -699,11 +702,11 @@ final class Dl4jKernels implements Kernels {
         } else if (Blas.supports(dtype)) {
             if (sb.rank() == 2 && batchA.equals(batch)) {
                 // [..., m, k] @ [k, n] (or plain matrices): one GEMM over the folded rows
-                Blas.gemm(dtype, false, false, batchSize * m, n, k, xa, ya, out);
+                Blas.gemm(dtype, false, false, batchSize * m, n, k, xa, ya, out, oneDnnFrom);
             } else {
                 // one GEMM per batch entry, a broadcast operand's matrix reused in place (no copy)
                 Blas.gemm(dtype, false, false, m, n, k, xa, broadcastOffsets(batchA, batch, (long) m * k),
-                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize);
+                        ya, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize, oneDnnFrom);
             }
         } else if (batch.rank() == 0) {
             nd.custom("matmul").in(xa, ya).out(out).run();
@@ -2025,10 +2028,10 @@ final class Dl4jKernels implements Kernels {
             INDArray w = wa.nd(name);
             int batchSize = (int) batch.size();
             if (sb.rank() == 2 && batchA.equals(batch)) {
-                Blas.gemm(dtype, false, false, batchSize * m, n, k, x, new long[1], w, new long[1], out, 1, true);
+                Blas.gemm(dtype, false, false, batchSize * m, n, k, x, new long[1], w, new long[1], out, 1, true, oneDnnFrom);
             } else {
                 Blas.gemm(dtype, false, false, m, n, k, x, broadcastOffsets(batchA, batch, (long) m * k),
-                        w, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize, true);
+                        w, broadcastOffsets(batchB, batch, (long) k * n), out, batchSize, true, oneDnnFrom);
             }
         } catch (RuntimeException e) {
             out.close();
