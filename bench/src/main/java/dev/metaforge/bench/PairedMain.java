@@ -30,10 +30,10 @@ import java.util.function.Supplier;
  * Groups: {@code op} (a), {@code mlp} (b), {@code adam} (the optimizer part of (b) alone, see
  * {@link AdamStepBenchmark}), {@code matmul} (c, n = 1024), {@code donation} (Adam over the
  * hypernetwork's parameters: {@code Adam.stepInPlace}, the {@code metaforge*} variants, against
- * {@code Adam.step} with the old parameters closed, the {@code base*Step} variants), {@code gemm} (djl only: the
- * hypernetwork step's five products, {@code metaforgeGemm}, and the whole step, {@code metaforgeStep}, with the
- * backend option {@code gemm=onednn}, against the same with {@code gemm=libtorch}, the {@code base*Libtorch}
- * variants).
+ * {@code Adam.step} with the old parameters closed, the {@code base*Step} variants), {@code gemm} (the
+ * hypernetwork step's five products, {@code metaforgeGemm*}, and the whole step, {@code metaforgeStep*}, with the
+ * backend option {@code gemm=onednn}, against the same with the backend's native GEMM, {@code gemm=libtorch} or
+ * {@code gemm=openblas}, the {@code base*Libtorch} and {@code base*Openblas} variants).
  */
 public final class PairedMain {
     /** One side of a comparison: the op and how to free its state. */
@@ -170,20 +170,26 @@ public final class PairedMain {
                 }
             }
             case "gemm" -> {
-                // The djl backend's two float32 GEMMs in one JVM: the hypernetwork step's five products alone, and
-                // the whole step (StepRateMain --workload hyper), each on a backend made with gemm=onednn and one
-                // made with gemm=libtorch.
-                if (djl) {
-                    for (String mode : List.of("onednn", "libtorch")) {
-                        Backend backend = BackendDiscovery.scan(PairedMain.class.getClassLoader()).select("djl").chosen()
+                // Each backend's two float32 GEMMs in one JVM: the hypernetwork step's five products alone, and the
+                // whole step (StepRateMain --workload hyper), on a backend made with gemm=onednn and one made with
+                // its native GEMM (libtorch's, OpenBLAS).
+                for (String name : List.of("djl", "dl4j")) {
+                    if (!(name.equals("djl") ? djl : dl4j)) {
+                        continue;
+                    }
+                    String suffix = name.equals("djl") ? "Djl" : "Nd4j";
+                    String nativeGemm = name.equals("djl") ? "libtorch" : "openblas";
+                    for (String mode : List.of("onednn", nativeGemm)) {
+                        Backend backend = BackendDiscovery.scan(PairedMain.class.getClassLoader()).select(name).chosen()
                                 .create(new BackendConfig(Device.CPU, Map.of("gemm", mode)));
                         System.err.println("[bench] gemm=" + mode + ": " + backend);
                         Engine engine = Engine.of(backend, DType.FLOAT32);
                         HyperGemmStep products = new HyperGemmStep(engine);
                         StepRateMain.HyperStep step = new StepRateMain.HyperStep(engine);
-                        boolean oneDnn = mode.equals("onednn");
-                        out.add(new Variant(oneDnn ? "metaforgeGemm" : "baseGemmLibtorch", products::step, products::close));
-                        out.add(new Variant(oneDnn ? "metaforgeStep" : "baseStepLibtorch", step::step, () -> {
+                        String tail = mode.equals("onednn") ? "" : mode.substring(0, 1).toUpperCase(Locale.ROOT) + mode.substring(1);
+                        String side = mode.equals("onednn") ? "metaforge" : "base";
+                        out.add(new Variant(side + "Gemm" + suffix + tail, products::step, products::close));
+                        out.add(new Variant(side + "Step" + suffix + tail, step::step, () -> {
                             step.close();
                             backend.close();
                         }));
