@@ -38,6 +38,9 @@ import java.util.zip.ZipException;
  * }</pre>
  */
 public final class Idx {
+    /** Where Debian's {@code dataset-fashion-mnist} package installs Fashion-MNIST's four IDX files (gzipped). */
+    public static final String FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
     /** The most bytes one Java array holds: the hard ceiling of every limit. */
     public static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
     /** The default limit never exceeds 1 GiB per file. */

@@ -35,7 +35,7 @@ public record IdxSpec(
         String split,
         @Range(min = 1, max = Long.MAX_VALUE, what = "bytes") Long maxBytes) implements LabelledDatasetSpec {
     /** Where Debian's {@code dataset-fashion-mnist} installs the files. */
-    public static final String FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+    public static final String FASHION_MNIST_DIR = dev.metaforge.api.data.Idx.FASHION_MNIST_DIR;
 
     public IdxSpec {
         if (images == null && labels == null) {

@@ -10,8 +10,11 @@ import dev.metaforge.api.data.Idx;
 import dev.metaforge.api.train.BuildContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code {"trainImages": "train-images-idx3-ubyte.gz", "trainLabels": "train-labels-idx1-ubyte.gz",
@@ -57,8 +60,25 @@ public record IdxData(
 
     /** The training set (first) and the test set (second). */
     LabelledDataset[] load(BuildContext context) {
-        return new LabelledDataset[] {read(context.resolve(trainImages), context.resolve(trainLabels), limitTrain),
-            read(context.resolve(testImages), context.resolve(testLabels), limitTest)};
+        Path[] files = {context.resolve(trainImages), context.resolve(trainLabels), context.resolve(testImages),
+            context.resolve(testLabels)};
+        String[] fields = {"trainImages", "trainLabels", "testImages", "testLabels"};
+        List<String> missing = new ArrayList<>();
+        boolean fashionMnist = false;
+        for (int i = 0; i < files.length; i++) {
+            if (!Files.isRegularFile(files[i])) {
+                missing.add("\"" + fields[i] + "\" (" + files[i].toAbsolutePath() + ")");
+                fashionMnist |= files[i].toAbsolutePath().startsWith(Idx.FASHION_MNIST_DIR);
+            }
+        }
+        if (!missing.isEmpty()) {
+            // Before anything is read or trained, naming every missing file at once.
+            throw new IllegalArgumentException("idx: " + String.join(", ", missing) + (missing.size() == 1 ? " does" : " do")
+                    + " not exist; " + (fashionMnist ? "the files under " + Idx.FASHION_MNIST_DIR + " are Debian's Fashion-MNIST:"
+                    + " install them with `apt-get install dataset-fashion-mnist`, or point these fields at other IDX files"
+                    : "fix these fields (paths of IDX files, relative to the spec file's directory)"));
+        }
+        return new LabelledDataset[] {read(files[0], files[1], limitTrain), read(files[2], files[3], limitTest)};
     }
 
     private LabelledDataset read(Path images, Path labels, int limit) {

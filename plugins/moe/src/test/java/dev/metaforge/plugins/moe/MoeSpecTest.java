@@ -162,4 +162,19 @@ class MoeSpecTest {
         TrainResult result = trainer.train(quick, file.getParent(), dir.resolve("fmnist"), false);
         assertTrue(result.eval().get("accuracy") > 0.4, "25 steps on Fashion-MNIST: " + result.eval());
     }
+
+    @Test
+    void missingIdxFilesAreNamedByFieldBeforeAnythingIsRead(@TempDir Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("train-labels.idx"), "not read");
+        IdxData data = new IdxData("train-images.idx", "train-labels.idx", "/usr/share/datasets/fashion-mnist/no-such-file.gz",
+                "t10k-labels.idx", 1.0 / 255, 0, 0);
+        dev.metaforge.api.train.BuildContext context = new dev.metaforge.api.train.BuildContext(MoeFixtures.engine(), specs(),
+                dir, 0);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> data.load(context));
+        assertEquals("idx: \"trainImages\" (" + dir.resolve("train-images.idx") + "), \"testImages\""
+                + " (/usr/share/datasets/fashion-mnist/no-such-file.gz), \"testLabels\" (" + dir.resolve("t10k-labels.idx")
+                + ") do not exist; the files under /usr/share/datasets/fashion-mnist are Debian's Fashion-MNIST: install them"
+                + " with `apt-get install dataset-fashion-mnist`, or point these fields at other IDX files", e.getMessage());
+    }
 }
