@@ -105,7 +105,8 @@ public final class BenchCommand implements Callable<Integer> {
                 StepCapture capture = spec.captureAllowed() ? Trainer.captureFor(specs, spec,
                         specFile == null ? "built-in bench spec" : specFile.toString(), objective, engine, false, err::println) : null;
                 Optimizer optimizer = spec.optimizer().build();
-                out.printf(Locale.ROOT, "# bench: %d steps on %s (%s), warm-up %d, heap %s%n", steps, chosen.name(), chosen.version(), warm,
+                // the backend's own description: its version, device and, where it has a choice, its float32 GEMM
+                out.printf(Locale.ROOT, "# bench: %d steps on %s, warm-up %d, heap %s%n", steps, chosen, warm,
                         fixedHeap ? "fixed and pre-touched: resident growth is native growth"
                                 : "NOT pre-touched (set JAVA_OPTS=\"-Xms1g -Xmx1g -XX:+AlwaysPreTouch\"): resident growth includes heap pages");
                 out.println("# step  seconds  steps/s  resident_MiB  heap_after_gc_MiB  loss");
