@@ -47,6 +47,9 @@ if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
 fi
 # shellcheck source=jar.sh
 source "$ROOT/bench/jar.sh"  # builds the jar with -Pbench when missing
+# BENCH_REBUILD=1 means "rebuild once, now": every bench/run.sh below sources jar.sh again, and would rebuild
+# the jar (2 cores for ~40 s) before each measured run.
+export BENCH_REBUILD=0
 
 ROUNDS="${ROUNDS:-3}"
 WORKLOADS="${WORKLOADS:-hyper mlp maml fomaml}"

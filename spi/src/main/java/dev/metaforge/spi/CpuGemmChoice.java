@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * and call it themselves; this class holds only the rule, so that every backend applies the same one.
  *
  * <p>Why a choice at all: the native libraries pick their GEMM kernels by CPU vendor or model (libtorch's oneMKL
- * runs its AVX2 code on AMD CPUs, OpenBLAS 0.3.19 to 0.3.31 take AMD family 0x1A for Haswell), so on an AMD CPU
+ * runs its AVX2 code on AMD CPUs; OpenBLAS 0.3.19, 0.3.21 and 0.3.31, the builds tried, take AMD family 0x1A for
+ * Haswell), so on an AMD CPU
  * with AVX-512 they leave half its vector width unused; oneDNN picks its kernels by instruction set.
  *
  * <p>The choice is the backend option {@value #OPTION} (or, when the option is absent, the system property

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * The float32 GEMM through oneDNN ({@link OneDnnGemm}), on a backend created with {@code gemm=onednn}: every
  * product it takes equals plain float64 loops over the same float32 inputs (to float32 rounding of k-term
  * sums), the products it must not take go to libtorch (counted by {@link DjlKernels#oneDnnProducts}), and
- * {@link CpuGemmChoice}'s rule gives what its javadoc says with this backend's inputs. The whole conformance kit also runs on such a backend
- * ({@link DjlOneDnnConformanceTest}).
+ * {@link CpuGemmChoice}'s rule gives what its javadoc says with this backend's inputs. The whole conformance kit
+ * also runs on such a backend ({@link DjlOneDnnConformanceTest}).
  */
 class OneDnnGemmTest extends DjlTestSupport {
     private static final DjlBackend ONEDNN = (DjlBackend) new DjlBackendProvider()
