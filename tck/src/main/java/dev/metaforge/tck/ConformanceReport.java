@@ -36,10 +36,12 @@ import java.util.Properties;
  * @param durationMs     wall time of the run
  * @param rules          one result per rule, sorted by id
  * @param error          why the backend could not be tested at all, or empty
+ * @param options        the backend options the kit ran with ({@code metaforge.tck.options}, e.g. "gemm=onednn"), or
+ *                       empty for none
  */
 public record ConformanceReport(String backend, String backendVersion, String device, List<String> capabilities,
                                 String tckVersion, Instant generatedAt, long durationMs, List<RuleResult> rules,
-                                String error) {
+                                String error, String options) {
     public static final String JSON_FILE = "conformance.json";
     public static final String MARKDOWN_FILE = "conformance.md";
 
@@ -50,10 +52,17 @@ public record ConformanceReport(String backend, String backendVersion, String de
     public record Summary(int total, int pass, int fail, int skipped, int unsupported, int requiredFailed) {
     }
 
+    /** A report of a run without backend options. */
+    public ConformanceReport(String backend, String backendVersion, String device, List<String> capabilities,
+                             String tckVersion, Instant generatedAt, long durationMs, List<RuleResult> rules, String error) {
+        this(backend, backendVersion, device, capabilities, tckVersion, generatedAt, durationMs, rules, error, "");
+    }
+
     public ConformanceReport {
         requireNonNull(backend, "backend is null");
         backendVersion = backendVersion == null ? "" : backendVersion;
         device = device == null ? "" : device;
+        options = options == null ? "" : options;
         capabilities = List.copyOf(capabilities);
         tckVersion = tckVersion == null ? "" : tckVersion;
         requireNonNull(generatedAt, "generatedAt is null");
@@ -119,6 +128,7 @@ public record ConformanceReport(String backend, String backendVersion, String de
         root.put("backend", backend);
         root.put("backendVersion", backendVersion);
         root.put("device", device);
+        root.put("options", options);
         root.put("capabilities", capabilities);
         root.put("verdict", verdict().name());
         root.put("tckVersion", tckVersion);
@@ -180,6 +190,9 @@ public record ConformanceReport(String backend, String backendVersion, String de
         md.append("| Backend | ").append(cell(backend, 200)).append(" |\n");
         md.append("| Version | ").append(cell(backendVersion, 200)).append(" |\n");
         md.append("| Device | ").append(cell(device, 100)).append(" |\n");
+        if (!options.isEmpty()) {
+            md.append("| Options | ").append(cell(options, 400)).append(" |\n");
+        }
         md.append("| Capabilities | ").append(cell(String.join(", ", capabilities), 400)).append(" |\n");
         md.append("| TCK | ").append(cell(tckVersion, 100)).append(" |\n");
         md.append("| Generated | ").append(generatedAt).append(" |\n");

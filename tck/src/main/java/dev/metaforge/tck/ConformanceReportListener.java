@@ -349,7 +349,7 @@ public final class ConformanceReportListener implements TestExecutionListener {
             out.add(new ConformanceReport(e.getKey(), info.get(TckExtension.ENTRY_VERSION),
                     info.get(TckExtension.ENTRY_DEVICE), caps.isEmpty() ? List.of() : List.of(caps.split(",")),
                     ConformanceReport.currentTckVersion(), Instant.now(), durationMs, sorted,
-                    info.get(TckExtension.ENTRY_ERROR)));
+                    info.get(TckExtension.ENTRY_ERROR), info.get(TckExtension.ENTRY_OPTIONS)));
         }
         return out;
     }

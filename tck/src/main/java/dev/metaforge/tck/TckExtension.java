@@ -42,6 +42,8 @@ public final class TckExtension implements ParameterResolver, BeforeAllCallback,
     public static final String ENTRY_BACKEND = "metaforge.tck.backend";
     public static final String ENTRY_VERSION = "metaforge.tck.backendVersion";
     public static final String ENTRY_DEVICE = "metaforge.tck.device";
+    /** Report entry: the backend options the kit ran with, as "key=value" pairs joined by commas. */
+    public static final String ENTRY_OPTIONS = "metaforge.tck.backendOptions";
     public static final String ENTRY_CAPABILITIES = "metaforge.tck.capabilities";
     public static final String ENTRY_PROVIDER = "metaforge.tck.provider";
     public static final String ENTRY_ERROR = "metaforge.tck.error";
@@ -64,6 +66,11 @@ public final class TckExtension implements ParameterResolver, BeforeAllCallback,
         Backend b = tck.backend();
         entries.put(ENTRY_VERSION, b.version());
         entries.put(ENTRY_DEVICE, String.valueOf(b.device()));
+        if (!tck.config().options().isEmpty()) {
+            // JUnit refuses blank report values: no options, no entry
+            entries.put(ENTRY_OPTIONS, tck.config().options().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .map(o -> o.getKey() + "=" + o.getValue()).collect(Collectors.joining(",")));
+        }
         entries.put(ENTRY_CAPABILITIES, b.capabilities().stream().map(Enum::name).sorted().collect(Collectors.joining(",")));
         entries.put(ENTRY_PROVIDER, tck.provider().getClass().getName());
         context.publishReportEntry(entries);

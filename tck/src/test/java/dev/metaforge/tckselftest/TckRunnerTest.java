@@ -263,6 +263,22 @@ class TckRunnerTest {
     }
 
     @Test
+    void theReportNamesTheBackendOptionsTheKitRanWith() throws Exception {
+        // The reference backend ignores options it does not know, as BackendConfig allows; the report records them.
+        ConformanceReport report = runner("reference").run(TckRunner.Options.backend("reference")
+                .withParameter(dev.metaforge.tck.TckBackends.OPTIONS_PARAMETER, "gemm=onednn, z=1").withRules(List.of("BACKEND-1")),
+                TckProgress.none());
+        assertEquals("gemm=onednn,z=1", report.options());
+        assertTrue(report.toMarkdown().contains("| Options | gemm=onednn,z=1 |"), report::toMarkdown);
+        assertEquals("", runner("reference").run(TckRunner.Options.backend("reference").withRules(List.of("BACKEND-1")),
+                TckProgress.none()).options());
+        IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.metaforge.tck.TckBackends.config(null, "gemm"));
+        assertEquals("metaforge.tck.options: 'gemm' is not key=value; write the options as key=value pairs separated by"
+                + " commas, e.g. gemm=onednn", bad.getMessage());
+    }
+
+    @Test
     void anUnknownBackendFailsBeforeRunningAndListsTheKnownOnes() {
         BackendNotFoundException e = assertThrows(BackendNotFoundException.class,
                 () -> new TckRunner(BrokenBackends.loaderFor(BrokenBackends.BrokenMatmul.class, BrokenBackends.NoFloat64.class))
