@@ -57,6 +57,10 @@ public final class CpuGemmChoice {
     public record Choice(boolean oneDnn, long minMultiplyAdds, String description) {
         public Choice {
             requireNonNull(description, "description is null");
+            if (!oneDnn && minMultiplyAdds != Long.MAX_VALUE) {
+                throw new IllegalArgumentException("a choice without oneDNN takes no product: minMultiplyAdds must be"
+                        + " Long.MAX_VALUE, got " + minMultiplyAdds);
+            }
         }
 
         static Choice nativeGemm(String description) {
@@ -77,6 +81,18 @@ public final class CpuGemmChoice {
         /** oneDNN loaded. */
         public static OneDnn loaded(int isa, String version) {
             return new OneDnn(null, null, isa, requireNonNull(version, "version is null"));
+        }
+
+        /**
+         * Loads oneDNN by asking it for its effective ISA and version (a backend passes its presets' calls): what
+         * they return, or, when loading throws, why.
+         */
+        public static OneDnn probe(java.util.function.IntSupplier isa, Supplier<String> version) {
+            try {
+                return loaded(isa.getAsInt(), version.get());
+            } catch (LinkageError | RuntimeException e) {
+                return failed(e);
+            }
         }
 
         /** oneDNN did not load: {@code t}'s root cause names why. */

@@ -89,4 +89,22 @@ class CpuGemmChoiceTest {
         });
         assertEquals(new CpuGemmChoice.Choice(false, Long.MAX_VALUE, "libtorch (option gemm=libtorch)"), own);
     }
+
+    @Test
+    void probeReportsWhatOneDnnSaysOrWhyItDidNotLoad() {
+        assertEquals(CpuGemmChoice.OneDnn.loaded(AVX2, "2.5.2"), CpuGemmChoice.OneDnn.probe(() -> AVX2, () -> "2.5.2"));
+        CpuGemmChoice.OneDnn failed = CpuGemmChoice.OneDnn.probe(() -> {
+            throw new NoClassDefFoundError("org/bytedeco/dnnl/global/dnnl");
+        }, () -> "never asked");
+        assertEquals("NoClassDefFoundError: org/bytedeco/dnnl/global/dnnl", failed.failure());
+        assertEquals(0, failed.isa());
+    }
+
+    @Test
+    void aChoiceWithoutOneDnnTakesNoProduct() {
+        // the kernels read only minMultiplyAdds, so a native choice must not let a product through
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new CpuGemmChoice.Choice(false, 0, "libtorch"));
+        assertEquals("a choice without oneDNN takes no product: minMultiplyAdds must be Long.MAX_VALUE, got 0", e.getMessage());
+    }
 }

@@ -84,7 +84,7 @@ public final class DjlKernels implements Kernels {
 
     DjlKernels(PtNDManager manager, ai.djl.Device device, Device spiDevice, ScalarCache scalars,
                dev.metaforge.spi.CpuGemmChoice.Choice gemm) {
-        this.oneDnnMinMultiplyAdds = gemm.oneDnn() && !spiDevice.isGpu() ? gemm.minMultiplyAdds() : Long.MAX_VALUE;
+        this.oneDnnMinMultiplyAdds = gemm.minMultiplyAdds();
         this.manager = manager;
         this.device = device;
         this.spiDevice = spiDevice;
@@ -634,7 +634,8 @@ public final class DjlKernels implements Kernels {
      */
     private PtNDArray oneDnnProduct(PtNDArray a, Shape sa, boolean ta, PtNDArray b, Shape sb, boolean tb, Shape out,
                                     DType dtype) {
-        if (oneDnnMinMultiplyAdds == Long.MAX_VALUE || dtype != DType.FLOAT32 || sb.rank() != 2 || (ta && sa.rank() != 2) || out.size() == 0) {
+        if (oneDnnMinMultiplyAdds == Long.MAX_VALUE || dtype != DType.FLOAT32 || sb.rank() != 2 || (ta && sa.rank() != 2)
+                || out.size() == 0) {
             return null;
         }
         long k = ta ? sa.dim(-2) : sa.dim(-1);

@@ -14,8 +14,8 @@ import org.bytedeco.dnnl.global.dnnl;
  * <p>Why: libtorch sends float32 GEMM to its bundled oneMKL, which picks its kernels by CPU vendor: on
  * AMD CPUs it runs its AVX2 code even where the CPU has AVX-512. oneDNN picks its kernels by instruction
  * set. On the 2-vCPU AMD EPYC (family 0x1A, AVX-512) this project is measured on, the five products of
- * the chunked hypernetwork's step ran in 0.47 of libtorch's time through oneDNN
- * ({@code bench/run.sh PairedMain --group gemm}; figures in bench/README.md). The values are the same products
+ * the chunked hypernetwork's step ran in 0.45 of libtorch's time through oneDNN
+ * ({@code bench/run.sh PairedMain --group gemm}, 2026-12-07 02:15 UTC; figures in bench/README.md). The values are the same products
  * up to float32 rounding (the sums run in another order); the conformance kit runs whole on both GEMMs.
  */
 final class OneDnnGemm {
@@ -47,12 +47,9 @@ final class OneDnnGemm {
     }
 
     private static CpuGemmChoice.OneDnn load() {
-        try {
-            int isa = dnnl.dnnl_get_effective_cpu_isa();
+        return CpuGemmChoice.OneDnn.probe(dnnl::dnnl_get_effective_cpu_isa, () -> {
             dnnl_version_t v = dnnl.dnnl_version();
-            return CpuGemmChoice.OneDnn.loaded(isa, v.major() + "." + v.minor() + "." + v.patch());
-        } catch (LinkageError | RuntimeException e) {
-            return CpuGemmChoice.OneDnn.failed(e);
-        }
+            return v.major() + "." + v.minor() + "." + v.patch();
+        });
     }
 }

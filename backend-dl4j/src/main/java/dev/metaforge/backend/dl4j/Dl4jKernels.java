@@ -94,7 +94,7 @@ final class Dl4jKernels implements Kernels {
 
     Dl4jKernels(Device device, dev.metaforge.spi.CpuGemmChoice.Choice gemm) {
         this.device = requireNonNull(device, "device is null");
-        this.oneDnnFrom = gemm.oneDnn() ? gemm.minMultiplyAdds() : Long.MAX_VALUE;
+        this.oneDnnFrom = gemm.minMultiplyAdds();
     }
 
     @Override

@@ -45,12 +45,9 @@ final class OneDnnGemm {
     }
 
     private static CpuGemmChoice.OneDnn load() {
-        try {
-            int isa = dnnl.dnnl_get_effective_cpu_isa();
+        return CpuGemmChoice.OneDnn.probe(dnnl::dnnl_get_effective_cpu_isa, () -> {
             dnnl_version_t v = dnnl.dnnl_version();
-            return CpuGemmChoice.OneDnn.loaded(isa, v.major() + "." + v.minor() + "." + v.patch());
-        } catch (LinkageError | RuntimeException e) {
-            return CpuGemmChoice.OneDnn.failed(e);
-        }
+            return v.major() + "." + v.minor() + "." + v.patch();
+        });
     }
 }
